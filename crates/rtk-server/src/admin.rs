@@ -1,0 +1,115 @@
+//! Local administration (the `rtk account|token|keys` commands and first start): operations
+//! on the store that have no API, because they create the credentials the API needs.
+
+use std::path::Path;
+
+use crate::auth::{generate_token, hash_token};
+use crate::clock::Millis;
+use crate::store::{new_id, Store, StoreError, StoreResult, TokenRow};
+
+/// The email an API token answers to with `X-Auth-Email` + `X-Auth-Key` unless given.
+pub const DEFAULT_EMAIL: &str = "admin@rtk.local";
+
+/// A new account id: 32 lowercase hex characters, like Cloudflare's.
+pub fn new_account_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+pub async fn create_account(store: &Store, id: Option<&str>, now: Millis) -> StoreResult<String> {
+    let id = match id {
+        Some(id) => {
+            let id = id.trim();
+            if id.is_empty()
+                || id.len() > 64
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(StoreError::Invalid(
+                    "an account id is 1 to 64 characters of letters, digits, '-' or '_'".into(),
+                ));
+            }
+            id.to_string()
+        }
+        None => new_account_id(),
+    };
+    store.create_account(&id, now).await?;
+    Ok(id)
+}
+
+/// A new API token for `account_id`; the secret is returned once, the store keeps its hash.
+pub async fn create_token(
+    store: &Store,
+    account_id: &str,
+    name: &str,
+    email: &str,
+    now: Millis,
+) -> StoreResult<(TokenRow, String)> {
+    let secret = generate_token();
+    let row = TokenRow {
+        id: new_id(),
+        account_id: account_id.to_string(),
+        name: name.to_string(),
+        email: email.to_string(),
+        created_at: now,
+        revoked_at: None,
+    };
+    store.insert_token(&row, &hash_token(&secret)).await?;
+    Ok((row, secret))
+}
+
+/// What first start created.
+#[derive(Debug, Clone)]
+pub struct FirstStart {
+    pub account_id: String,
+    pub token: String,
+    pub email: String,
+    pub credentials_file: std::path::PathBuf,
+}
+
+/// On an empty store (no account), creates an account and a token and writes them to
+/// `credentials.json` (mode 0600) in `data_dir`. Does nothing on a store that has accounts.
+pub async fn first_start(
+    store: &Store,
+    data_dir: &Path,
+    now: Millis,
+) -> anyhow::Result<Option<FirstStart>> {
+    if store.account_count().await? > 0 {
+        return Ok(None);
+    }
+    let account_id = create_account(store, None, now).await?;
+    let (_, token) = create_token(store, &account_id, "first-start", DEFAULT_EMAIL, now).await?;
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("credentials.json");
+    let body = serde_json::to_string_pretty(&serde_json::json!({
+        "account_id": account_id, "api_token": token, "api_email": DEFAULT_EMAIL,
+    }))?;
+    write_private(&path, body.as_bytes())?;
+    Ok(Some(FirstStart {
+        account_id,
+        token,
+        email: DEFAULT_EMAIL.into(),
+        credentials_file: path,
+    }))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Rotates the participant-token signing key; tokens signed earlier stay valid.
+pub async fn rotate_keys(store: &Store, now: Millis) -> StoreResult<String> {
+    let key = crate::tokens::new_key(now);
+    store.rotate_signing_key(&key).await?;
+    Ok(key.kid)
+}

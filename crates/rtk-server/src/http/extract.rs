@@ -1,0 +1,164 @@
+//! Extractors whose rejections are the API's error envelope, with field-level messages.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body. Malformed JSON and wrong types are 400 with the offending field named;
+/// a body over the limit is 413.
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large")
+            } else {
+                ApiError::bad_request(format!("cannot read request body: {e}"))
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses a JSON body into `T`, naming the field at fault. An empty body reads as `{}`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::bad_request(format!("malformed JSON body: {inner}"))
+        } else if path == "." {
+            ApiError::bad_request(format!("invalid body: {inner}"))
+        } else {
+            ApiError::bad_request(format!(
+                "invalid value for \"{path}\": {}",
+                strip_position(&inner.to_string())
+            ))
+        }
+    })
+}
+
+fn strip_position(msg: &str) -> &str {
+    match msg.find(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
+}
+
+/// Query parameters, with the parameter at fault named in errors.
+pub struct Query<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(q));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                if path == "." {
+                    ApiError::bad_request(format!("invalid query: {inner}"))
+                } else {
+                    ApiError::bad_request(format!("invalid query parameter \"{path}\": {inner}"))
+                }
+            })
+    }
+}
+
+fn form_urlencoded_parse(q: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(q.as_bytes())
+}
+
+/// Path parameters; ids are opaque strings, so only undecodable paths are rejected.
+pub struct Path<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::not_found(format!("not found: {}", e.body_text())))
+    }
+}
+
+/// Paging query parameters shared by every list endpoint.
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1. Default 1.
+    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
+    pub page_no: Option<f64>,
+    /// Items per page, 1 to 100. Default 20.
+    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
+    pub per_page: Option<f64>,
+}
+
+pub const DEFAULT_PER_PAGE: u64 = 20;
+pub const MAX_PER_PAGE: u64 = 100;
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page_no: u64,
+    pub per_page: u64,
+}
+
+impl Page {
+    pub fn limit(&self) -> i64 {
+        self.per_page as i64
+    }
+    pub fn offset(&self) -> i64 {
+        ((self.page_no - 1) * self.per_page) as i64
+    }
+    pub fn paging(&self, total: i64, len: usize) -> rtk_api::Paging {
+        rtk_api::Paging::new(total.max(0) as u64, self.page_no, self.per_page, len)
+    }
+}
+
+impl PageParams {
+    pub fn page(&self) -> Result<Page, ApiError> {
+        let page_no = whole(self.page_no, "page_no", 1, 1, 1_000_000_000)?;
+        let per_page = whole(self.per_page, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)?;
+        Ok(Page { page_no, per_page })
+    }
+}
+
+fn whole(v: Option<f64>, name: &str, default: u64, min: u64, max: u64) -> Result<u64, ApiError> {
+    let Some(v) = v else { return Ok(default) };
+    if v.fract() != 0.0 || v < min as f64 || v > max as f64 {
+        return Err(ApiError::bad_request(format!(
+            "invalid query parameter \"{name}\": must be a whole number from {min} to {max}"
+        )));
+    }
+    Ok(v as u64)
+}

@@ -1,0 +1,154 @@
+//! The HTTP API: axum routers, one module per resource. Handlers validate input, call the
+//! store or the engine, and shape the envelope; they never touch SQL.
+
+mod apps;
+pub mod de;
+pub mod extract;
+mod meetings;
+mod ops;
+mod participants;
+mod presets;
+pub mod schema;
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub use extract::{Json, Page, PageParams, Path, Query};
+
+/// `{"success": true, "data": …}` with status 200.
+pub fn ok<T: serde::Serialize>(data: T) -> Response {
+    axum::Json(rtk_api::Envelope::ok(data)).into_response()
+}
+
+/// `{"success": true, "data": …}` with status 201.
+pub fn created<T: serde::Serialize>(data: T) -> Response {
+    (StatusCode::CREATED, axum::Json(rtk_api::Envelope::ok(data))).into_response()
+}
+
+/// A list page with `paging`.
+pub fn page<T: serde::Serialize>(data: Vec<T>, page: Page, total: i64) -> Response {
+    let paging = page.paging(total, data.len());
+    axum::Json(rtk_api::Envelope::page(data, paging)).into_response()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "rtk — RealtimeKit-compatible API",
+        description = "The Cloudflare RealtimeKit REST API as served by rtk. Every path is served both at the root and under /client/v4."
+    ),
+    servers((url = "/client/v4"), (url = "/")),
+    modifiers(&BearerAuth),
+    security(("api_token" = []), ("api_email" = [], "api_key" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "api_email",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Email"))),
+        );
+        c.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Key"))),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(apps::routes())
+        .merge(presets::routes())
+        .merge(meetings::routes())
+        .merge(participants::routes())
+        .split_for_parts()
+}
+
+/// The whole application: API at `/` and `/client/v4`, operations endpoints, fallbacks,
+/// metrics, tracing, panic safety and the body limit.
+pub fn router(state: AppState) -> Router {
+    let (api, mut doc) = api();
+    ops::document_ops(&mut doc);
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .merge(api.clone())
+        .nest("/client/v4", api)
+        .merge(ops::routes(doc))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this route",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(track_metrics))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                tracing::error!("a request handler panicked");
+                ApiError::internal().into_response()
+            },
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The process-wide Prometheus recorder.
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
+            .expect("static buckets are valid")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (embedding); then ours only renders.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}

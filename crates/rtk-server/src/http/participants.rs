@@ -1,0 +1,278 @@
+//! Meeting participants: `…/meetings/{meeting_id}/participants[/{participant_id}[/token]]`.
+//! Adding a participant issues its token (a signed JWT the gateway accepts).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{json, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::apps::find_app;
+use super::meetings::find_meeting;
+use super::schema::{validate, F, S};
+use super::{Json, PageParams, Path, Query};
+use crate::auth::Account;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{new_id, ParticipantRow};
+use crate::tokens::ParticipantClaims;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_participants, add_participant))
+        .routes(routes!(
+            get_participant,
+            edit_participant,
+            delete_participant
+        ))
+        .routes(routes!(refresh_token))
+}
+
+const ADD: S = S::Obj(&[
+    F("custom_participant_id", true, S::Str),
+    F("preset_name", true, S::Str),
+    F("name", false, S::Null(&S::Str)),
+    F("picture", false, S::Null(&S::Str)),
+]);
+
+/// A validated body. `name` / `picture`: absent (`None`), null (`Some(None)`) or a value.
+struct ParticipantIn {
+    custom_participant_id: Option<String>,
+    preset_name: Option<String>,
+    name: Option<Option<String>>,
+    picture: Option<Option<String>>,
+}
+
+fn nullable(body: &Value, k: &str) -> Option<Option<String>> {
+    body.get(k).map(|v| v.as_str().map(str::to_string))
+}
+
+pub fn participant_view(p: &ParticipantRow) -> Value {
+    json!({
+        "id": p.id,
+        "custom_participant_id": p.custom_participant_id,
+        "preset_name": p.preset_name,
+        "name": p.name,
+        "picture": p.picture,
+        "created_at": rfc3339(p.created_at),
+        "updated_at": rfc3339(p.updated_at),
+    })
+}
+
+fn with_token(p: &ParticipantRow, token: String) -> Value {
+    let mut v = participant_view(p);
+    v["token"] = token.into();
+    v
+}
+
+fn parse_body(body: &Value, partial: bool) -> ApiResult<ParticipantIn> {
+    let mut errors = vec![];
+    validate(body, &ADD, "", partial, &mut errors);
+    for k in ["custom_participant_id", "preset_name"] {
+        if body
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            errors.push(format!("\"{k}\" must not be empty"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
+    }
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_string())
+    };
+    Ok(ParticipantIn {
+        custom_participant_id: text("custom_participant_id"),
+        preset_name: text("preset_name"),
+        name: nullable(body, "name"),
+        picture: nullable(body, "picture"),
+    })
+}
+
+/// Issues a new participant token.
+pub async fn issue_token(s: &AppState, account_id: &str, p: &ParticipantRow) -> ApiResult<String> {
+    let now = s.now();
+    let iat = now / 1000;
+    let claims = ParticipantClaims {
+        sub: p.id.clone(),
+        participant_id: p.id.clone(),
+        meeting_id: p.meeting_id.clone(),
+        app_id: p.app_id.clone(),
+        account_id: account_id.to_string(),
+        preset_name: p.preset_name.clone(),
+        iat,
+        exp: iat + s.config.participant_token_ttl.as_secs() as i64,
+        jti: new_id(),
+    };
+    Ok(s.keys.sign(&claims).await?)
+}
+
+async fn find_participant(s: &AppState, meeting_id: &str, id: &str) -> ApiResult<ParticipantRow> {
+    s.store
+        .participant(meeting_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No participant found with id {id}")))
+}
+
+#[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants", tag = "participants",
+    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), PageParams),
+    responses((status = 200, description = "The meeting's participants, oldest first", body = Object)))]
+async fn list_participants(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, meeting_id)): Path<(String, String, String)>,
+    Query(q): Query<PageParams>,
+) -> ApiResult<Response> {
+    let page = q.page()?;
+    let app = find_app(&s, &account, &app_id).await?;
+    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
+    let (rows, total) = s
+        .store
+        .list_participants(&meeting.id, page.limit(), page.offset())
+        .await?;
+    Ok(super::page(
+        rows.iter().map(participant_view).collect(),
+        page,
+        total,
+    ))
+}
+
+#[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants", tag = "participants",
+    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path)), request_body = Object,
+    responses((status = 201, description = "The participant, with its token", body = Object),
+              (status = 400, description = "Invalid body or unknown preset", body = rtk_api::ErrorEnvelope)))]
+async fn add_participant(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, meeting_id)): Path<(String, String, String)>,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let app = find_app(&s, &account, &app_id).await?;
+    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
+    let b = parse_body(&body, false)?;
+    let preset_name = b.preset_name.unwrap_or_default();
+    let preset = s
+        .store
+        .preset_by_name(&app.id, &preset_name)
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "No preset named {preset_name:?} exists in app {}",
+                app.id
+            ))
+        })?;
+    let now = s.now();
+    let row = ParticipantRow {
+        id: new_id(),
+        meeting_id: meeting.id,
+        app_id: app.id,
+        custom_participant_id: b.custom_participant_id.unwrap_or_default(),
+        preset_id: preset.id,
+        preset_name: preset.name,
+        name: b.name.flatten(),
+        picture: b.picture.flatten(),
+        created_at: now,
+        updated_at: now,
+    };
+    s.store.insert_participant(&row).await?;
+    let token = issue_token(&s, &account.id, &row).await?;
+    Ok(super::created(with_token(&row, token)))
+}
+
+#[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}", tag = "participants",
+    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)),
+    responses((status = 200, description = "The participant (no token)", body = Object)))]
+async fn get_participant(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let app = find_app(&s, &account, &app_id).await?;
+    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
+    Ok(super::ok(participant_view(
+        &find_participant(&s, &meeting.id, &pid).await?,
+    )))
+}
+
+#[utoipa::path(patch, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}", tag = "participants",
+    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)), request_body = Object,
+    responses((status = 200, description = "The participant with a fresh token (older tokens stay valid)", body = Object)))]
+async fn edit_participant(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let app = find_app(&s, &account, &app_id).await?;
+    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
+    let b = parse_body(&body, true)?;
+    if b.custom_participant_id.is_some() {
+        return Err(ApiError::bad_request(
+            "\"custom_participant_id\" cannot be changed",
+        ));
+    }
+    let mut row = find_participant(&s, &meeting.id, &pid).await?;
+    if let Some(name) = b.preset_name {
+        let preset = s
+            .store
+            .preset_by_name(&app.id, &name)
+            .await?
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("No preset named {name:?} exists in app {}", app.id))
+            })?;
+        row.preset_id = preset.id;
+        row.preset_name = preset.name;
+    }
+    if let Some(n) = b.name {
+        row.name = n;
+    }
+    if let Some(p) = b.picture {
+        row.picture = p;
+    }
+    row.updated_at = s.now();
+    s.store.update_participant(&row).await?;
+    let token = issue_token(&s, &account.id, &row).await?;
+    Ok(super::ok(with_token(&row, token)))
+}
+
+#[utoipa::path(delete, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}", tag = "participants",
+    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)),
+    responses((status = 200, description = "The deleted participant; all its tokens are revoked", body = Object)))]
+async fn delete_participant(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let app = find_app(&s, &account, &app_id).await?;
+    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
+    let row = find_participant(&s, &meeting.id, &pid).await?;
+    if !s.store.delete_participant(&meeting.id, &pid).await? {
+        return Err(ApiError::not_found(format!(
+            "No participant found with id {pid}"
+        )));
+    }
+    s.engine.participant_deleted(&row.id).await;
+    let mut v = participant_view(&row);
+    v["preset_id"] = row.preset_id.clone().into();
+    Ok(super::ok(v))
+}
+
+#[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}/token", tag = "participants",
+    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)),
+    responses((status = 200, description = "A new token; older tokens stay valid until they expire", body = Object)))]
+async fn refresh_token(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let app = find_app(&s, &account, &app_id).await?;
+    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
+    let row = find_participant(&s, &meeting.id, &pid).await?;
+    let token = issue_token(&s, &account.id, &row).await?;
+    Ok(super::ok(json!({ "token": token })))
+}

@@ -1,0 +1,541 @@
+//! Type validation of the deep JSON documents the API stores as given (preset documents,
+//! a meeting's `ai_config` and `recording_config`), with every error named by its path.
+//!
+//! Unknown keys are kept: the document is returned as stored, so a newer SDK's fields survive.
+
+use serde_json::Value;
+
+pub enum S {
+    Str,
+    Num,
+    Int,
+    Bool,
+    Any,
+    Enum(&'static [&'static str]),
+    Obj(&'static [F]),
+    Arr(&'static S),
+    Map(&'static S),
+    /// `null` or the inner schema.
+    Null(&'static S),
+}
+
+/// A field: name, required (on create), schema.
+pub struct F(pub &'static str, pub bool, pub S);
+
+/// Validates `v` against `s`. With `partial`, required fields may be absent (PATCH bodies).
+pub fn validate(v: &Value, s: &S, path: &str, partial: bool, errors: &mut Vec<String>) {
+    let here = if path.is_empty() { "body" } else { path };
+    let bad = |errors: &mut Vec<String>, what: &str| {
+        errors.push(format!("\"{here}\" must be {what}"));
+    };
+    match s {
+        S::Any => {}
+        S::Str => {
+            if !v.is_string() {
+                bad(errors, "a string")
+            }
+        }
+        S::Num => {
+            if !v.is_number() {
+                bad(errors, "a number")
+            }
+        }
+        S::Int => {
+            if !(v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0)) {
+                bad(errors, "an integer")
+            }
+        }
+        S::Bool => {
+            if !v.is_boolean() {
+                bad(errors, "true or false")
+            }
+        }
+        S::Enum(allowed) => match v.as_str() {
+            Some(x) if allowed.contains(&x) => {}
+            _ => bad(errors, &format!("one of {}", allowed.join(", "))),
+        },
+        S::Null(inner) => {
+            if !v.is_null() {
+                validate(v, inner, path, partial, errors)
+            }
+        }
+        S::Arr(inner) => match v.as_array() {
+            Some(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    validate(item, inner, &format!("{path}[{i}]"), partial, errors);
+                }
+            }
+            None => bad(errors, "an array"),
+        },
+        S::Map(inner) => match v.as_object() {
+            Some(m) => {
+                for (k, item) in m {
+                    validate(item, inner, &join(path, k), partial, errors);
+                }
+            }
+            None => bad(errors, "an object"),
+        },
+        S::Obj(fields) => match v.as_object() {
+            Some(m) => {
+                for F(name, required, fs) in fields.iter() {
+                    match m.get(*name) {
+                        Some(item) => validate(item, fs, &join(path, name), partial, errors),
+                        None if *required && !partial => {
+                            errors.push(format!("\"{}\" is required", join(path, name)))
+                        }
+                        None => {}
+                    }
+                }
+            }
+            None => bad(errors, "an object"),
+        },
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Merges `patch` into `base`: objects key by key (recursively), anything else replaced.
+pub fn merge(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, pv) in p {
+                match b.get_mut(k) {
+                    Some(bv) if bv.is_object() && pv.is_object() => merge(bv, pv),
+                    _ => {
+                        b.insert(k.clone(), pv.clone());
+                    }
+                }
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+const QUALITY: S = S::Enum(&["hd", "vga", "qvga", "fhd", "uhd"]);
+const PRODUCE: S = S::Enum(&["ALLOWED", "NOT_ALLOWED", "CAN_REQUEST"]);
+
+/// A preset document: `name`, `config`, `permissions`, `ui` (as the official SDKs send it).
+pub const PRESET: S = S::Obj(&[
+    F("name", true, S::Str),
+    F(
+        "config",
+        true,
+        S::Obj(&[
+            F("max_screenshare_count", true, S::Num),
+            F(
+                "max_video_streams",
+                true,
+                S::Obj(&[F("desktop", true, S::Num), F("mobile", true, S::Num)]),
+            ),
+            F(
+                "media",
+                true,
+                S::Obj(&[
+                    F(
+                        "screenshare",
+                        true,
+                        S::Obj(&[F("frame_rate", true, S::Num), F("quality", true, QUALITY)]),
+                    ),
+                    F(
+                        "video",
+                        true,
+                        S::Obj(&[
+                            F("frame_rate", true, S::Num),
+                            F("quality", true, QUALITY),
+                            F("simulcast", false, S::Bool),
+                        ]),
+                    ),
+                    F(
+                        "audio",
+                        false,
+                        S::Obj(&[
+                            F("enable_high_bitrate", false, S::Bool),
+                            F("enable_stereo", false, S::Bool),
+                        ]),
+                    ),
+                ]),
+            ),
+            F(
+                "view_type",
+                true,
+                S::Enum(&["GROUP_CALL", "WEBINAR", "AUDIO_ROOM", "LIVESTREAM"]),
+            ),
+            F(
+                "livestream_viewer_qualities",
+                false,
+                S::Null(&S::Arr(&S::Int)),
+            ),
+        ]),
+    ),
+    // Optional on create in the seed-era SDK (5.0.0), required by current ones.
+    F(
+        "permissions",
+        false,
+        S::Obj(&[
+            F("accept_waiting_requests", true, S::Bool),
+            F("can_accept_production_requests", true, S::Bool),
+            F("can_change_participant_permissions", true, S::Bool),
+            F("can_edit_display_name", true, S::Bool),
+            F("can_livestream", true, S::Bool),
+            F("can_record", true, S::Bool),
+            F("can_spotlight", true, S::Bool),
+            F(
+                "chat",
+                true,
+                S::Obj(&[
+                    F(
+                        "private",
+                        true,
+                        S::Obj(&[
+                            F("can_receive", true, S::Bool),
+                            F("can_send", true, S::Bool),
+                            F("files", true, S::Bool),
+                            F("text", true, S::Bool),
+                        ]),
+                    ),
+                    F(
+                        "public",
+                        true,
+                        S::Obj(&[
+                            F("can_send", true, S::Bool),
+                            F("files", true, S::Bool),
+                            F("text", true, S::Bool),
+                        ]),
+                    ),
+                ]),
+            ),
+            F(
+                "connected_meetings",
+                true,
+                S::Obj(&[
+                    F("can_alter_connected_meetings", true, S::Bool),
+                    F("can_switch_connected_meetings", true, S::Bool),
+                    F("can_switch_to_parent_meeting", true, S::Bool),
+                ]),
+            ),
+            F("disable_participant_audio", true, S::Bool),
+            F("disable_participant_screensharing", true, S::Bool),
+            F("disable_participant_video", true, S::Bool),
+            F("hidden_participant", true, S::Bool),
+            F("kick_participant", true, S::Bool),
+            F(
+                "media",
+                true,
+                S::Obj(&[
+                    F("audio", true, S::Obj(&[F("can_produce", true, PRODUCE)])),
+                    F(
+                        "screenshare",
+                        true,
+                        S::Obj(&[F("can_produce", true, PRODUCE)]),
+                    ),
+                    F("video", true, S::Obj(&[F("can_produce", true, PRODUCE)])),
+                ]),
+            ),
+            F("pin_participant", true, S::Bool),
+            F(
+                "plugins",
+                true,
+                S::Obj(&[
+                    F("can_close", true, S::Bool),
+                    F("can_edit_config", true, S::Bool),
+                    F("can_start", true, S::Bool),
+                    // A map of plugin id to settings in current SDKs, a string or one settings
+                    // object in the seed-era SDK: the generations disagree, so any is kept.
+                    F("config", true, S::Any),
+                ]),
+            ),
+            F(
+                "polls",
+                true,
+                S::Obj(&[
+                    F("can_create", true, S::Bool),
+                    F("can_view", true, S::Bool),
+                    F("can_vote", true, S::Bool),
+                ]),
+            ),
+            F(
+                "recorder_type",
+                true,
+                S::Enum(&["RECORDER", "LIVESTREAMER", "NONE"]),
+            ),
+            F("show_participant_list", true, S::Bool),
+            F(
+                "waiting_room_type",
+                true,
+                S::Enum(&["SKIP", "ON_PRIVILEGED_USER_ENTRY", "SKIP_ON_ACCEPT"]),
+            ),
+            F("accept_stage_requests", false, S::Bool),
+            F("is_recorder", false, S::Bool),
+            F("stage_access", false, PRODUCE),
+            F("stage_enabled", false, S::Bool),
+            F("transcription_enabled", false, S::Bool),
+        ]),
+    ),
+    F(
+        "ui",
+        true,
+        S::Obj(&[F(
+            "design_tokens",
+            true,
+            S::Obj(&[
+                F(
+                    "border_radius",
+                    true,
+                    S::Enum(&["sharp", "rounded", "extra-rounded", "circular"]),
+                ),
+                F("border_width", true, S::Enum(&["none", "thin", "fat"])),
+                F(
+                    "colors",
+                    true,
+                    S::Obj(&[
+                        F(
+                            "background",
+                            true,
+                            S::Obj(&[
+                                F("1000", true, S::Str),
+                                F("600", true, S::Str),
+                                F("700", true, S::Str),
+                                F("800", true, S::Str),
+                                F("900", true, S::Str),
+                            ]),
+                        ),
+                        F(
+                            "brand",
+                            true,
+                            S::Obj(&[
+                                F("300", true, S::Str),
+                                F("400", true, S::Str),
+                                F("500", true, S::Str),
+                                F("600", true, S::Str),
+                                F("700", true, S::Str),
+                            ]),
+                        ),
+                        F("danger", true, S::Str),
+                        F("success", true, S::Str),
+                        F("text", true, S::Str),
+                        F("text_on_brand", true, S::Str),
+                        F("video_bg", true, S::Str),
+                        F("warning", true, S::Str),
+                    ]),
+                ),
+                F("spacing_base", true, S::Num),
+                F("theme", true, S::Enum(&["darkest", "dark", "light"])),
+                F("font_family", false, S::Str),
+                F("google_font", false, S::Str),
+                F("logo", false, S::Str),
+            ]),
+        )]),
+    ),
+]);
+
+const STORAGE_FIELDS: &[F] = &[
+    F(
+        "type",
+        false,
+        S::Enum(&["aws", "azure", "digitalocean", "gcs", "sftp"]),
+    ),
+    F("access_key", false, S::Any),
+    F("secret", false, S::Str),
+    F("bucket", false, S::Str),
+    F("region", false, S::Any),
+    F("path", false, S::Str),
+    F("auth_method", false, S::Enum(&["KEY", "PASSWORD"])),
+    F("username", false, S::Str),
+    F("password", false, S::Str),
+    F("host", false, S::Str),
+    F("port", false, S::Num),
+    F("private_key", false, S::Str),
+];
+
+/// Fields of a storage config that clients may write but never read back.
+pub const WRITE_ONLY_STORAGE_FIELDS: &[&str] = &["access_key", "secret", "password", "private_key"];
+
+pub const AI_CONFIG: S = S::Obj(&[
+    F(
+        "summarization",
+        false,
+        S::Obj(&[
+            F(
+                "summary_type",
+                false,
+                S::Enum(&[
+                    "general",
+                    "team_meeting",
+                    "sales_call",
+                    "client_check_in",
+                    "interview",
+                    "daily_standup",
+                    "one_on_one_meeting",
+                    "lecture",
+                    "code_review",
+                ]),
+            ),
+            F("text_format", false, S::Enum(&["plain_text", "markdown"])),
+            F("word_limit", false, S::Int),
+        ]),
+    ),
+    F(
+        "transcription",
+        false,
+        S::Obj(&[
+            F("keywords", false, S::Arr(&S::Str)),
+            F(
+                "language",
+                false,
+                S::Enum(&[
+                    "en-US", "en-IN", "de", "hi", "sv", "ru", "pl", "el", "fr", "nl",
+                ]),
+            ),
+            F("profanity_filter", false, S::Bool),
+        ]),
+    ),
+]);
+
+pub const RECORDING_CONFIG: S = S::Obj(&[
+    F(
+        "audio_config",
+        false,
+        S::Obj(&[
+            F("channel", false, S::Enum(&["mono", "stereo"])),
+            F("codec", false, S::Enum(&["MP3", "AAC"])),
+            F("export_file", false, S::Bool),
+        ]),
+    ),
+    F("file_name_prefix", false, S::Str),
+    F(
+        "live_streaming_config",
+        false,
+        S::Obj(&[F("rtmp_url", false, S::Str)]),
+    ),
+    F("max_seconds", false, S::Num),
+    F(
+        "realtimekit_bucket_config",
+        false,
+        S::Obj(&[F("enabled", true, S::Bool)]),
+    ),
+    F("storage_config", false, S::Null(&S::Obj(STORAGE_FIELDS))),
+    F(
+        "video_config",
+        false,
+        S::Obj(&[
+            F("codec", false, S::Enum(&["H264", "VP8", "VP9"])),
+            F("export_file", false, S::Bool),
+            F("height", false, S::Int),
+            F("width", false, S::Int),
+            F(
+                "watermark",
+                false,
+                S::Obj(&[
+                    F(
+                        "position",
+                        false,
+                        S::Enum(&["left top", "right top", "left bottom", "right bottom"]),
+                    ),
+                    F(
+                        "size",
+                        false,
+                        S::Obj(&[F("height", false, S::Int), F("width", false, S::Int)]),
+                    ),
+                    F("url", false, S::Str),
+                ]),
+            ),
+        ]),
+    ),
+]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_every_bad_field() {
+        let mut errors = vec![];
+        let v = json!({"name": 5, "config": {"view_type": "PARTY"}});
+        validate(&v, &PRESET, "", false, &mut errors);
+        assert!(
+            errors.contains(&"\"name\" must be a string".to_string()),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("\"config.view_type\" must be one of")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"\"ui\" is required".to_string()),
+            "{errors:?}"
+        );
+        assert!(
+            errors.contains(&"\"config.max_screenshare_count\" is required".to_string()),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn partial_skips_required_but_checks_types() {
+        let mut errors = vec![];
+        validate(
+            &json!({"config": {"media": {"video": {"quality": "8k"}}}}),
+            &PRESET,
+            "",
+            true,
+            &mut errors,
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("\"config.media.video.quality\""));
+    }
+
+    #[test]
+    fn merge_is_deep_for_objects() {
+        let mut a = json!({"a": {"b": 1, "c": 2}, "d": [1]});
+        merge(&mut a, &json!({"a": {"b": 5}, "d": [2, 3]}));
+        assert_eq!(a, json!({"a": {"b": 5, "c": 2}, "d": [2, 3]}));
+    }
+}
+
+/// Meeting create / replace / update bodies (every field optional).
+pub const MEETING_IN: S = S::Obj(&[
+    F("title", false, S::Null(&S::Str)),
+    F(
+        "preferred_region",
+        false,
+        S::Null(&S::Enum(&[
+            "ap-south-1",
+            "ap-southeast-1",
+            "us-east-1",
+            "eu-central-1",
+        ])),
+    ),
+    F("record_on_start", false, S::Null(&S::Bool)),
+    F("live_stream_on_start", false, S::Null(&S::Bool)),
+    F("persist_chat", false, S::Bool),
+    F("summarize_on_end", false, S::Bool),
+    F("transcribe_on_end", false, S::Bool),
+    F("session_keep_alive_time_in_secs", false, S::Num),
+    F("status", false, S::Enum(&["ACTIVE", "INACTIVE"])),
+    F("ai_config", false, S::Null(&AI_CONFIG)),
+    F("recording_config", false, S::Null(&RECORDING_CONFIG)),
+]);
+
+/// The meeting fields rtk stores (anything else in a body is ignored).
+pub const MEETING_FIELDS: &[&str] = &[
+    "title",
+    "preferred_region",
+    "record_on_start",
+    "live_stream_on_start",
+    "persist_chat",
+    "summarize_on_end",
+    "transcribe_on_end",
+    "session_keep_alive_time_in_secs",
+    "status",
+    "ai_config",
+    "recording_config",
+];

@@ -1,0 +1,23 @@
+//! rtk-server: the RealtimeKit-compatible control plane as a library. The `rtk` binary
+//! (crate `rtk-cli`) parses flags into a [`Config`] and calls [`Server::start`].
+//!
+//! Data flows one way: `http` → `engine` → `store`. The HTTP layer never touches SQL; the
+//! engine never sees HTTP types.
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod http;
+pub mod state;
+pub mod store;
+pub mod tokens;
+
+mod server;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use config::Config;
+pub use server::{shutdown_signal, Bootstrap, Server};
+pub use store::Store;
