@@ -449,6 +449,45 @@ pub const RECORDING_CONFIG: S = S::Obj(&[
     ),
 ]);
 
+/// Meeting create / replace / update bodies (every field optional).
+pub const MEETING_IN: S = S::Obj(&[
+    F("title", false, S::Null(&S::Str)),
+    F(
+        "preferred_region",
+        false,
+        S::Null(&S::Enum(&[
+            "ap-south-1",
+            "ap-southeast-1",
+            "us-east-1",
+            "eu-central-1",
+        ])),
+    ),
+    F("record_on_start", false, S::Null(&S::Bool)),
+    F("live_stream_on_start", false, S::Null(&S::Bool)),
+    F("persist_chat", false, S::Bool),
+    F("summarize_on_end", false, S::Bool),
+    F("transcribe_on_end", false, S::Bool),
+    F("session_keep_alive_time_in_secs", false, S::Num),
+    F("status", false, S::Enum(&["ACTIVE", "INACTIVE"])),
+    F("ai_config", false, S::Null(&AI_CONFIG)),
+    F("recording_config", false, S::Null(&RECORDING_CONFIG)),
+]);
+
+/// The meeting fields rtk stores (anything else in a body is ignored).
+pub const MEETING_FIELDS: &[&str] = &[
+    "title",
+    "preferred_region",
+    "record_on_start",
+    "live_stream_on_start",
+    "persist_chat",
+    "summarize_on_end",
+    "transcribe_on_end",
+    "session_keep_alive_time_in_secs",
+    "status",
+    "ai_config",
+    "recording_config",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,42 +539,3 @@ mod tests {
         assert_eq!(a, json!({"a": {"b": 5, "c": 2}, "d": [2, 3]}));
     }
 }
-
-/// Meeting create / replace / update bodies (every field optional).
-pub const MEETING_IN: S = S::Obj(&[
-    F("title", false, S::Null(&S::Str)),
-    F(
-        "preferred_region",
-        false,
-        S::Null(&S::Enum(&[
-            "ap-south-1",
-            "ap-southeast-1",
-            "us-east-1",
-            "eu-central-1",
-        ])),
-    ),
-    F("record_on_start", false, S::Null(&S::Bool)),
-    F("live_stream_on_start", false, S::Null(&S::Bool)),
-    F("persist_chat", false, S::Bool),
-    F("summarize_on_end", false, S::Bool),
-    F("transcribe_on_end", false, S::Bool),
-    F("session_keep_alive_time_in_secs", false, S::Num),
-    F("status", false, S::Enum(&["ACTIVE", "INACTIVE"])),
-    F("ai_config", false, S::Null(&AI_CONFIG)),
-    F("recording_config", false, S::Null(&RECORDING_CONFIG)),
-]);
-
-/// The meeting fields rtk stores (anything else in a body is ignored).
-pub const MEETING_FIELDS: &[&str] = &[
-    "title",
-    "preferred_region",
-    "record_on_start",
-    "live_stream_on_start",
-    "persist_chat",
-    "summarize_on_end",
-    "transcribe_on_end",
-    "session_keep_alive_time_in_secs",
-    "status",
-    "ai_config",
-    "recording_config",
-];

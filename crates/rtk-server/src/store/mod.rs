@@ -135,14 +135,6 @@ impl Store {
         Ok(WriteTx { tx, _guard: guard })
     }
 
-    /// `FOR UPDATE` where the backend has row locks.
-    pub(crate) fn for_update(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
     /// Is the store reachable?
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -187,6 +179,8 @@ pub(crate) fn like_pattern(s: &str) -> String {
     out
 }
 
+/// A new resource id: a UUID v7, so ids made later sort later (lists ordered by
+/// `created_at, id` keep insertion order even within one millisecond).
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }

@@ -1,0 +1,267 @@
+//! Test harness: a real rtk server on a random loopback port, on a fresh SQLite file or a
+//! fresh PostgreSQL database, with a manual clock. Talk to it with real HTTP.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use rtk_server::{Config, ManualClock, Server, Store};
+use serde_json::Value;
+
+/// Where tests find PostgreSQL (trust auth); each test creates its own database there.
+pub fn pg_admin_url() -> String {
+    std::env::var("RTK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A database for one test. PostgreSQL databases are dropped when this is dropped.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    /// A fresh database, or `None` when PostgreSQL is wanted but unreachable and
+    /// `RTK_TEST_REQUIRE_PG` is not set (CI sets it, so there the test fails instead).
+    pub async fn new(db: Db) -> Option<TestDb> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        match db {
+            Db::Sqlite => {
+                let url = format!("sqlite://{}", dir.path().join("rtk.db").display());
+                Some(TestDb { url, dir, pg_name: None })
+            }
+            Db::Postgres => {
+                use sqlx::Connection;
+                let admin = pg_admin_url();
+                let conn = sqlx::PgConnection::connect(&admin).await;
+                let mut conn = match conn {
+                    Ok(c) => c,
+                    Err(e) if std::env::var_os("RTK_TEST_REQUIRE_PG").is_none() => {
+                        eprintln!("SKIPPED: PostgreSQL at {admin} is unreachable ({e}); set RTK_TEST_REQUIRE_PG=1 to make this a failure");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL at {admin} is required (RTK_TEST_REQUIRE_PG) but unreachable: {e}"),
+                };
+                let name = format!("rtk_t_{}", uuid_simple());
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+                Some(TestDb { url: format!("{base}/{name}"), dir, pg_name: Some(name) })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            // Best effort, on a thread of its own: Drop cannot await.
+            let admin = pg_admin_url();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub fn uuid_simple() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{:x}{:x}{}", t, std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// A running server and what the first start created.
+pub struct TestServer {
+    pub root: String,
+    pub account: String,
+    pub token: String,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    pub store: Store,
+    pub db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// 2026-01-01T00:00:00Z: a fixed start for the manual clock.
+pub const T0: i64 = 1_767_225_600_000;
+
+impl TestServer {
+    pub async fn start(db: Db) -> Option<TestServer> {
+        Self::start_with(db, |_| {}).await
+    }
+
+    pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> Option<TestServer> {
+        let db = TestDb::new(db).await?;
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: db.dir.path().to_path_buf(),
+            database_url: Some(db.url.clone()),
+            auth_cache_ttl: Duration::ZERO,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let clock = ManualClock::new(T0);
+        let server = Server::start(config, Arc::new(clock.clone())).await.expect("server starts");
+        let boot = server.bootstrap.clone().expect("first start creates credentials");
+        let root = format!("http://{}", server.local_addr());
+        let store = server.state().store.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server.run(async { let _ = rx.await; }).await.expect("server runs");
+        });
+        Some(TestServer {
+            root,
+            account: boot.account_id,
+            token: boot.token,
+            clock,
+            http: reqwest::Client::new(),
+            store,
+            db,
+            stop: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// `{root}/client/v4/accounts/{account}/realtime/kit`.
+    pub fn kit(&self) -> String {
+        format!("{}/client/v4/accounts/{}/realtime/kit", self.root, self.account)
+    }
+
+    /// Sends a request with this server's token; returns status and parsed JSON body.
+    pub async fn call(&self, method: Method, url: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut rb = self.http.request(method, url).bearer_auth(&self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let resp = rb.send().await.expect("request is sent");
+        let status = resp.status();
+        let text = resp.text().await.expect("body is read");
+        let v = serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is JSON: {text}"));
+        (status, v)
+    }
+
+    pub async fn get(&self, url: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, url, None).await
+    }
+    pub async fn post(&self, url: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, url, Some(body)).await
+    }
+
+    /// Creates an app; its id.
+    pub async fn app(&self, name: &str) -> String {
+        let (st, v) = self.post(&format!("{}/apps", self.kit()), serde_json::json!({"name": name})).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v["data"]["app"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a preset named `name` in `app`; its id.
+    pub async fn preset(&self, app: &str, name: &str) -> String {
+        let (st, v) = self.post(&format!("{}/{app}/presets", self.kit()), preset_doc(name)).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v["data"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a meeting; its id.
+    pub async fn meeting(&self, app: &str, body: Value) -> String {
+        let (st, v) = self.post(&format!("{}/{app}/meetings", self.kit()), body).await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v["data"]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Adds a participant; the response's `data` (with `id` and `token`).
+    pub async fn participant(&self, app: &str, meeting: &str, cpid: &str, preset: &str) -> Value {
+        let (st, v) = self
+            .post(
+                &format!("{}/{app}/meetings/{meeting}/participants", self.kit()),
+                serde_json::json!({"custom_participant_id": cpid, "preset_name": preset, "name": cpid}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v["data"].clone()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A complete preset document as the official SDKs send it.
+pub fn preset_doc(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "config": {
+            "max_screenshare_count": 1,
+            "max_video_streams": {"desktop": 6, "mobile": 4},
+            "media": {
+                "screenshare": {"frame_rate": 5, "quality": "hd"},
+                "video": {"frame_rate": 30, "quality": "hd", "simulcast": true},
+                "audio": {"enable_high_bitrate": false, "enable_stereo": false}
+            },
+            "view_type": "GROUP_CALL"
+        },
+        "permissions": {
+            "accept_waiting_requests": true, "can_accept_production_requests": true,
+            "can_change_participant_permissions": true, "can_edit_display_name": true,
+            "can_livestream": false, "can_record": true, "can_spotlight": true,
+            "chat": {"private": {"can_receive": true, "can_send": true, "files": true, "text": true},
+                     "public": {"can_send": true, "files": true, "text": true}},
+            "connected_meetings": {"can_alter_connected_meetings": true, "can_switch_connected_meetings": true, "can_switch_to_parent_meeting": true},
+            "disable_participant_audio": false, "disable_participant_screensharing": false,
+            "disable_participant_video": false, "hidden_participant": false, "kick_participant": true,
+            "media": {"audio": {"can_produce": "ALLOWED"}, "screenshare": {"can_produce": "ALLOWED"}, "video": {"can_produce": "ALLOWED"}},
+            "pin_participant": true,
+            "plugins": {"can_close": true, "can_edit_config": true, "can_start": true, "config": {}},
+            "polls": {"can_create": true, "can_view": true, "can_vote": true},
+            "recorder_type": "NONE", "show_participant_list": true, "waiting_room_type": "SKIP"
+        },
+        "ui": {"design_tokens": {
+            "border_radius": "rounded", "border_width": "thin",
+            "colors": {"background": {"1000": "#010101", "600": "#222222", "700": "#1f1f1f", "800": "#1b1b1b", "900": "#181818"},
+                       "brand": {"300": "#844d1c", "400": "#9d5b22", "500": "#b56927", "600": "#d37c30", "700": "#d9904f"},
+                       "danger": "#FF2D2D", "success": "#62A504", "text": "#EEEEEE", "text_on_brand": "#EEEEEE",
+                       "video_bg": "#191919", "warning": "#FFCD07"},
+            "spacing_base": 4, "theme": "dark", "logo": ""
+        }}
+    })
+}
+
+/// Declares `$name::sqlite` and `$name::postgres`, each running `$body(server)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $f:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(s) = $crate::harness::TestServer::start($crate::harness::Db::Sqlite).await {
+                    $f(&s).await;
+                    s.stop().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(s) = $crate::harness::TestServer::start($crate::harness::Db::Postgres).await {
+                    $f(&s).await;
+                    s.stop().await;
+                }
+            }
+        }
+    };
+}
