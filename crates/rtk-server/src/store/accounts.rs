@@ -108,12 +108,14 @@ impl Store {
 
     pub async fn list_tokens(&self, account_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
         let rows = match account_id {
-            Some(a) => sqlx::query(&format!(
+            Some(a) => {
+                sqlx::query(&format!(
                 "SELECT {TOKEN_COLS} FROM api_tokens WHERE account_id = $1 ORDER BY created_at, id"
             ))
-            .bind(a)
-            .fetch_all(self.pool())
-            .await?,
+                .bind(a)
+                .fetch_all(self.pool())
+                .await?
+            }
             None => {
                 sqlx::query(&format!(
                     "SELECT {TOKEN_COLS} FROM api_tokens ORDER BY created_at, id"
