@@ -19,18 +19,10 @@ pub struct Envelope<T> {
 
 impl<T> Envelope<T> {
     pub fn ok(data: T) -> Self {
-        Self {
-            success: true,
-            data,
-            paging: None,
-        }
+        Self { success: true, data, paging: None }
     }
     pub fn page(data: T, paging: Paging) -> Self {
-        Self {
-            success: true,
-            data,
-            paging: Some(paging),
-        }
+        Self { success: true, data, paging: Some(paging) }
     }
 }
 
@@ -47,18 +39,10 @@ impl Paging {
     /// Paging for page `page_no` (1-based) of `per_page` items holding `len` items out of `total`.
     pub fn new(total: u64, page_no: u64, per_page: u64, len: usize) -> Self {
         if len == 0 {
-            return Self {
-                total_count: total,
-                start_offset: 0,
-                end_offset: 0,
-            };
+            return Self { total_count: total, start_offset: 0, end_offset: 0 };
         }
         let start = (page_no - 1) * per_page + 1;
-        Self {
-            total_count: total,
-            start_offset: start,
-            end_offset: start + len as u64 - 1,
-        }
+        Self { total_count: total, start_offset: start, end_offset: start + len as u64 - 1 }
     }
 }
 
@@ -81,23 +65,13 @@ pub struct ErrorEnvelope {
 impl ErrorEnvelope {
     /// An envelope whose first message is `error` and that lists every message in `errors`.
     pub fn new(code: u16, messages: Vec<String>) -> Self {
-        let errors: Vec<ErrorItem> = messages
-            .into_iter()
-            .map(|message| ErrorItem { code, message })
-            .collect();
+        let errors: Vec<ErrorItem> =
+            messages.into_iter().map(|message| ErrorItem { code, message }).collect();
         let error = ErrorItem {
             code,
-            message: errors
-                .iter()
-                .map(|e| e.message.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
+            message: errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "),
         };
-        Self {
-            success: false,
-            error,
-            errors,
-        }
+        Self { success: false, error, errors }
     }
 }
 
@@ -107,30 +81,9 @@ mod tests {
 
     #[test]
     fn paging_offsets() {
-        assert_eq!(
-            Paging::new(45, 1, 20, 20),
-            Paging {
-                total_count: 45,
-                start_offset: 1,
-                end_offset: 20
-            }
-        );
-        assert_eq!(
-            Paging::new(45, 3, 20, 5),
-            Paging {
-                total_count: 45,
-                start_offset: 41,
-                end_offset: 45
-            }
-        );
-        assert_eq!(
-            Paging::new(45, 4, 20, 0),
-            Paging {
-                total_count: 45,
-                start_offset: 0,
-                end_offset: 0
-            }
-        );
+        assert_eq!(Paging::new(45, 1, 20, 20), Paging { total_count: 45, start_offset: 1, end_offset: 20 });
+        assert_eq!(Paging::new(45, 3, 20, 5), Paging { total_count: 45, start_offset: 41, end_offset: 45 });
+        assert_eq!(Paging::new(45, 4, 20, 0), Paging { total_count: 45, start_offset: 0, end_offset: 0 });
     }
 
     #[test]

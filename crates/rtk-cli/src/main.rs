@@ -56,9 +56,7 @@ impl StoreArgs {
             std::fs::create_dir_all(&cfg.data_dir)
                 .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
         }
-        Store::connect(&cfg.database_url())
-            .await
-            .context("cannot open the store")
+        Store::connect(&cfg.database_url()).await.context("cannot open the store")
     }
 }
 
@@ -149,9 +147,7 @@ fn init_logs(format: LogFormat) {
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         b.json().init();
     } else {
@@ -174,12 +170,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", admin::create_account(&s, id.as_deref(), now()).await?);
             Ok(())
         }
-        Command::Token(TokenCmd::Create {
-            store,
-            account,
-            name,
-            email,
-        }) => {
+        Command::Token(TokenCmd::Create { store, account, name, email }) => {
             let s = store.open().await?;
             let (_, secret) = admin::create_token(&s, &account, &name, &email, now()).await?;
             println!("{secret}");
@@ -187,10 +178,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token(TokenCmd::List { store, account }) => {
             let s = store.open().await?;
-            println!(
-                "{:<36}  {:<32}  {:<16}  {:<24}  status",
-                "id", "account", "name", "created"
-            );
+            println!("{:<36}  {:<32}  {:<16}  {:<24}  status", "id", "account", "name", "created");
             for t in s.list_tokens(account.as_deref()).await? {
                 println!(
                     "{:<36}  {:<32}  {:<16}  {:<24}  {}",
@@ -198,11 +186,7 @@ async fn main() -> anyhow::Result<()> {
                     t.account_id,
                     t.name,
                     rtk_server::clock::rfc3339(t.created_at),
-                    if t.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "live"
-                    }
+                    if t.revoked_at.is_some() { "revoked" } else { "live" }
                 );
             }
             Ok(())

@@ -10,11 +10,7 @@ fn rtk() -> Command {
 
 fn run(args: &[&str]) -> String {
     let out = rtk().args(args).output().expect("rtk runs");
-    assert!(
-        out.status.success(),
-        "rtk {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "rtk {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -30,42 +26,19 @@ async fn account_token_serve_and_graceful_stop() {
     assert!(account.chars().all(|c| c.is_ascii_hexdigit()));
     let custom = run(&["account", "create", "--data-dir", d, "--id", "acme"]);
     assert_eq!(custom, "acme\n");
-    let dup = rtk()
-        .args(["account", "create", "--data-dir", d, "--id", "acme"])
-        .output()
-        .unwrap();
+    let dup = rtk().args(["account", "create", "--data-dir", d, "--id", "acme"]).output().unwrap();
     assert!(!dup.status.success(), "a duplicate id fails");
     // `token create` prints the token alone.
-    let out = run(&[
-        "token",
-        "create",
-        "--data-dir",
-        d,
-        "--account",
-        account,
-        "--name",
-        "ci",
-    ]);
+    let out = run(&["token", "create", "--data-dir", d, "--account", account, "--name", "ci"]);
     let token = out.trim_end_matches('\n').to_string();
     assert_eq!(out.lines().count(), 1);
     assert!(token.starts_with("rtk_"));
     let listed = run(&["token", "list", "--data-dir", d]);
-    assert!(
-        listed.contains("ci") && !listed.contains(&token),
-        "list never shows secrets"
-    );
+    assert!(listed.contains("ci") && !listed.contains(&token), "list never shows secrets");
 
     // Serve on the same store: accounts exist, so no first-start banner and no credentials file.
     let mut child = rtk()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            d,
-            "--log-format",
-            "json",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", d, "--log-format", "json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -82,9 +55,7 @@ async fn account_token_serve_and_graceful_stop() {
     assert!(!dir.path().join("credentials.json").exists());
     let http = reqwest::Client::new();
     let r = http
-        .post(format!(
-            "http://{addr}/client/v4/accounts/{account}/realtime/kit/apps"
-        ))
+        .post(format!("http://{addr}/client/v4/accounts/{account}/realtime/kit/apps"))
         .bearer_auth(&token)
         .json(&serde_json::json!({"name": "from-cli-token"}))
         .send()
@@ -92,10 +63,7 @@ async fn account_token_serve_and_graceful_stop() {
         .unwrap();
     assert_eq!(r.status(), 201);
     // Graceful shutdown on SIGTERM: exit status 0.
-    let st = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let st = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(st.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "rtk exits cleanly on SIGTERM: {status:?}");
@@ -107,15 +75,7 @@ async fn first_start_creates_credentials_once() {
     let d = dir.path().to_str().unwrap();
     let start = || {
         let mut child = rtk()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-                d,
-                "--log-format",
-                "json",
-            ])
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", d, "--log-format", "json"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -127,28 +87,21 @@ async fn first_start_creates_credentials_once() {
                 break;
             }
         }
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
         let out = child.wait_with_output().unwrap();
         String::from_utf8(out.stdout).unwrap()
     };
     let first = start();
     assert!(first.contains("First start"), "{first}");
     let creds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("credentials.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(dir.path().join("credentials.json")).unwrap()).unwrap();
     let account = creds["account_id"].as_str().unwrap();
     assert!(first.contains(account) && first.contains(creds["api_token"].as_str().unwrap()));
     assert!(first.contains("curl"), "a copy-paste example");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("credentials.json"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.path().join("credentials.json")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let second = start();

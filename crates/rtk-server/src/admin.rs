@@ -21,9 +21,7 @@ pub async fn create_account(store: &Store, id: Option<&str>, now: Millis) -> Sto
             let id = id.trim();
             if id.is_empty()
                 || id.len() > 64
-                || !id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             {
                 return Err(StoreError::Invalid(
                     "an account id is 1 to 64 characters of letters, digits, '-' or '_'".into(),
@@ -69,11 +67,7 @@ pub struct FirstStart {
 
 /// On an empty store (no account), creates an account and a token and writes them to
 /// `credentials.json` (mode 0600) in `data_dir`. Does nothing on a store that has accounts.
-pub async fn first_start(
-    store: &Store,
-    data_dir: &Path,
-    now: Millis,
-) -> anyhow::Result<Option<FirstStart>> {
+pub async fn first_start(store: &Store, data_dir: &Path, now: Millis) -> anyhow::Result<Option<FirstStart>> {
     if store.account_count().await? > 0 {
         return Ok(None);
     }
@@ -85,12 +79,7 @@ pub async fn first_start(
         "account_id": account_id, "api_token": token, "api_email": DEFAULT_EMAIL,
     }))?;
     write_private(&path, body.as_bytes())?;
-    Ok(Some(FirstStart {
-        account_id,
-        token,
-        email: DEFAULT_EMAIL.into(),
-        credentials_file: path,
-    }))
+    Ok(Some(FirstStart { account_id, token, email: DEFAULT_EMAIL.into(), credentials_file: path }))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -35,9 +35,7 @@ enum Credentials<'a> {
 
 fn credentials(headers: &HeaderMap) -> Result<Credentials<'_>, ApiError> {
     if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
-        let v = v
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+        let v = v.to_str().map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
         let (scheme, token) = v.trim().split_once(' ').unwrap_or((v, ""));
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
             return Err(ApiError::unauthorized(
@@ -74,15 +72,9 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Token
         return Err(ApiError::unauthorized("invalid API token"));
     }
     if let Credentials::EmailKey { email, .. } = creds {
-        let ok: bool = email
-            .to_lowercase()
-            .as_bytes()
-            .ct_eq(row.email.to_lowercase().as_bytes())
-            .into();
+        let ok: bool = email.to_lowercase().as_bytes().ct_eq(row.email.to_lowercase().as_bytes()).into();
         if !ok {
-            return Err(ApiError::unauthorized(
-                "invalid X-Auth-Email / X-Auth-Key pair",
-            ));
+            return Err(ApiError::unauthorized("invalid X-Auth-Email / X-Auth-Key pair"));
         }
     }
     Ok(row)
@@ -108,9 +100,7 @@ impl FromRequestParts<AppState> for Account {
             .map(|(_, v)| v.to_string())
             .ok_or_else(ApiError::internal)?;
         if token.account_id != account_id {
-            return Err(ApiError::not_found(format!(
-                "No account found with id {account_id}"
-            )));
+            return Err(ApiError::not_found(format!("No account found with id {account_id}")));
         }
         Ok(Account { id: account_id })
     }

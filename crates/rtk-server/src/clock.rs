@@ -17,9 +17,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Millis {
-        let d = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         d.as_millis() as Millis
     }
 }
@@ -72,14 +70,8 @@ mod tests {
     fn formats_with_millis_and_z() {
         assert_eq!(rfc3339(1_642_000_000_388), "2022-01-12T15:06:40.388Z");
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            parse_rfc3339("2022-01-12T15:06:40.388Z"),
-            Some(1_642_000_000_388)
-        );
-        assert_eq!(
-            parse_rfc3339("2022-01-12T16:06:40.388+01:00"),
-            Some(1_642_000_000_388)
-        );
+        assert_eq!(parse_rfc3339("2022-01-12T15:06:40.388Z"), Some(1_642_000_000_388));
+        assert_eq!(parse_rfc3339("2022-01-12T16:06:40.388+01:00"), Some(1_642_000_000_388));
         assert_eq!(parse_rfc3339("yesterday"), None);
     }
 

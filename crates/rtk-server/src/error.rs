@@ -15,10 +15,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            messages: vec![message.into()],
-        }
+        Self { status, messages: vec![message.into()] }
     }
     pub fn many(status: StatusCode, messages: Vec<String>) -> Self {
         Self { status, messages }

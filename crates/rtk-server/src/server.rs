@@ -37,17 +37,11 @@ impl Server {
         let engine = Engine::new(store.clone(), clock.clone());
         let listener = TcpListener::bind(config.listen).await?;
         let state = AppState::new(store, clock, keys, config, engine);
-        Ok(Self {
-            listener,
-            state,
-            bootstrap,
-        })
+        Ok(Self { listener, state, bootstrap })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -55,18 +49,12 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then drains in-flight requests and closes the store.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let app = crate::http::router(self.state.clone());
         let state = Arc::new(self.state);
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
         state.store.close().await;
         Ok(())
     }

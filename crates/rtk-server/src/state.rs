@@ -40,14 +40,7 @@ impl AppState {
         config: Config,
         engine: crate::engine::Engine,
     ) -> Self {
-        Self(Arc::new(Inner {
-            store,
-            clock,
-            keys,
-            config,
-            engine,
-            auth_cache: Mutex::default(),
-        }))
+        Self(Arc::new(Inner { store, clock, keys, config, engine, auth_cache: Mutex::default() }))
     }
 
     pub fn now(&self) -> i64 {
@@ -57,10 +50,7 @@ impl AppState {
     /// The live token with this hash, and its stored hash. Positive answers are cached for
     /// `config.auth_cache_ttl`, so a revocation made by another process takes effect within
     /// that time (0 disables the cache).
-    pub async fn auth_cache_lookup(
-        &self,
-        hash: &str,
-    ) -> Result<Option<(TokenRow, String)>, ApiError> {
+    pub async fn auth_cache_lookup(&self, hash: &str) -> Result<Option<(TokenRow, String)>, ApiError> {
         let ttl = self.config.auth_cache_ttl;
         if ttl > Duration::ZERO {
             let cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());

@@ -71,10 +71,7 @@ impl KeyRing {
             store.ensure_signing_key(&new_key(now)).await?;
             keys = store.signing_keys().await?;
         }
-        Ok(Self {
-            store,
-            keys: Arc::new(RwLock::new(keys)),
-        })
+        Ok(Self { store, keys: Arc::new(RwLock::new(keys)) })
     }
 
     async fn reload(&self) -> StoreResult<()> {
@@ -84,12 +81,7 @@ impl KeyRing {
     }
 
     fn find(&self, pred: impl Fn(&KeyRow) -> bool) -> Option<KeyRow> {
-        self.keys
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .find(|k| pred(k))
-            .cloned()
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).iter().find(|k| pred(k)).cloned()
     }
 
     /// Signs claims with the active key (re-reading the store if another process rotated it).
@@ -125,12 +117,8 @@ impl KeyRing {
         // Expiry is checked below against the injected clock, not the wall clock.
         v.validate_exp = false;
         v.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<ParticipantClaims>(
-            token,
-            &DecodingKey::from_secret(&secret),
-            &v,
-        )
-        .map_err(|_| TokenError::Invalid)?;
+        let data = jsonwebtoken::decode::<ParticipantClaims>(token, &DecodingKey::from_secret(&secret), &v)
+            .map_err(|_| TokenError::Invalid)?;
         if data.claims.exp * 1000 <= now {
             return Err(TokenError::Expired);
         }

@@ -33,24 +33,33 @@ pub async fn find_app(s: &AppState, account: &Account, app_id: &str) -> ApiResul
         .ok_or_else(|| ApiError::not_found(format!("No app found with id {app_id}")))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
+    page_no: Option<f64>,
+    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
+    per_page: Option<f64>,
+    /// Matches a name (case-insensitive substring) or an app id (exact).
+    search: Option<String>,
+    /// `ASC` (default, oldest first) or `DESC`.
+    sort_order: Option<String>,
+}
+
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/apps", tag = "apps",
-    params(("account_id" = String, Path), PageParams),
+    params(("account_id" = String, Path), ListQuery),
     responses((status = 200, description = "The account's apps, oldest first", body = rtk_api::Envelope<Vec<App>>)))]
 async fn list_apps(
     State(s): State<AppState>,
     account: Account,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let page = q.page()?;
-    let (rows, total) = s
-        .store
-        .list_apps(&account.id, page.limit(), page.offset())
-        .await?;
-    Ok(super::page(
-        rows.iter().map(app_view).collect(),
-        page,
-        total,
-    ))
+    let page = PageParams { page_no: q.page_no, per_page: q.per_page }.page()?;
+    let newest_first = super::sort_order(q.sort_order.as_deref(), false)?;
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let (rows, total) =
+        s.store.list_apps(&account.id, search, newest_first, page.limit(), page.offset()).await?;
+    Ok(super::page(rows.iter().map(app_view).collect(), page, total))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/apps", tag = "apps",
@@ -64,18 +73,9 @@ async fn create_app(
 ) -> ApiResult<Response> {
     let name = body.name.trim();
     if name.is_empty() || name.len() > 256 {
-        return Err(ApiError::bad_request(
-            "\"name\" must be 1 to 256 characters",
-        ));
+        return Err(ApiError::bad_request("\"name\" must be 1 to 256 characters"));
     }
-    let row = AppRow {
-        id: new_id(),
-        account_id: account.id,
-        name: name.to_string(),
-        created_at: s.now(),
-    };
+    let row = AppRow { id: new_id(), account_id: account.id, name: name.to_string(), created_at: s.now() };
     s.store.insert_app(&row).await?;
-    Ok(super::created(AppCreated {
-        app: app_view(&row),
-    }))
+    Ok(super::created(AppCreated { app: app_view(&row) }))
 }

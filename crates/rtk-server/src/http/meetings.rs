@@ -20,9 +20,11 @@ pub const DEFAULT_KEEP_ALIVE_SECS: i64 = 60;
 pub const MAX_KEEP_ALIVE_SECS: i64 = 600;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_meetings, create_meeting))
-        .routes(routes!(get_meeting, patch_meeting, put_meeting))
+    OpenApiRouter::new().routes(routes!(list_meetings, create_meeting)).routes(routes!(
+        get_meeting,
+        patch_meeting,
+        put_meeting
+    ))
 }
 
 /// The API view of a meeting.
@@ -32,15 +34,9 @@ pub fn meeting_view(m: &MeetingRow) -> Value {
         _ => Map::new(),
     };
     doc.insert("id".into(), m.id.clone().into());
-    doc.insert(
-        "title".into(),
-        m.title.clone().map(Value::from).unwrap_or(Value::Null),
-    );
+    doc.insert("title".into(), m.title.clone().map(Value::from).unwrap_or(Value::Null));
     doc.insert("status".into(), m.status.clone().into());
-    doc.insert(
-        "session_keep_alive_time_in_secs".into(),
-        m.keep_alive_secs.into(),
-    );
+    doc.insert("session_keep_alive_time_in_secs".into(), m.keep_alive_secs.into());
     doc.insert("created_at".into(), rfc3339(m.created_at).into());
     doc.insert("updated_at".into(), rfc3339(m.updated_at).into());
     // Secrets of a storage config are write-only.
@@ -74,10 +70,7 @@ fn defaults() -> Map<String, Value> {
 fn known_fields(body: &Value) -> ApiResult<Map<String, Value>> {
     let mut errors = vec![];
     validate(body, &MEETING_IN, "", true, &mut errors);
-    if let Some(k) = body
-        .get("session_keep_alive_time_in_secs")
-        .and_then(Value::as_f64)
-    {
+    if let Some(k) = body.get("session_keep_alive_time_in_secs").and_then(Value::as_f64) {
         if k.fract() != 0.0 || !(0.0..=MAX_KEEP_ALIVE_SECS as f64).contains(&k) {
             errors.push(format!(
                 "\"session_keep_alive_time_in_secs\" must be a whole number of seconds from 0 to {MAX_KEEP_ALIVE_SECS}"
@@ -100,19 +93,11 @@ fn known_fields(body: &Value) -> ApiResult<Map<String, Value>> {
 
 /// Builds the row from a full document.
 fn apply(row: &mut MeetingRow, mut doc: Map<String, Value>) {
-    row.title = doc
-        .remove("title")
-        .and_then(|v| v.as_str().map(str::to_string));
-    if let Some(s) = doc
-        .remove("status")
-        .and_then(|v| v.as_str().map(str::to_string))
-    {
+    row.title = doc.remove("title").and_then(|v| v.as_str().map(str::to_string));
+    if let Some(s) = doc.remove("status").and_then(|v| v.as_str().map(str::to_string)) {
         row.status = s;
     }
-    if let Some(k) = doc
-        .remove("session_keep_alive_time_in_secs")
-        .and_then(|v| v.as_f64())
-    {
+    if let Some(k) = doc.remove("session_keep_alive_time_in_secs").and_then(|v| v.as_f64()) {
         row.keep_alive_secs = k as i64;
     }
     row.body = Value::Object(doc).to_string();
@@ -123,15 +108,9 @@ fn current_doc(row: &MeetingRow) -> Map<String, Value> {
         Ok(Value::Object(d)) => d,
         _ => Map::new(),
     };
-    doc.insert(
-        "title".into(),
-        row.title.clone().map(Value::from).unwrap_or(Value::Null),
-    );
+    doc.insert("title".into(), row.title.clone().map(Value::from).unwrap_or(Value::Null));
     doc.insert("status".into(), row.status.clone().into());
-    doc.insert(
-        "session_keep_alive_time_in_secs".into(),
-        row.keep_alive_secs.into(),
-    );
+    doc.insert("session_keep_alive_time_in_secs".into(), row.keep_alive_secs.into());
     doc
 }
 
@@ -178,11 +157,7 @@ async fn list_meetings(
     Path((_, app_id)): Path<(String, String)>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let page = PageParams {
-        page_no: q.page_no,
-        per_page: q.per_page,
-    }
-    .page()?;
+    let page = PageParams { page_no: q.page_no, per_page: q.per_page }.page()?;
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(st @ ("ACTIVE" | "INACTIVE")) => Some(st.to_string()),
@@ -199,15 +174,8 @@ async fn list_meetings(
         end_time: time_param(&q.end_time, "end_time")?,
     };
     let app = find_app(&s, &account, &app_id).await?;
-    let (rows, total) = s
-        .store
-        .list_meetings(&app.id, &filter, page.limit(), page.offset())
-        .await?;
-    Ok(super::page(
-        rows.iter().map(meeting_view).collect(),
-        page,
-        total,
-    ))
+    let (rows, total) = s.store.list_meetings(&app.id, &filter, page.limit(), page.offset()).await?;
+    Ok(super::page(rows.iter().map(meeting_view).collect(), page, total))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings", tag = "meetings",
@@ -251,9 +219,7 @@ async fn get_meeting(
     Path((_, app_id, meeting_id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let app = find_app(&s, &account, &app_id).await?;
-    Ok(super::ok(meeting_view(
-        &find_meeting(&s, &app.id, &meeting_id).await?,
-    )))
+    Ok(super::ok(meeting_view(&find_meeting(&s, &app.id, &meeting_id).await?)))
 }
 
 #[utoipa::path(patch, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}", tag = "meetings",

@@ -29,6 +29,18 @@ use crate::state::AppState;
 
 pub use extract::{Json, Page, PageParams, Path, Query};
 
+/// Parses `sort_order` (`ASC`/`DESC`, any case); true for descending.
+pub fn sort_order(v: Option<&str>, default_desc: bool) -> Result<bool, ApiError> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(default_desc),
+        Some(o) if o.eq_ignore_ascii_case("asc") => Ok(false),
+        Some(o) if o.eq_ignore_ascii_case("desc") => Ok(true),
+        Some(o) => Err(ApiError::bad_request(format!(
+            "invalid query parameter \"sort_order\": must be ASC or DESC, got {o:?}"
+        ))),
+    }
+}
+
 /// `{"success": true, "data": …}` with status 200.
 pub fn ok<T: serde::Serialize>(data: T) -> Response {
     axum::Json(rtk_api::Envelope::ok(data)).into_response()
@@ -61,9 +73,7 @@ struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{
-            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-        };
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
         let c = openapi.components.get_or_insert_with(Default::default);
         c.add_security_scheme(
             "api_token",
@@ -102,19 +112,14 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes(doc))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed on this route",
-            )
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
         })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(track_metrics))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                tracing::error!("a request handler panicked");
-                ApiError::internal().into_response()
-            },
-        ))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a request handler panicked");
+            ApiError::internal().into_response()
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -124,9 +129,7 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
-            .set_buckets(&[
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ])
+            .set_buckets(&[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
             .expect("static buckets are valid")
             .build_recorder();
         let handle = recorder.handle();
@@ -148,7 +151,6 @@ async fn track_metrics(req: Request, next: Next) -> Response {
     let status = resp.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     resp
 }

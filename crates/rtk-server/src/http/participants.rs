@@ -21,11 +21,7 @@ use crate::tokens::ParticipantClaims;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_participants, add_participant))
-        .routes(routes!(
-            get_participant,
-            edit_participant,
-            delete_participant
-        ))
+        .routes(routes!(get_participant, edit_participant, delete_participant))
         .routes(routes!(refresh_token))
 }
 
@@ -70,22 +66,14 @@ fn parse_body(body: &Value, partial: bool) -> ApiResult<ParticipantIn> {
     let mut errors = vec![];
     validate(body, &ADD, "", partial, &mut errors);
     for k in ["custom_participant_id", "preset_name"] {
-        if body
-            .get(k)
-            .and_then(Value::as_str)
-            .is_some_and(|s| s.trim().is_empty())
-        {
+        if body.get(k).and_then(Value::as_str).is_some_and(|s| s.trim().is_empty()) {
             errors.push(format!("\"{k}\" must not be empty"));
         }
     }
     if !errors.is_empty() {
         return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
     }
-    let text = |k: &str| {
-        body.get(k)
-            .and_then(Value::as_str)
-            .map(|s| s.trim().to_string())
-    };
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(|s| s.trim().to_string());
     Ok(ParticipantIn {
         custom_participant_id: text("custom_participant_id"),
         preset_name: text("preset_name"),
@@ -131,15 +119,8 @@ async fn list_participants(
     let page = q.page()?;
     let app = find_app(&s, &account, &app_id).await?;
     let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
-    let (rows, total) = s
-        .store
-        .list_participants(&meeting.id, page.limit(), page.offset())
-        .await?;
-    Ok(super::page(
-        rows.iter().map(participant_view).collect(),
-        page,
-        total,
-    ))
+    let (rows, total) = s.store.list_participants(&meeting.id, page.limit(), page.offset()).await?;
+    Ok(super::page(rows.iter().map(participant_view).collect(), page, total))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants", tag = "participants",
@@ -156,16 +137,9 @@ async fn add_participant(
     let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
     let b = parse_body(&body, false)?;
     let preset_name = b.preset_name.unwrap_or_default();
-    let preset = s
-        .store
-        .preset_by_name(&app.id, &preset_name)
-        .await?
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "No preset named {preset_name:?} exists in app {}",
-                app.id
-            ))
-        })?;
+    let preset = s.store.preset_by_name(&app.id, &preset_name).await?.ok_or_else(|| {
+        ApiError::bad_request(format!("No preset named {preset_name:?} exists in app {}", app.id))
+    })?;
     let now = s.now();
     let row = ParticipantRow {
         id: new_id(),
@@ -194,9 +168,7 @@ async fn get_participant(
 ) -> ApiResult<Response> {
     let app = find_app(&s, &account, &app_id).await?;
     let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
-    Ok(super::ok(participant_view(
-        &find_participant(&s, &meeting.id, &pid).await?,
-    )))
+    Ok(super::ok(participant_view(&find_participant(&s, &meeting.id, &pid).await?)))
 }
 
 #[utoipa::path(patch, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}", tag = "participants",
@@ -212,19 +184,13 @@ async fn edit_participant(
     let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
     let b = parse_body(&body, true)?;
     if b.custom_participant_id.is_some() {
-        return Err(ApiError::bad_request(
-            "\"custom_participant_id\" cannot be changed",
-        ));
+        return Err(ApiError::bad_request("\"custom_participant_id\" cannot be changed"));
     }
     let mut row = find_participant(&s, &meeting.id, &pid).await?;
     if let Some(name) = b.preset_name {
-        let preset = s
-            .store
-            .preset_by_name(&app.id, &name)
-            .await?
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("No preset named {name:?} exists in app {}", app.id))
-            })?;
+        let preset = s.store.preset_by_name(&app.id, &name).await?.ok_or_else(|| {
+            ApiError::bad_request(format!("No preset named {name:?} exists in app {}", app.id))
+        })?;
         row.preset_id = preset.id;
         row.preset_name = preset.name;
     }
@@ -252,9 +218,7 @@ async fn delete_participant(
     let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
     let row = find_participant(&s, &meeting.id, &pid).await?;
     if !s.store.delete_participant(&meeting.id, &pid).await? {
-        return Err(ApiError::not_found(format!(
-            "No participant found with id {pid}"
-        )));
+        return Err(ApiError::not_found(format!("No participant found with id {pid}")));
     }
     s.engine.participant_deleted(&row.id).await;
     let mut v = participant_view(&row);

@@ -16,9 +16,12 @@ use crate::state::AppState;
 use crate::store::{new_id, PresetRow};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_presets, create_preset))
-        .routes(routes!(get_preset, patch_preset, put_preset, delete_preset))
+    OpenApiRouter::new().routes(routes!(list_presets, create_preset)).routes(routes!(
+        get_preset,
+        patch_preset,
+        put_preset,
+        delete_preset
+    ))
 }
 
 /// The API view of a preset: the stored document with `id`, `name` and timestamps.
@@ -74,26 +77,31 @@ async fn find_preset(s: &AppState, app_id: &str, id: &str) -> ApiResult<PresetRo
         .ok_or_else(|| ApiError::not_found(format!("No preset found with id {id}")))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
+    page_no: Option<f64>,
+    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
+    per_page: Option<f64>,
+    /// Matches a preset name (case-insensitive substring).
+    search: Option<String>,
+}
+
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/presets", tag = "presets",
-    params(("account_id" = String, Path), ("app_id" = String, Path), PageParams),
+    params(("account_id" = String, Path), ("app_id" = String, Path), ListQuery),
     responses((status = 200, description = "The app's presets (id, name, timestamps), oldest first", body = Object)))]
 async fn list_presets(
     State(s): State<AppState>,
     account: Account,
     Path((_, app_id)): Path<(String, String)>,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let page = q.page()?;
+    let page = PageParams { page_no: q.page_no, per_page: q.per_page }.page()?;
     let app = find_app(&s, &account, &app_id).await?;
-    let (rows, total) = s
-        .store
-        .list_presets(&app.id, page.limit(), page.offset())
-        .await?;
-    Ok(super::page(
-        rows.iter().map(summary_view).collect(),
-        page,
-        total,
-    ))
+    let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let (rows, total) = s.store.list_presets(&app.id, search, page.limit(), page.offset()).await?;
+    Ok(super::page(rows.iter().map(summary_view).collect(), page, total))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/presets", tag = "presets",
@@ -133,9 +141,7 @@ async fn get_preset(
     Path((_, app_id, preset_id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
     let app = find_app(&s, &account, &app_id).await?;
-    Ok(super::ok(preset_view(
-        &find_preset(&s, &app.id, &preset_id).await?,
-    )))
+    Ok(super::ok(preset_view(&find_preset(&s, &app.id, &preset_id).await?)))
 }
 
 #[utoipa::path(patch, path = "/accounts/{account_id}/realtime/kit/{app_id}/presets/{preset_id}", tag = "presets",
@@ -190,9 +196,7 @@ async fn delete_preset(
     let app = find_app(&s, &account, &app_id).await?;
     let row = find_preset(&s, &app.id, &preset_id).await?;
     if !s.store.delete_preset(&app.id, &preset_id).await? {
-        return Err(ApiError::not_found(format!(
-            "No preset found with id {preset_id}"
-        )));
+        return Err(ApiError::not_found(format!("No preset found with id {preset_id}")));
     }
     Ok(super::ok(preset_view(&row)))
 }

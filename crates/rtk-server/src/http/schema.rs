@@ -128,11 +128,7 @@ pub const PRESET: S = S::Obj(&[
         true,
         S::Obj(&[
             F("max_screenshare_count", true, S::Num),
-            F(
-                "max_video_streams",
-                true,
-                S::Obj(&[F("desktop", true, S::Num), F("mobile", true, S::Num)]),
-            ),
+            F("max_video_streams", true, S::Obj(&[F("desktop", true, S::Num), F("mobile", true, S::Num)])),
             F(
                 "media",
                 true,
@@ -161,16 +157,8 @@ pub const PRESET: S = S::Obj(&[
                     ),
                 ]),
             ),
-            F(
-                "view_type",
-                true,
-                S::Enum(&["GROUP_CALL", "WEBINAR", "AUDIO_ROOM", "LIVESTREAM"]),
-            ),
-            F(
-                "livestream_viewer_qualities",
-                false,
-                S::Null(&S::Arr(&S::Int)),
-            ),
+            F("view_type", true, S::Enum(&["GROUP_CALL", "WEBINAR", "AUDIO_ROOM", "LIVESTREAM"])),
+            F("livestream_viewer_qualities", false, S::Null(&S::Arr(&S::Int))),
         ]),
     ),
     // Optional on create in the seed-era SDK (5.0.0), required by current ones.
@@ -229,11 +217,7 @@ pub const PRESET: S = S::Obj(&[
                 true,
                 S::Obj(&[
                     F("audio", true, S::Obj(&[F("can_produce", true, PRODUCE)])),
-                    F(
-                        "screenshare",
-                        true,
-                        S::Obj(&[F("can_produce", true, PRODUCE)]),
-                    ),
+                    F("screenshare", true, S::Obj(&[F("can_produce", true, PRODUCE)])),
                     F("video", true, S::Obj(&[F("can_produce", true, PRODUCE)])),
                 ]),
             ),
@@ -259,17 +243,9 @@ pub const PRESET: S = S::Obj(&[
                     F("can_vote", true, S::Bool),
                 ]),
             ),
-            F(
-                "recorder_type",
-                true,
-                S::Enum(&["RECORDER", "LIVESTREAMER", "NONE"]),
-            ),
+            F("recorder_type", true, S::Enum(&["RECORDER", "LIVESTREAMER", "NONE"])),
             F("show_participant_list", true, S::Bool),
-            F(
-                "waiting_room_type",
-                true,
-                S::Enum(&["SKIP", "ON_PRIVILEGED_USER_ENTRY", "SKIP_ON_ACCEPT"]),
-            ),
+            F("waiting_room_type", true, S::Enum(&["SKIP", "ON_PRIVILEGED_USER_ENTRY", "SKIP_ON_ACCEPT"])),
             F("accept_stage_requests", false, S::Bool),
             F("is_recorder", false, S::Bool),
             F("stage_access", false, PRODUCE),
@@ -284,11 +260,7 @@ pub const PRESET: S = S::Obj(&[
             "design_tokens",
             true,
             S::Obj(&[
-                F(
-                    "border_radius",
-                    true,
-                    S::Enum(&["sharp", "rounded", "extra-rounded", "circular"]),
-                ),
+                F("border_radius", true, S::Enum(&["sharp", "rounded", "extra-rounded", "circular"])),
                 F("border_width", true, S::Enum(&["none", "thin", "fat"])),
                 F(
                     "colors",
@@ -335,11 +307,7 @@ pub const PRESET: S = S::Obj(&[
 ]);
 
 const STORAGE_FIELDS: &[F] = &[
-    F(
-        "type",
-        false,
-        S::Enum(&["aws", "azure", "digitalocean", "gcs", "sftp"]),
-    ),
+    F("type", false, S::Enum(&["aws", "azure", "digitalocean", "gcs", "sftp"])),
     F("access_key", false, S::Any),
     F("secret", false, S::Str),
     F("bucket", false, S::Str),
@@ -388,9 +356,7 @@ pub const AI_CONFIG: S = S::Obj(&[
             F(
                 "language",
                 false,
-                S::Enum(&[
-                    "en-US", "en-IN", "de", "hi", "sv", "ru", "pl", "el", "fr", "nl",
-                ]),
+                S::Enum(&["en-US", "en-IN", "de", "hi", "sv", "ru", "pl", "el", "fr", "nl"]),
             ),
             F("profanity_filter", false, S::Bool),
         ]),
@@ -408,17 +374,9 @@ pub const RECORDING_CONFIG: S = S::Obj(&[
         ]),
     ),
     F("file_name_prefix", false, S::Str),
-    F(
-        "live_streaming_config",
-        false,
-        S::Obj(&[F("rtmp_url", false, S::Str)]),
-    ),
+    F("live_streaming_config", false, S::Obj(&[F("rtmp_url", false, S::Str)])),
     F("max_seconds", false, S::Num),
-    F(
-        "realtimekit_bucket_config",
-        false,
-        S::Obj(&[F("enabled", true, S::Bool)]),
-    ),
+    F("realtimekit_bucket_config", false, S::Obj(&[F("enabled", true, S::Bool)])),
     F("storage_config", false, S::Null(&S::Obj(STORAGE_FIELDS))),
     F(
         "video_config",
@@ -432,16 +390,8 @@ pub const RECORDING_CONFIG: S = S::Obj(&[
                 "watermark",
                 false,
                 S::Obj(&[
-                    F(
-                        "position",
-                        false,
-                        S::Enum(&["left top", "right top", "left bottom", "right bottom"]),
-                    ),
-                    F(
-                        "size",
-                        false,
-                        S::Obj(&[F("height", false, S::Int), F("width", false, S::Int)]),
-                    ),
+                    F("position", false, S::Enum(&["left top", "right top", "left bottom", "right bottom"])),
+                    F("size", false, S::Obj(&[F("height", false, S::Int), F("width", false, S::Int)])),
                     F("url", false, S::Str),
                 ]),
             ),
@@ -455,12 +405,7 @@ pub const MEETING_IN: S = S::Obj(&[
     F(
         "preferred_region",
         false,
-        S::Null(&S::Enum(&[
-            "ap-south-1",
-            "ap-southeast-1",
-            "us-east-1",
-            "eu-central-1",
-        ])),
+        S::Null(&S::Enum(&["ap-south-1", "ap-southeast-1", "us-east-1", "eu-central-1"])),
     ),
     F("record_on_start", false, S::Null(&S::Bool)),
     F("live_stream_on_start", false, S::Null(&S::Bool)),
@@ -498,36 +443,16 @@ mod tests {
         let mut errors = vec![];
         let v = json!({"name": 5, "config": {"view_type": "PARTY"}});
         validate(&v, &PRESET, "", false, &mut errors);
-        assert!(
-            errors.contains(&"\"name\" must be a string".to_string()),
-            "{errors:?}"
-        );
-        assert!(
-            errors
-                .iter()
-                .any(|e| e.starts_with("\"config.view_type\" must be one of")),
-            "{errors:?}"
-        );
-        assert!(
-            errors.contains(&"\"ui\" is required".to_string()),
-            "{errors:?}"
-        );
-        assert!(
-            errors.contains(&"\"config.max_screenshare_count\" is required".to_string()),
-            "{errors:?}"
-        );
+        assert!(errors.contains(&"\"name\" must be a string".to_string()), "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with("\"config.view_type\" must be one of")), "{errors:?}");
+        assert!(errors.contains(&"\"ui\" is required".to_string()), "{errors:?}");
+        assert!(errors.contains(&"\"config.max_screenshare_count\" is required".to_string()), "{errors:?}");
     }
 
     #[test]
     fn partial_skips_required_but_checks_types() {
         let mut errors = vec![];
-        validate(
-            &json!({"config": {"media": {"video": {"quality": "8k"}}}}),
-            &PRESET,
-            "",
-            true,
-            &mut errors,
-        );
+        validate(&json!({"config": {"media": {"video": {"quality": "8k"}}}}), &PRESET, "", true, &mut errors);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].starts_with("\"config.media.video.quality\""));
     }

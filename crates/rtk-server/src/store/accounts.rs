@@ -43,9 +43,7 @@ const TOKEN_COLS: &str = "id, account_id, name, email, created_at, revoked_at";
 
 impl Store {
     pub async fn account_count(&self) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
-            .fetch_one(self.pool())
-            .await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts").fetch_one(self.pool()).await?;
         col(&row, "n")
     }
 
@@ -58,10 +56,7 @@ impl Store {
             .await
             .map_err(|e| super::conflict_on_unique(e, || format!("account {id} already exists")))?;
         w.commit().await?;
-        Ok(AccountRow {
-            id: id.to_string(),
-            created_at: now,
-        })
+        Ok(AccountRow { id: id.to_string(), created_at: now })
     }
 
     pub async fn account_exists(&self, id: &str) -> StoreResult<bool> {
@@ -74,10 +69,7 @@ impl Store {
 
     pub async fn insert_token(&self, t: &TokenRow, token_hash: &str) -> StoreResult<()> {
         if !self.account_exists(&t.account_id).await? {
-            return Err(StoreError::NotFound(format!(
-                "no account with id {}",
-                t.account_id
-            )));
+            return Err(StoreError::NotFound(format!("no account with id {}", t.account_id)));
         }
         let mut w = self.write().await?;
         sqlx::query(
@@ -110,18 +102,16 @@ impl Store {
         let rows = match account_id {
             Some(a) => {
                 sqlx::query(&format!(
-                "SELECT {TOKEN_COLS} FROM api_tokens WHERE account_id = $1 ORDER BY created_at, id"
-            ))
+                    "SELECT {TOKEN_COLS} FROM api_tokens WHERE account_id = $1 ORDER BY created_at, id"
+                ))
                 .bind(a)
                 .fetch_all(self.pool())
                 .await?
             }
             None => {
-                sqlx::query(&format!(
-                    "SELECT {TOKEN_COLS} FROM api_tokens ORDER BY created_at, id"
-                ))
-                .fetch_all(self.pool())
-                .await?
+                sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY created_at, id"))
+                    .fetch_all(self.pool())
+                    .await?
             }
         };
         rows.iter().map(token_row).collect()
@@ -130,13 +120,11 @@ impl Store {
     /// Revokes a token by id; `NotFound` if there is no such live token.
     pub async fn revoke_token(&self, id: &str, now: Millis) -> StoreResult<()> {
         let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *w.tx)
-        .await?;
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("no live token with id {id}")));
         }
@@ -164,17 +152,13 @@ impl Store {
     /// Makes `key` the active signing key; the previous one keeps verifying.
     pub async fn rotate_signing_key(&self, key: &KeyRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        sqlx::query("UPDATE signing_keys SET active = 0 WHERE active = 1")
+        sqlx::query("UPDATE signing_keys SET active = 0 WHERE active = 1").execute(&mut *w.tx).await?;
+        sqlx::query("INSERT INTO signing_keys (kid, secret, active, created_at) VALUES ($1, $2, 1, $3)")
+            .bind(&key.kid)
+            .bind(&key.secret)
+            .bind(key.created_at)
             .execute(&mut *w.tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO signing_keys (kid, secret, active, created_at) VALUES ($1, $2, 1, $3)",
-        )
-        .bind(&key.kid)
-        .bind(&key.secret)
-        .bind(key.created_at)
-        .execute(&mut *w.tx)
-        .await?;
         w.commit().await
     }
 

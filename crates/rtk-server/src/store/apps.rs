@@ -46,29 +46,39 @@ impl Store {
         row.as_ref().map(app_row).transpose()
     }
 
-    /// A page of the account's apps, oldest first, and the total.
+    /// A page of the account's apps (oldest first unless `newest_first`), optionally only
+    /// those whose name contains `search` (case-insensitive) or whose id is `search`; and
+    /// the total.
     pub async fn list_apps(
         &self,
         account_id: &str,
+        search: Option<&str>,
+        newest_first: bool,
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<AppRow>, i64)> {
-        let total: i64 = col(
-            &sqlx::query("SELECT COUNT(*) AS n FROM apps WHERE account_id = $1")
-                .bind(account_id)
-                .fetch_one(self.pool())
-                .await?,
-            "n",
-        )?;
-        let rows = sqlx::query(
-            "SELECT id, account_id, name, created_at FROM apps WHERE account_id = $1 \
-             ORDER BY created_at, id LIMIT $2 OFFSET $3",
-        )
-        .bind(account_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
+        let cond = if search.is_some() {
+            "account_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR id = $3)"
+        } else {
+            "account_id = $1"
+        };
+        let pattern = search.map(super::like_pattern);
+        let count_sql = format!("SELECT COUNT(*) AS n FROM apps WHERE {cond}");
+        let mut q = sqlx::query(&count_sql).bind(account_id);
+        if let (Some(p), Some(s)) = (&pattern, search) {
+            q = q.bind(p.clone()).bind(s.to_string());
+        }
+        let total: i64 = col(&q.fetch_one(self.pool()).await?, "n")?;
+        let dir = if newest_first { "DESC" } else { "ASC" };
+        let page_sql = format!(
+            "SELECT id, account_id, name, created_at FROM apps WHERE {cond} \
+             ORDER BY created_at {dir}, id {dir} LIMIT {limit} OFFSET {offset}"
+        );
+        let mut q = sqlx::query(&page_sql).bind(account_id);
+        if let (Some(p), Some(s)) = (&pattern, search) {
+            q = q.bind(p.clone()).bind(s.to_string());
+        }
+        let rows = q.fetch_all(self.pool()).await?;
         Ok((rows.iter().map(app_row).collect::<StoreResult<_>>()?, total))
     }
 }

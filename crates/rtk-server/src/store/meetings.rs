@@ -65,13 +65,11 @@ impl Store {
     }
 
     pub async fn meeting(&self, app_id: &str, id: &str) -> StoreResult<Option<MeetingRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM meetings WHERE id = $1 AND app_id = $2"
-        ))
-        .bind(id)
-        .bind(app_id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(&format!("SELECT {COLS} FROM meetings WHERE id = $1 AND app_id = $2"))
+            .bind(id)
+            .bind(app_id)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(meeting_row).transpose()
     }
 
@@ -92,10 +90,7 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "No meeting found with id {}",
-                m.id
-            )));
+            return Err(StoreError::NotFound(format!("No meeting found with id {}", m.id)));
         }
         w.commit().await
     }
@@ -149,18 +144,8 @@ impl Store {
                 q
             }};
         }
-        let total: i64 = col(
-            &bind_all!(sqlx::query(&count_sql))
-                .fetch_one(self.pool())
-                .await?,
-            "n",
-        )?;
-        let rows = bind_all!(sqlx::query(&page_sql))
-            .fetch_all(self.pool())
-            .await?;
-        Ok((
-            rows.iter().map(meeting_row).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        let total: i64 = col(&bind_all!(sqlx::query(&count_sql)).fetch_one(self.pool()).await?, "n")?;
+        let rows = bind_all!(sqlx::query(&page_sql)).fetch_all(self.pool()).await?;
+        Ok((rows.iter().map(meeting_row).collect::<StoreResult<_>>()?, total))
     }
 }

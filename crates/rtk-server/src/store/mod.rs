@@ -105,16 +105,9 @@ impl Store {
             Backend::Postgres => opts.max_connections(16),
         };
         let pool = opts.connect(&url).await?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Db(e.into()))?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Db(e.into()))?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Self {
-            pool,
-            backend,
-            write_lock,
-        })
+        Ok(Self { pool, backend, write_lock })
     }
 
     pub fn backend(&self) -> Backend {

@@ -56,18 +56,12 @@ impl Store {
         w.commit().await
     }
 
-    pub async fn participant(
-        &self,
-        meeting_id: &str,
-        id: &str,
-    ) -> StoreResult<Option<ParticipantRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM participants WHERE id = $1 AND meeting_id = $2"
-        ))
-        .bind(id)
-        .bind(meeting_id)
-        .fetch_optional(self.pool())
-        .await?;
+    pub async fn participant(&self, meeting_id: &str, id: &str) -> StoreResult<Option<ParticipantRow>> {
+        let row = sqlx::query(&format!("SELECT {COLS} FROM participants WHERE id = $1 AND meeting_id = $2"))
+            .bind(id)
+            .bind(meeting_id)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(participant_row).transpose()
     }
 
@@ -101,12 +95,7 @@ impl Store {
         .bind(offset)
         .fetch_all(self.pool())
         .await?;
-        Ok((
-            rows.iter()
-                .map(participant_row)
-                .collect::<StoreResult<_>>()?,
-            total,
-        ))
+        Ok((rows.iter().map(participant_row).collect::<StoreResult<_>>()?, total))
     }
 
     pub async fn update_participant(&self, p: &ParticipantRow) -> StoreResult<()> {
@@ -125,10 +114,7 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "No participant found with id {}",
-                p.id
-            )));
+            return Err(StoreError::NotFound(format!("No participant found with id {}", p.id)));
         }
         w.commit().await
     }

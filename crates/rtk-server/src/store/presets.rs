@@ -35,68 +35,64 @@ fn name_taken(name: &str) -> impl FnOnce() -> String + '_ {
 impl Store {
     pub async fn insert_preset(&self, p: &PresetRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO presets ({COLS}) VALUES ($1, $2, $3, $4, $5, $6)"
-        ))
-        .bind(&p.id)
-        .bind(&p.app_id)
-        .bind(&p.name)
-        .bind(&p.body)
-        .bind(p.created_at)
-        .bind(p.updated_at)
-        .execute(&mut *w.tx)
-        .await
-        .map_err(|e| conflict_on_unique(e, name_taken(&p.name)))?;
+        sqlx::query(&format!("INSERT INTO presets ({COLS}) VALUES ($1, $2, $3, $4, $5, $6)"))
+            .bind(&p.id)
+            .bind(&p.app_id)
+            .bind(&p.name)
+            .bind(&p.body)
+            .bind(p.created_at)
+            .bind(p.updated_at)
+            .execute(&mut *w.tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, name_taken(&p.name)))?;
         w.commit().await
     }
 
     pub async fn preset(&self, app_id: &str, id: &str) -> StoreResult<Option<PresetRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM presets WHERE id = $1 AND app_id = $2"
-        ))
-        .bind(id)
-        .bind(app_id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(&format!("SELECT {COLS} FROM presets WHERE id = $1 AND app_id = $2"))
+            .bind(id)
+            .bind(app_id)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(preset_row).transpose()
     }
 
     pub async fn preset_by_name(&self, app_id: &str, name: &str) -> StoreResult<Option<PresetRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLS} FROM presets WHERE name = $1 AND app_id = $2"
-        ))
-        .bind(name)
-        .bind(app_id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(&format!("SELECT {COLS} FROM presets WHERE name = $1 AND app_id = $2"))
+            .bind(name)
+            .bind(app_id)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(preset_row).transpose()
     }
 
+    /// A page of the app's presets, oldest first, optionally only those whose name contains
+    /// `search` (case-insensitive); and the total.
     pub async fn list_presets(
         &self,
         app_id: &str,
+        search: Option<&str>,
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<PresetRow>, i64)> {
-        let total: i64 = col(
-            &sqlx::query("SELECT COUNT(*) AS n FROM presets WHERE app_id = $1")
-                .bind(app_id)
-                .fetch_one(self.pool())
-                .await?,
-            "n",
-        )?;
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM presets WHERE app_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
-        ))
-        .bind(app_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
-        Ok((
-            rows.iter().map(preset_row).collect::<StoreResult<_>>()?,
-            total,
-        ))
+        let cond =
+            if search.is_some() { "app_id = $1 AND LOWER(name) LIKE $2 ESCAPE '\\'" } else { "app_id = $1" };
+        let pattern = search.map(super::like_pattern);
+        let count_sql = format!("SELECT COUNT(*) AS n FROM presets WHERE {cond}");
+        let mut q = sqlx::query(&count_sql).bind(app_id);
+        if let Some(p) = &pattern {
+            q = q.bind(p.clone());
+        }
+        let total: i64 = col(&q.fetch_one(self.pool()).await?, "n")?;
+        let page_sql = format!(
+            "SELECT {COLS} FROM presets WHERE {cond} ORDER BY created_at, id LIMIT {limit} OFFSET {offset}"
+        );
+        let mut q = sqlx::query(&page_sql).bind(app_id);
+        if let Some(p) = &pattern {
+            q = q.bind(p.clone());
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        Ok((rows.iter().map(preset_row).collect::<StoreResult<_>>()?, total))
     }
 
     /// Replaces name and document of an existing preset.
@@ -114,10 +110,7 @@ impl Store {
         .await
         .map_err(|e| conflict_on_unique(e, name_taken(&p.name)))?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "No preset found with id {}",
-                p.id
-            )));
+            return Err(StoreError::NotFound(format!("No preset found with id {}", p.id)));
         }
         w.commit().await
     }

@@ -14,39 +14,14 @@ async fn missing_and_bad_credentials(s: &TestServer) {
     assert_eq!(v["success"], false);
     assert_eq!(v["error"]["code"], 401);
     assert_eq!(v["errors"][0]["code"], 401);
-    assert!(v["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("missing credentials"));
+    assert!(v["error"]["message"].as_str().unwrap().contains("missing credentials"));
 
-    let r = s
-        .http
-        .get(&url)
-        .bearer_auth("rtk_not_a_real_token")
-        .send()
-        .await
-        .unwrap();
+    let r = s.http.get(&url).bearer_auth("rtk_not_a_real_token").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = s
-        .http
-        .get(&url)
-        .header("Authorization", "Basic abc")
-        .send()
-        .await
-        .unwrap();
+    let r = s.http.get(&url).header("Authorization", "Basic abc").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = s
-        .http
-        .get(&url)
-        .header("X-Auth-Email", admin::DEFAULT_EMAIL)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::UNAUTHORIZED,
-        "an email without a key"
-    );
+    let r = s.http.get(&url).header("X-Auth-Email", admin::DEFAULT_EMAIL).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "an email without a key");
 }
 
 async fn email_and_key(s: &TestServer) {
@@ -68,11 +43,7 @@ async fn email_and_key(s: &TestServer) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::UNAUTHORIZED,
-        "a key with the wrong email"
-    );
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a key with the wrong email");
 }
 
 async fn other_account_sees_nothing(s: &TestServer) {
@@ -80,9 +51,7 @@ async fn other_account_sees_nothing(s: &TestServer) {
     let meeting = s.meeting(&app, json!({"title": "secret"})).await;
     // A second account with its own token.
     let other = admin::create_account(&s.store, None, 0).await.unwrap();
-    let (_, other_token) = admin::create_token(&s.store, &other, "other", "o@example.com", 0)
-        .await
-        .unwrap();
+    let (_, other_token) = admin::create_token(&s.store, &other, "other", "o@example.com", 0).await.unwrap();
     // The other token on our account's paths: 404, and the message does not say whether the
     // app or meeting exists.
     for url in [
@@ -90,42 +59,21 @@ async fn other_account_sees_nothing(s: &TestServer) {
         format!("{}/{app}/meetings/{meeting}", s.kit()),
         format!("{}/{app}/presets", s.kit()),
     ] {
-        let r = s
-            .http
-            .get(&url)
-            .bearer_auth(&other_token)
-            .send()
-            .await
-            .unwrap();
+        let r = s.http.get(&url).bearer_auth(&other_token).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{url}");
         let text = r.text().await.unwrap();
-        assert!(
-            !text.contains("secret") && !text.contains(&meeting),
-            "{text}"
-        );
+        assert!(!text.contains("secret") && !text.contains(&meeting), "{text}");
     }
     // Our app id under the other account's own path: 404 too.
-    let theirs = format!(
-        "{}/client/v4/accounts/{other}/realtime/kit/{app}/meetings/{meeting}",
-        s.root
-    );
-    let r = s
-        .http
-        .get(&theirs)
-        .bearer_auth(&other_token)
-        .send()
-        .await
-        .unwrap();
+    let theirs = format!("{}/client/v4/accounts/{other}/realtime/kit/{app}/meetings/{meeting}", s.root);
+    let r = s.http.get(&theirs).bearer_auth(&other_token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["message"], format!("No app found with id {app}"));
     // And the other account lists no apps of ours.
     let r = s
         .http
-        .get(format!(
-            "{}/client/v4/accounts/{other}/realtime/kit/apps",
-            s.root
-        ))
+        .get(format!("{}/client/v4/accounts/{other}/realtime/kit/apps", s.root))
         .bearer_auth(&other_token)
         .send()
         .await
@@ -136,42 +84,13 @@ async fn other_account_sees_nothing(s: &TestServer) {
 }
 
 async fn revoked_token_is_refused(s: &TestServer) {
-    let (row, token) = admin::create_token(&s.store, &s.account, "temp", "t@example.com", 0)
-        .await
-        .unwrap();
+    let (row, token) = admin::create_token(&s.store, &s.account, "temp", "t@example.com", 0).await.unwrap();
     let url = format!("{}/apps", s.kit());
-    assert_eq!(
-        s.http
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(s.http.get(&url).bearer_auth(&token).send().await.unwrap().status(), StatusCode::OK);
     s.store.revoke_token(&row.id, 1).await.unwrap();
-    assert_eq!(
-        s.http
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(s.http.get(&url).bearer_auth(&token).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     // The first-start token still works.
-    assert_eq!(
-        s.http
-            .get(&url)
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(s.http.get(&url).bearer_auth(&s.token).send().await.unwrap().status(), StatusCode::OK);
 }
 
 both!(missing_and_bad, super::missing_and_bad_credentials);

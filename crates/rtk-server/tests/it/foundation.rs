@@ -19,46 +19,33 @@ async fn apps_and_paging(s: &TestServer) {
         s.clock.advance(1000);
         s.app(&format!("app-{i}")).await;
     }
-    let (st, v) = s
-        .get(&format!("{}/apps?per_page=2&page_no=2", s.kit()))
-        .await;
+    let (st, v) = s.get(&format!("{}/apps?per_page=2&page_no=2", s.kit())).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["data"].as_array().unwrap().len(), 2);
     assert_eq!(v["data"][0]["name"], "app-2");
     assert_eq!(v["data"][0]["created_at"], "2026-01-01T00:00:03.000Z");
-    assert_eq!(
-        v["paging"],
-        json!({"total_count": 5, "start_offset": 3, "end_offset": 4})
-    );
+    assert_eq!(v["paging"], json!({"total_count": 5, "start_offset": 3, "end_offset": 4}));
     // Python SDKs send floats.
-    let (_, v) = s
-        .get(&format!("{}/apps?per_page=2.0&page_no=3.0", s.kit()))
-        .await;
-    assert_eq!(
-        v["paging"],
-        json!({"total_count": 5, "start_offset": 5, "end_offset": 5})
-    );
+    let (_, v) = s.get(&format!("{}/apps?per_page=2.0&page_no=3.0", s.kit())).await;
+    assert_eq!(v["paging"], json!({"total_count": 5, "start_offset": 5, "end_offset": 5}));
     // Past the end: empty, offsets 0.
-    let (_, v) = s
-        .get(&format!("{}/apps?per_page=2&page_no=9", s.kit()))
-        .await;
+    let (_, v) = s.get(&format!("{}/apps?per_page=2&page_no=9", s.kit())).await;
     assert_eq!(v["data"], json!([]));
-    assert_eq!(
-        v["paging"],
-        json!({"total_count": 5, "start_offset": 0, "end_offset": 0})
-    );
+    assert_eq!(v["paging"], json!({"total_count": 5, "start_offset": 0, "end_offset": 0}));
     // Bounds.
-    for q in [
-        "per_page=0",
-        "per_page=101",
-        "page_no=0",
-        "page_no=1.5",
-        "per_page=abc",
-    ] {
+    for q in ["per_page=0", "per_page=101", "page_no=0", "page_no=1.5", "per_page=abc"] {
         let (st, v) = s.get(&format!("{}/apps?{q}", s.kit())).await;
         let name = q.split('=').next().unwrap();
         assert_error(st, &v, StatusCode::BAD_REQUEST, name);
     }
+    // search and sort_order (current SDKs send them).
+    let (_, v) = s.get(&format!("{}/apps?search=APP-3", s.kit())).await;
+    assert_eq!(v["paging"]["total_count"], 1);
+    assert_eq!(v["data"][0]["name"], "app-3");
+    let (_, v) = s.get(&format!("{}/apps?sort_order=DESC&per_page=1", s.kit())).await;
+    assert_eq!(v["data"][0]["name"], "app-4");
+    let (st, v) = s.get(&format!("{}/apps?sort_order=sideways", s.kit())).await;
+    assert_error(st, &v, StatusCode::BAD_REQUEST, "sort_order");
     // Default page size is 20, maximum 100.
     let (_, v) = s.get(&format!("{}/apps?per_page=100", s.kit())).await;
     assert_eq!(v["paging"]["end_offset"], 5);
@@ -96,60 +83,29 @@ async fn bad_bodies(s: &TestServer) {
 
 async fn routes_and_ops(s: &TestServer) {
     // Unknown route and wrong method: the same envelope.
-    let (st, v) = s
-        .get(&format!("{}/nope/nothing/here/at/all", s.kit()))
-        .await;
+    let (st, v) = s.get(&format!("{}/nope/nothing/here/at/all", s.kit())).await;
     assert_error(st, &v, StatusCode::NOT_FOUND, "no such route");
-    let (st, v) = s
-        .call(Method::DELETE, &format!("{}/apps", s.kit()), None)
-        .await;
+    let (st, v) = s.call(Method::DELETE, &format!("{}/apps", s.kit()), None).await;
     assert_error(st, &v, StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
     // Served at the root too.
     let app = s.app("rooted").await;
-    let (st, v) = s
-        .get(&format!(
-            "{}/accounts/{}/realtime/kit/apps",
-            s.root, s.account
-        ))
-        .await;
+    let (st, v) = s.get(&format!("{}/accounts/{}/realtime/kit/apps", s.root, s.account)).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["data"][0]["id"], app);
     // Unknown and oddly shaped ids are 404, never 400/500.
-    for id in [
-        "does-not-exist",
-        "abcdef-ghijkl",
-        "%E2%9C%93",
-        "x'%20OR%20'1'='1",
-    ] {
+    for id in ["does-not-exist", "abcdef-ghijkl", "%E2%9C%93", "x'%20OR%20'1'='1"] {
         let (st, v) = s.get(&format!("{}/{app}/meetings/{id}", s.kit())).await;
         assert_error(st, &v, StatusCode::NOT_FOUND, "No meeting found");
         let (st, _) = s.get(&format!("{}/{id}/meetings", s.kit())).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
     }
     let (st, v) = s.get(&format!("{}/healthz", s.root)).await;
-    assert_eq!(
-        (st, v["data"]["status"].clone()),
-        (StatusCode::OK, json!("ok"))
-    );
+    assert_eq!((st, v["data"]["status"].clone()), (StatusCode::OK, json!("ok")));
     let (st, v) = s.get(&format!("{}/readyz", s.root)).await;
-    assert_eq!(
-        (st, v["data"]["status"].clone()),
-        (StatusCode::OK, json!("ready"))
-    );
-    let metrics = s
-        .http
-        .get(format!("{}/metrics", s.root))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!((st, v["data"]["status"].clone()), (StatusCode::OK, json!("ready")));
+    let metrics = s.http.get(format!("{}/metrics", s.root)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("http_requests_total{method=\"GET\",route=\"/client/v4/accounts/{account_id}/realtime/kit/apps\",status=\"200\"}"), "{metrics}");
-    assert!(
-        metrics.contains("http_request_duration_seconds_bucket"),
-        "latency histogram"
-    );
+    assert!(metrics.contains("http_request_duration_seconds_bucket"), "latency histogram");
     let (st, doc) = s.get(&format!("{}/openapi.json", s.root)).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -183,16 +139,12 @@ async fn presets(s: &TestServer) {
     let mut bad = preset_doc("bad");
     bad["config"]["view_type"] = json!("PARTY");
     bad["ui"]["design_tokens"]["spacing_base"] = json!("four");
-    bad["permissions"]["chat"]["public"]
-        .as_object_mut()
-        .unwrap()
-        .remove("text");
+    bad["permissions"]["chat"]["public"].as_object_mut().unwrap().remove("text");
     let (st, v) = s.post(&base, bad).await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, "config.view_type");
     let msgs = v["errors"].to_string();
     assert!(
-        msgs.contains("ui.design_tokens.spacing_base")
-            && msgs.contains("permissions.chat.public.text"),
+        msgs.contains("ui.design_tokens.spacing_base") && msgs.contains("permissions.chat.public.text"),
         "{msgs}"
     );
     // PATCH merges deeply and keeps the rest.
@@ -216,31 +168,20 @@ async fn presets(s: &TestServer) {
             Some(json!({"config": {"media": {"video": {"quality": 5}}}})),
         )
         .await;
-    assert_error(
-        st,
-        &v,
-        StatusCode::BAD_REQUEST,
-        "config.media.video.quality",
-    );
+    assert_error(st, &v, StatusCode::BAD_REQUEST, "config.media.video.quality");
     // PUT replaces.
-    let (st, v) = s
-        .call(
-            Method::PUT,
-            &format!("{base}/{id}"),
-            Some(preset_doc("host2")),
-        )
-        .await;
+    let (st, v) = s.call(Method::PUT, &format!("{base}/{id}"), Some(preset_doc("host2"))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["name"], "host2");
     assert!(v["data"].get("future_field").is_none());
     // List is paged and shows summaries.
     s.preset(&app, "guest").await;
     let (_, v) = s.get(&format!("{base}?per_page=1")).await;
-    assert_eq!(
-        v["paging"],
-        json!({"total_count": 2, "start_offset": 1, "end_offset": 1})
-    );
+    assert_eq!(v["paging"], json!({"total_count": 2, "start_offset": 1, "end_offset": 1}));
     assert_eq!(v["data"][0]["name"], "host2");
+    let (_, v) = s.get(&format!("{base}?search=GUE")).await;
+    assert_eq!(v["paging"]["total_count"], 1);
+    assert_eq!(v["data"][0]["name"], "guest");
     // DELETE returns the preset, then it is gone.
     let (st, v) = s.call(Method::DELETE, &format!("{base}/{id}"), None).await;
     assert_eq!((st, v["data"]["id"].clone()), (StatusCode::OK, json!(id)));
@@ -289,10 +230,7 @@ async fn meetings(s: &TestServer) {
     ] {
         assert_eq!(got["data"][k], full[k], "{k}");
     }
-    assert_eq!(
-        got["data"]["recording_config"]["video_config"],
-        full["recording_config"]["video_config"]
-    );
+    assert_eq!(got["data"]["recording_config"]["video_config"], full["recording_config"]["video_config"]);
     let sc = &got["data"]["recording_config"]["storage_config"];
     assert_eq!(sc["bucket"], "b");
     assert!(
@@ -307,31 +245,16 @@ async fn meetings(s: &TestServer) {
         json!({"session_keep_alive_time_in_secs": "60"}),
     ] {
         let (st, v) = s.post(&base, bad).await;
-        assert_error(
-            st,
-            &v,
-            StatusCode::BAD_REQUEST,
-            "session_keep_alive_time_in_secs",
-        );
+        assert_error(st, &v, StatusCode::BAD_REQUEST, "session_keep_alive_time_in_secs");
     }
-    let (st, v) = s
-        .post(
-            &base,
-            json!({"status": "PAUSED", "ai_config": {"transcription": {"language": "xx"}}}),
-        )
-        .await;
+    let (st, v) =
+        s.post(&base, json!({"status": "PAUSED", "ai_config": {"transcription": {"language": "xx"}}})).await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, "status");
-    assert!(v["errors"]
-        .to_string()
-        .contains("ai_config.transcription.language"));
+    assert!(v["errors"].to_string().contains("ai_config.transcription.language"));
     // PATCH changes only what it names.
     s.clock.advance(1000);
     let (st, v) = s
-        .call(
-            Method::PATCH,
-            &format!("{base}/{id}"),
-            Some(json!({"status": "ACTIVE", "title": "Renamed"})),
-        )
+        .call(Method::PATCH, &format!("{base}/{id}"), Some(json!({"status": "ACTIVE", "title": "Renamed"})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["status"], "ACTIVE");
@@ -340,21 +263,14 @@ async fn meetings(s: &TestServer) {
     assert_eq!(v["data"]["updated_at"], "2026-01-01T00:00:02.000Z");
     assert_eq!(v["data"]["created_at"], "2026-01-01T00:00:01.000Z");
     // PUT resets what it does not name (status is kept).
-    let (st, v) = s
-        .call(
-            Method::PUT,
-            &format!("{base}/{id}"),
-            Some(json!({"title": "Fresh"})),
-        )
-        .await;
+    let (st, v) = s.call(Method::PUT, &format!("{base}/{id}"), Some(json!({"title": "Fresh"}))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["persist_chat"], false);
     assert_eq!(v["data"]["session_keep_alive_time_in_secs"], 60);
     assert_eq!(v["data"]["status"], "ACTIVE");
     // List: newest first, search by title or id, status and time filters.
     s.clock.advance(1000);
-    s.meeting(&app, json!({"title": "Retro 100%", "status": "INACTIVE"}))
-        .await;
+    s.meeting(&app, json!({"title": "Retro 100%", "status": "INACTIVE"})).await;
     let (_, v) = s.get(&base).await;
     assert_eq!(v["paging"]["total_count"], 3);
     assert_eq!(v["data"][0]["title"], "Retro 100%");
@@ -367,11 +283,8 @@ async fn meetings(s: &TestServer) {
     assert_eq!(v["paging"]["total_count"], 1, "a literal %");
     let (_, v) = s.get(&format!("{base}?status=INACTIVE")).await;
     assert_eq!(v["paging"]["total_count"], 1);
-    let (_, v) = s
-        .get(&format!(
-            "{base}?start_time=2026-01-01T00:00:01.000Z&end_time=2026-01-01T00:00:02Z"
-        ))
-        .await;
+    let (_, v) =
+        s.get(&format!("{base}?start_time=2026-01-01T00:00:01.000Z&end_time=2026-01-01T00:00:02Z")).await;
     assert_eq!(v["paging"]["total_count"], 1);
     assert_eq!(v["data"][0]["id"], id);
     let (st, v) = s.get(&format!("{base}?start_time=yesterday")).await;
@@ -392,18 +305,8 @@ async fn participants(s: &TestServer) {
     let token = p["token"].as_str().unwrap().to_string();
     assert_eq!(token.split('.').count(), 3, "a JWT");
     // Unknown preset, missing fields.
-    let (st, v) = s
-        .post(
-            &base,
-            json!({"custom_participant_id": "u", "preset_name": "nope"}),
-        )
-        .await;
-    assert_error(
-        st,
-        &v,
-        StatusCode::BAD_REQUEST,
-        "No preset named \\\"nope\\\"",
-    );
+    let (st, v) = s.post(&base, json!({"custom_participant_id": "u", "preset_name": "nope"})).await;
+    assert_error(st, &v, StatusCode::BAD_REQUEST, "No preset named \\\"nope\\\"");
     let (st, v) = s.post(&base, json!({"preset_name": "host"})).await;
     assert_error(st, &v, StatusCode::BAD_REQUEST, "custom_participant_id");
     // Get has no token.
@@ -413,11 +316,7 @@ async fn participants(s: &TestServer) {
     assert_eq!(v["data"]["name"], "user-1");
     // Edit: preset and name change, a fresh token comes back, older ones stay valid.
     let (st, v) = s
-        .call(
-            Method::PATCH,
-            &format!("{base}/{pid}"),
-            Some(json!({"preset_name": "guest", "name": null})),
-        )
+        .call(Method::PATCH, &format!("{base}/{pid}"), Some(json!({"preset_name": "guest", "name": null})))
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["preset_name"], "guest");
@@ -428,14 +327,9 @@ async fn participants(s: &TestServer) {
     assert_eq!(st, StatusCode::OK, "{v}");
     let t3 = v["data"]["token"].as_str().unwrap().to_string();
     assert!(t3 != token && t3 != t2);
-    let state_keys = rtk_server::tokens::KeyRing::load(s.store.clone(), s.clock_now())
-        .await
-        .unwrap();
+    let state_keys = rtk_server::tokens::KeyRing::load(s.store.clone(), s.clock_now()).await.unwrap();
     for t in [&token, &t2, &t3] {
-        let c = state_keys
-            .verify(t, s.clock_now())
-            .await
-            .expect("older tokens stay valid");
+        let c = state_keys.verify(t, s.clock_now()).await.expect("older tokens stay valid");
         assert_eq!(c.participant_id, pid);
         assert_eq!(c.meeting_id, meeting);
         assert_eq!(c.app_id, app);
@@ -444,19 +338,14 @@ async fn participants(s: &TestServer) {
     }
     // Expiry follows the clock.
     let after = s.clock_now() + 100 * 24 * 3600 * 1000 + 1;
-    assert_eq!(
-        state_keys.verify(&token, after).await,
-        Err(rtk_server::tokens::TokenError::Expired)
-    );
+    assert_eq!(state_keys.verify(&token, after).await, Err(rtk_server::tokens::TokenError::Expired));
     // A forged token fails.
     let mut forged = token.clone();
     forged.pop();
     forged.push(if token.ends_with('A') { 'B' } else { 'A' });
     assert!(state_keys.verify(&forged, s.clock_now()).await.is_err());
     // Key rotation: old tokens stay valid, new ones use the new key.
-    let kid = rtk_server::admin::rotate_keys(&s.store, s.clock_now())
-        .await
-        .unwrap();
+    let kid = rtk_server::admin::rotate_keys(&s.store, s.clock_now()).await.unwrap();
     let (_, v) = s.post(&format!("{base}/{pid}/token"), json!(null)).await;
     let t4 = v["data"]["token"].as_str().unwrap().to_string();
     assert!(state_keys.verify(&token, s.clock_now()).await.is_ok());
@@ -470,10 +359,7 @@ async fn participants(s: &TestServer) {
     // List.
     s.participant(&app, &meeting, "user-2", "host").await;
     let (_, v) = s.get(&format!("{base}?per_page=1&page_no=2")).await;
-    assert_eq!(
-        v["paging"],
-        json!({"total_count": 2, "start_offset": 2, "end_offset": 2})
-    );
+    assert_eq!(v["paging"], json!({"total_count": 2, "start_offset": 2, "end_offset": 2}));
     assert_eq!(v["data"][0]["custom_participant_id"], "user-2");
     // Delete: returns preset_id, then 404.
     let (st, v) = s.call(Method::DELETE, &format!("{base}/{pid}"), None).await;
@@ -485,9 +371,7 @@ async fn participants(s: &TestServer) {
     let (st, _) = s.post(&format!("{base}/{pid}/token"), json!(null)).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     // Participants of an unknown meeting.
-    let (st, v) = s
-        .get(&format!("{}/{app}/meetings/nope/participants", s.kit()))
-        .await;
+    let (st, v) = s.get(&format!("{}/{app}/meetings/nope/participants", s.kit())).await;
     assert_error(st, &v, StatusCode::NOT_FOUND, "No meeting found");
 }
 

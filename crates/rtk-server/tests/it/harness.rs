@@ -10,8 +10,7 @@ use serde_json::Value;
 
 /// Where tests find PostgreSQL (trust auth); each test creates its own database there.
 pub fn pg_admin_url() -> String {
-    std::env::var("RTK_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("RTK_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,11 +34,7 @@ impl TestDb {
         match db {
             Db::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("rtk.db").display());
-                Some(TestDb {
-                    url,
-                    dir,
-                    pg_name: None,
-                })
+                Some(TestDb { url, dir, pg_name: None })
             }
             Db::Postgres => {
                 use sqlx::Connection;
@@ -51,22 +46,17 @@ impl TestDb {
                         eprintln!("SKIPPED: PostgreSQL at {admin} is unreachable ({e}); set RTK_TEST_REQUIRE_PG=1 to make this a failure");
                         return None;
                     }
-                    Err(e) => panic!("PostgreSQL at {admin} is required (RTK_TEST_REQUIRE_PG) but unreachable: {e}"),
+                    Err(e) => {
+                        panic!("PostgreSQL at {admin} is required (RTK_TEST_REQUIRE_PG) but unreachable: {e}")
+                    }
                 };
                 let name = format!("rtk_t_{}", uuid_simple());
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
                     .await
                     .expect("create database");
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_string())
-                    .unwrap_or(admin.clone());
-                Some(TestDb {
-                    url: format!("{base}/{name}"),
-                    dir,
-                    pg_name: Some(name),
-                })
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
+                Some(TestDb { url: format!("{base}/{name}"), dir, pg_name: Some(name) })
             }
         }
     }
@@ -78,10 +68,7 @@ impl Drop for TestDb {
             // Best effort, on a thread of its own: Drop cannot await.
             let admin = pg_admin_url();
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async {
                     use sqlx::Connection;
                     let mut c = sqlx::PgConnection::connect(&admin).await.ok()?;
@@ -99,16 +86,8 @@ impl Drop for TestDb {
 pub fn uuid_simple() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{:x}{:x}{}",
-        t,
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{:x}{:x}{}", t, std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
 
 /// A running server and what the first start created.
@@ -143,13 +122,8 @@ impl TestServer {
         };
         tweak(&mut config);
         let clock = ManualClock::new(T0);
-        let server = Server::start(config, Arc::new(clock.clone()))
-            .await
-            .expect("server starts");
-        let boot = server
-            .bootstrap
-            .clone()
-            .expect("first start creates credentials");
+        let server = Server::start(config, Arc::new(clock.clone())).await.expect("server starts");
+        let boot = server.bootstrap.clone().expect("first start creates credentials");
         let root = format!("http://{}", server.local_addr());
         let store = server.state().store.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -176,19 +150,11 @@ impl TestServer {
 
     /// `{root}/client/v4/accounts/{account}/realtime/kit`.
     pub fn kit(&self) -> String {
-        format!(
-            "{}/client/v4/accounts/{}/realtime/kit",
-            self.root, self.account
-        )
+        format!("{}/client/v4/accounts/{}/realtime/kit", self.root, self.account)
     }
 
     /// Sends a request with this server's token; returns status and parsed JSON body.
-    pub async fn call(
-        &self,
-        method: Method,
-        url: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
+    pub async fn call(&self, method: Method, url: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut rb = self.http.request(method, url).bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
@@ -209,30 +175,21 @@ impl TestServer {
 
     /// Creates an app; its id.
     pub async fn app(&self, name: &str) -> String {
-        let (st, v) = self
-            .post(
-                &format!("{}/apps", self.kit()),
-                serde_json::json!({"name": name}),
-            )
-            .await;
+        let (st, v) = self.post(&format!("{}/apps", self.kit()), serde_json::json!({"name": name})).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         v["data"]["app"]["id"].as_str().unwrap().to_string()
     }
 
     /// Creates a preset named `name` in `app`; its id.
     pub async fn preset(&self, app: &str, name: &str) -> String {
-        let (st, v) = self
-            .post(&format!("{}/{app}/presets", self.kit()), preset_doc(name))
-            .await;
+        let (st, v) = self.post(&format!("{}/{app}/presets", self.kit()), preset_doc(name)).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         v["data"]["id"].as_str().unwrap().to_string()
     }
 
     /// Creates a meeting; its id.
     pub async fn meeting(&self, app: &str, body: Value) -> String {
-        let (st, v) = self
-            .post(&format!("{}/{app}/meetings", self.kit()), body)
-            .await;
+        let (st, v) = self.post(&format!("{}/{app}/meetings", self.kit()), body).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         v["data"]["id"].as_str().unwrap().to_string()
     }
@@ -306,18 +263,14 @@ macro_rules! both {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(s) =
-                    $crate::harness::TestServer::start($crate::harness::Db::Sqlite).await
-                {
+                if let Some(s) = $crate::harness::TestServer::start($crate::harness::Db::Sqlite).await {
                     $f(&s).await;
                     s.stop().await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(s) =
-                    $crate::harness::TestServer::start($crate::harness::Db::Postgres).await
-                {
+                if let Some(s) = $crate::harness::TestServer::start($crate::harness::Db::Postgres).await {
                     $f(&s).await;
                     s.stop().await;
                 }

@@ -14,18 +14,10 @@ async fn story(db: Db) {
     let store2 = Store::connect(&tdb.url).await.unwrap();
     assert_eq!(store.account_count().await.unwrap(), 0);
     store.create_account("acc", 1).await.unwrap();
-    assert!(matches!(
-        store.create_account("acc", 2).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.create_account("acc", 2).await, Err(StoreError::Conflict(_))));
     assert_eq!(store2.account_count().await.unwrap(), 1);
 
-    let app = AppRow {
-        id: "app".into(),
-        account_id: "acc".into(),
-        name: "A".into(),
-        created_at: 10,
-    };
+    let app = AppRow { id: "app".into(), account_id: "acc".into(), name: "A".into(), created_at: 10 };
     store.insert_app(&app).await.unwrap();
     assert_eq!(store.app("acc", "app").await.unwrap(), Some(app.clone()));
     assert_eq!(store.app("other", "app").await.unwrap(), None);
@@ -39,34 +31,16 @@ async fn story(db: Db) {
         updated_at: 1,
     };
     store.insert_preset(&p).await.unwrap();
-    let dup = PresetRow {
-        id: "p2".into(),
-        ..p.clone()
-    };
-    assert!(matches!(
-        store.insert_preset(&dup).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert_eq!(
-        store
-            .preset_by_name("app", "host")
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-        "p1"
-    );
+    let dup = PresetRow { id: "p2".into(), ..p.clone() };
+    assert!(matches!(store.insert_preset(&dup).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.preset_by_name("app", "host").await.unwrap().unwrap().id, "p1");
 
     for i in 0..3 {
         let m = MeetingRow {
             id: format!("m{i}"),
             app_id: "app".into(),
             title: Some(format!("Title_{i}")),
-            status: if i == 2 {
-                "INACTIVE".into()
-            } else {
-                "ACTIVE".into()
-            },
+            status: if i == 2 { "INACTIVE".into() } else { "ACTIVE".into() },
             keep_alive_secs: 60,
             body: "{}".into(),
             parent_meeting_id: None,
@@ -75,27 +49,15 @@ async fn story(db: Db) {
         };
         store.insert_meeting(&m).await.unwrap();
     }
-    let (rows, total) = store
-        .list_meetings("app", &MeetingFilter::default(), 2, 0)
-        .await
-        .unwrap();
+    let (rows, total) = store.list_meetings("app", &MeetingFilter::default(), 2, 0).await.unwrap();
     assert_eq!((rows.len(), total), (2, 3));
     assert_eq!(rows[0].id, "m2", "newest first");
-    let f = MeetingFilter {
-        search: Some("title_1".into()),
-        ..Default::default()
-    };
+    let f = MeetingFilter { search: Some("title_1".into()), ..Default::default() };
     assert_eq!(store.list_meetings("app", &f, 10, 0).await.unwrap().1, 1);
     // `_` is literal in search, not a wildcard.
-    let f = MeetingFilter {
-        search: Some("e_".into()),
-        ..Default::default()
-    };
+    let f = MeetingFilter { search: Some("e_".into()), ..Default::default() };
     assert_eq!(store.list_meetings("app", &f, 10, 0).await.unwrap().1, 3);
-    let f = MeetingFilter {
-        search: Some("e__".into()),
-        ..Default::default()
-    };
+    let f = MeetingFilter { search: Some("e__".into()), ..Default::default() };
     assert_eq!(store.list_meetings("app", &f, 10, 0).await.unwrap().1, 0);
     let f = MeetingFilter {
         status: Some("INACTIVE".into()),
@@ -118,10 +80,7 @@ async fn story(db: Db) {
         updated_at: 5,
     };
     store.insert_participant(&part).await.unwrap();
-    assert_eq!(
-        store.participant_by_id("pa").await.unwrap(),
-        Some(part.clone())
-    );
+    assert_eq!(store.participant_by_id("pa").await.unwrap(), Some(part.clone()));
     assert!(store.delete_participant("m0", "pa").await.unwrap());
     assert!(!store.delete_participant("m0", "pa").await.unwrap());
     assert_eq!(store.participant("m0", "pa").await.unwrap(), None);
