@@ -34,7 +34,7 @@ impl Server {
         let store = Store::connect(&config.database_url()).await?;
         let bootstrap = first_start(&store, &config.data_dir, clock.now()).await?;
         let keys = KeyRing::load(store.clone(), clock.now()).await?;
-        let engine = Engine::new(store.clone(), clock.clone());
+        let engine = Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout);
         let listener = TcpListener::bind(config.listen).await?;
         let state = AppState::new(store, clock, keys, config, engine);
         Ok(Self { listener, state, bootstrap })

@@ -1,23 +1,382 @@
-//! The session engine: session lifecycle and accounting. Owns the rules of
-//! `docs/sessions.md`; reads time only from the injected clock.
+//! The session engine: the rules of `docs/sessions.md`. Sessions start when a participant
+//! joins, peers leave (cleanly, by heartbeat timeout, kicked, revoked, moved), sessions end
+//! after the meeting's keep-alive or at once on kick-all. Every change is one store
+//! transaction; time comes only from the injected clock; connected peers hear about changes
+//! through the [`Hub`].
 
-use crate::clock::SharedClock;
-use crate::store::Store;
+pub mod hub;
+
+use std::time::Duration;
+
+use rtk_api::gateway::{close, PeerInfo, ServerEvent};
+use serde_json::Value;
+
+pub use hub::{Hub, Outbound};
+
+use crate::clock::{rfc3339, Millis, SharedClock};
+use crate::store::{
+    new_id, ChatRow, JoinSpec, Joined, MeetingRow, ParticipantRow, PeerRow, SessionRow, Store, StoreError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("meeting {0} is INACTIVE and refuses joins")]
+    MeetingInactive(String),
+    #[error("meeting {0} does not exist")]
+    MeetingGone(String),
+    #[error("no active session found for meeting_id {0}")]
+    NoActiveSession(String),
+    #[error("peer {0} is not live")]
+    PeerGone(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// What one `tick` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    /// Peers ended by heartbeat timeout.
+    pub timed_out: usize,
+    /// Sessions ended because their keep-alive ran out.
+    pub ended: usize,
+}
 
 #[derive(Clone, Debug)]
 pub struct Engine {
-    #[allow(dead_code)]
     store: Store,
-    #[allow(dead_code)]
     clock: SharedClock,
+    hub: Hub,
+    heartbeat_timeout_ms: i64,
+    node_id: Option<String>,
+}
+
+pub fn peer_info(p: &PeerRow) -> PeerInfo {
+    PeerInfo {
+        peer_id: p.id.clone(),
+        participant_id: p.participant_id.clone(),
+        custom_participant_id: p.custom_participant_id.clone(),
+        display_name: p.display_name.clone(),
+        preset_name: p.preset_name.clone(),
+        joined_at: rfc3339(p.joined_at),
+    }
 }
 
 impl Engine {
-    pub fn new(store: Store, clock: SharedClock) -> Self {
-        Self { store, clock }
+    pub fn new(store: Store, clock: SharedClock, heartbeat_timeout: Duration) -> Self {
+        Self {
+            store,
+            clock,
+            hub: Hub::default(),
+            heartbeat_timeout_ms: heartbeat_timeout.as_millis() as i64,
+            node_id: None,
+        }
     }
 
-    /// A participant was deleted: its connected peers must go. (No peers exist until the
-    /// gateway lands; this is the hook it will fill.)
-    pub async fn participant_deleted(&self, _participant_id: &str) {}
+    /// Names the node this engine runs on; its peers are recorded as held by it.
+    pub fn with_node_id(mut self, node_id: impl Into<String>) -> Self {
+        self.node_id = Some(node_id.into());
+        self
+    }
+
+    /// At start: peers this node held before it stopped lost their connections. They are
+    /// marked dropped, so they leave at their last message unless they resume in time.
+    pub async fn recover(&self) -> EngineResult<u64> {
+        match &self.node_id {
+            Some(n) => Ok(self.store.drop_node_peers(n).await?),
+            None => Ok(0),
+        }
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    pub fn heartbeat_timeout(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_timeout_ms as u64)
+    }
+
+    async fn meeting_of(&self, app_id: &str, meeting_id: &str) -> EngineResult<MeetingRow> {
+        self.store
+            .meeting(app_id, meeting_id)
+            .await?
+            .ok_or_else(|| EngineError::MeetingGone(meeting_id.into()))
+    }
+
+    /// A participant joins `meeting_id` (its own meeting, or a breakout room of it) as a new
+    /// peer; starts the meeting's session if none is live.
+    pub async fn join_meeting(
+        &self,
+        participant: &ParticipantRow,
+        meeting_id: &str,
+        device: Option<&Value>,
+    ) -> EngineResult<Joined> {
+        let meeting = self.meeting_of(&participant.app_id, meeting_id).await?;
+        if meeting.status != "ACTIVE" {
+            return Err(EngineError::MeetingInactive(meeting.id));
+        }
+        let now = self.now();
+        // A breakout room's session records the session of its parent meeting.
+        let parent_session_id = match &meeting.parent_meeting_id {
+            Some(parent) => self.store.live_session(parent, now).await?.map(|s| s.id),
+            None => None,
+        };
+        let spec = JoinSpec {
+            app_id: meeting.app_id.clone(),
+            meeting_id: meeting.id.clone(),
+            meeting_title: meeting.title.clone(),
+            keep_alive_ms: meeting.keep_alive_secs * 1000,
+            parent_session_id,
+            peer_id: new_id(),
+            participant_id: participant.id.clone(),
+            custom_participant_id: participant.custom_participant_id.clone(),
+            display_name: participant.name.clone(),
+            preset_name: participant.preset_name.clone(),
+            device: device.map(|d| d.to_string()),
+            node_id: self.node_id.clone(),
+        };
+        let joined = self.store.join_peer(&spec, now).await?;
+        self.hub.broadcast(
+            &joined.session.id,
+            Some(&joined.peer.id),
+            ServerEvent::PeerJoined { peer: peer_info(&joined.peer) },
+        );
+        Ok(joined)
+    }
+
+    /// A participant joins its own meeting.
+    pub async fn join(&self, participant: &ParticipantRow, device: Option<&Value>) -> EngineResult<Joined> {
+        self.join_meeting(participant, &participant.meeting_id.clone(), device).await
+    }
+
+    /// A peer leaves now (clean leave). `None` if it had already left.
+    pub async fn leave(&self, peer_id: &str, reason: &str) -> EngineResult<Option<(SessionRow, PeerRow)>> {
+        let now = self.now();
+        self.leave_at(peer_id, now, reason, now).await
+    }
+
+    async fn leave_at(
+        &self,
+        peer_id: &str,
+        at: Millis,
+        reason: &str,
+        now: Millis,
+    ) -> EngineResult<Option<(SessionRow, PeerRow)>> {
+        let out = self.store.leave_peer(peer_id, at, reason, now).await?;
+        if let Some((s, p)) = &out {
+            self.hub.broadcast(
+                &s.id,
+                Some(&p.id),
+                ServerEvent::PeerLeft { peer_id: p.id.clone(), reason: reason.to_string() },
+            );
+        }
+        Ok(out)
+    }
+
+    /// Any message from a peer: its heartbeat. False if the peer is no longer live.
+    pub async fn beat(&self, peer_id: &str) -> EngineResult<bool> {
+        Ok(self.store.touch_peer(peer_id, self.now()).await?)
+    }
+
+    /// A peer's connection was lost without a leave. It stays live until its heartbeat
+    /// timeout runs out (then leaves at its last message) or it resumes.
+    pub async fn drop_peer(&self, peer_id: &str) -> EngineResult<bool> {
+        Ok(self.store.set_connected(peer_id, false, None, self.now()).await?)
+    }
+
+    /// A dropped peer reconnects: it must still be live and belong to `participant_id`.
+    /// Presence continues without a leave.
+    pub async fn resume(&self, peer_id: &str, participant_id: &str) -> EngineResult<PeerRow> {
+        let peer = self.store.peer(peer_id).await?.ok_or_else(|| EngineError::PeerGone(peer_id.into()))?;
+        if peer.participant_id != participant_id || peer.left_at.is_some() {
+            return Err(EngineError::PeerGone(peer_id.into()));
+        }
+        if !self.store.set_connected(peer_id, true, self.node_id.as_deref(), self.now()).await? {
+            return Err(EngineError::PeerGone(peer_id.into()));
+        }
+        Ok(peer)
+    }
+
+    /// Applies what time has made due at `now`: dropped peers silent past the heartbeat
+    /// timeout leave at their last message; sessions past their keep-alive end at their last
+    /// leave.
+    pub async fn tick(&self) -> EngineResult<TickReport> {
+        let now = self.now();
+        let mut report = TickReport::default();
+        for p in self.store.silent_peers(now - self.heartbeat_timeout_ms).await? {
+            if self.leave_at(&p.id, p.last_seen_at, "heartbeat_timeout", now).await?.is_some() {
+                report.timed_out += 1;
+                self.hub.send(&p.id, Outbound::Close(close::TIMEOUT, "heartbeat timeout".into()));
+            }
+        }
+        report.ended = self.store.end_expired_sessions(now).await?.len();
+        Ok(report)
+    }
+
+    /// The meeting's live session.
+    pub async fn active_session(&self, meeting_id: &str) -> EngineResult<SessionRow> {
+        self.store
+            .live_session(meeting_id, self.now())
+            .await?
+            .ok_or_else(|| EngineError::NoActiveSession(meeting_id.into()))
+    }
+
+    /// Ends the meeting's live session at once: all peers are kicked, no keep-alive.
+    pub async fn kick_all(&self, meeting_id: &str) -> EngineResult<(SessionRow, Vec<PeerRow>)> {
+        let (session, peers) = self
+            .store
+            .end_session_now(meeting_id, "kicked", self.now())
+            .await?
+            .ok_or_else(|| EngineError::NoActiveSession(meeting_id.into()))?;
+        for p in &peers {
+            self.hub.send(&p.id, Outbound::Event(ServerEvent::Kicked { reason: "kick_all".into() }));
+            self.hub.send(
+                &p.id,
+                Outbound::Event(ServerEvent::SessionEnded {
+                    session_id: session.id.clone(),
+                    reason: "HOST_ENDED_MEETING".into(),
+                }),
+            );
+            self.hub.send(&p.id, Outbound::Close(close::KICKED, "kicked: the host ended the session".into()));
+        }
+        Ok((session, peers))
+    }
+
+    /// The live peers of the given participants in the meeting's live session.
+    async fn targets(
+        &self,
+        session: &SessionRow,
+        participant_ids: Option<&[String]>,
+    ) -> EngineResult<Vec<PeerRow>> {
+        let live = self.store.live_peers(&session.id).await?;
+        Ok(match participant_ids {
+            None => live,
+            Some(ids) => live.into_iter().filter(|p| ids.contains(&p.participant_id)).collect(),
+        })
+    }
+
+    /// Removes the participants' peers from the meeting's live session.
+    pub async fn kick(&self, meeting_id: &str, participant_ids: &[String]) -> EngineResult<Vec<PeerRow>> {
+        let session = self.active_session(meeting_id).await?;
+        let mut out = vec![];
+        for p in self.targets(&session, Some(participant_ids)).await? {
+            if let Some((_, left)) = self.leave(&p.id, "kicked").await? {
+                self.hub.send(&p.id, Outbound::Event(ServerEvent::Kicked { reason: "kick".into() }));
+                self.hub.send(&p.id, Outbound::Close(close::KICKED, "kicked by the host".into()));
+                out.push(left);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Tells the participants' peers (all peers with `None`) that the host muted them.
+    pub async fn mute(
+        &self,
+        meeting_id: &str,
+        participant_ids: Option<&[String]>,
+    ) -> EngineResult<Vec<PeerRow>> {
+        let session = self.active_session(meeting_id).await?;
+        let peers = self.targets(&session, participant_ids).await?;
+        for p in &peers {
+            self.hub.send(&p.id, Outbound::Event(ServerEvent::Muted { by: "host".into() }));
+        }
+        Ok(peers)
+    }
+
+    /// Creates a poll in the live session and shows it to every peer.
+    pub async fn poll(&self, meeting_id: &str, poll: Value) -> EngineResult<(SessionRow, Value)> {
+        let session = self.active_session(meeting_id).await?;
+        let id = poll["id"].as_str().map(str::to_string).unwrap_or_else(new_id);
+        self.store.insert_poll(&id, &session.id, &poll.to_string(), self.now()).await?;
+        self.hub.broadcast(&session.id, None, ServerEvent::PollCreated { poll: poll.clone() });
+        Ok((session, poll))
+    }
+
+    /// A chat message from a live peer, kept and delivered to the whole session.
+    pub async fn chat(&self, peer_id: &str, message: &str) -> EngineResult<ChatRow> {
+        let peer = self.store.peer(peer_id).await?.filter(|p| p.left_at.is_none());
+        let peer = peer.ok_or_else(|| EngineError::PeerGone(peer_id.into()))?;
+        let row = ChatRow {
+            id: new_id(),
+            session_id: peer.session_id.clone(),
+            peer_id: peer.id.clone(),
+            participant_id: peer.participant_id.clone(),
+            display_name: peer.display_name.clone(),
+            message: message.to_string(),
+            sent_at: self.now(),
+        };
+        self.store.insert_chat(&row).await?;
+        self.hub.broadcast(
+            &row.session_id,
+            None,
+            ServerEvent::Chat {
+                id: row.id.clone(),
+                peer_id: row.peer_id.clone(),
+                participant_id: row.participant_id.clone(),
+                display_name: row.display_name.clone(),
+                message: row.message.clone(),
+                sent_at: rfc3339(row.sent_at),
+            },
+        );
+        Ok(row)
+    }
+
+    /// Moves the participants' live peers from their current session into `to_meeting_id`'s
+    /// session (a breakout room of the same parent, or the parent itself): each leaves where it
+    /// is and joins there as a new peer on the same connection.
+    pub async fn move_participants(
+        &self,
+        participants: &[ParticipantRow],
+        from_meeting_id: &str,
+        to_meeting_id: &str,
+    ) -> EngineResult<Vec<(PeerRow, Joined)>> {
+        let from = self.active_session(from_meeting_id).await?;
+        let mut out = vec![];
+        for part in participants {
+            for p in self.targets(&from, Some(std::slice::from_ref(&part.id))).await? {
+                let device: Option<Value> = p.device.as_deref().and_then(|d| serde_json::from_str(d).ok());
+                let joined = self.join_meeting(part, to_meeting_id, device.as_ref()).await?;
+                if let Some((_, left)) = self.leave(&p.id, "moved").await? {
+                    let parent = self
+                        .store
+                        .meeting(&part.app_id, to_meeting_id)
+                        .await?
+                        .and_then(|m| m.parent_meeting_id);
+                    if self.hub.rebind(&p.id, &joined.peer.id, &joined.session.id) {
+                        self.hub.send(
+                            &joined.peer.id,
+                            Outbound::Event(ServerEvent::Moved {
+                                meeting_id: to_meeting_id.to_string(),
+                                session_id: joined.session.id.clone(),
+                                peer_id: joined.peer.id.clone(),
+                                parent_meeting_id: parent,
+                            }),
+                        );
+                    }
+                    out.push((left, joined));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A participant was deleted: its live peers leave and their connections close.
+    pub async fn participant_deleted(&self, participant_id: &str) -> EngineResult<usize> {
+        let peers = self.store.live_peers_of_participant(participant_id).await?;
+        for p in &peers {
+            self.leave(&p.id, "participant_deleted").await?;
+            self.hub.send(
+                &p.id,
+                Outbound::Close(close::PARTICIPANT_REVOKED, "the participant was deleted".into()),
+            );
+        }
+        Ok(peers.len())
+    }
 }

@@ -220,7 +220,9 @@ async fn delete_participant(
     if !s.store.delete_participant(&meeting.id, &pid).await? {
         return Err(ApiError::not_found(format!("No participant found with id {pid}")));
     }
-    s.engine.participant_deleted(&row.id).await;
+    if let Err(e) = s.engine.participant_deleted(&row.id).await {
+        tracing::error!(error = %e, participant = %row.id, "could not end the deleted participant's peers");
+    }
     let mut v = participant_view(&row);
     v["preset_id"] = row.preset_id.clone().into();
     Ok(super::ok(v))

@@ -12,12 +12,14 @@ mod apps;
 mod meetings;
 mod participants;
 mod presets;
+mod sessions;
 
 pub use accounts::{AccountRow, KeyRow, TokenRow};
 pub use apps::AppRow;
 pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
 pub use presets::PresetRow;
+pub use sessions::{ChatRow, JoinSpec, Joined, PeerRow, SessionFilter, SessionRow, SessionState};
 
 use std::sync::Arc;
 use std::time::Duration;

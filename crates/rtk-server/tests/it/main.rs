@@ -5,3 +5,4 @@ pub mod harness;
 mod auth;
 mod foundation;
 mod store_conformance;
+mod vectors;

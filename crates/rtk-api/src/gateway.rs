@@ -1,0 +1,148 @@
+//! The participant gateway protocol, version 1 (`docs/gateway.md`): JSON text frames over a
+//! WebSocket, each an object with a `type`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The protocol version this crate speaks (the gateway path is `/gateway/v1`).
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Messages a participant sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// Join the meeting the token names: becomes a new peer of its live session.
+    Join {
+        /// Device and browser metadata (free-form object), shown by the participant details
+        /// and peer-report endpoints.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<Value>,
+    },
+    /// Reconnect as an existing peer after a dropped connection, within the heartbeat timeout.
+    Resume { peer_id: String },
+    /// Heartbeat. Any message counts as one; `ping` gets a `pong`.
+    Ping {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ts: Option<i64>,
+    },
+    /// A chat message to everyone in the session.
+    Chat { message: String },
+    /// Leave the session cleanly.
+    Leave,
+}
+
+/// What another peer looks like in events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    pub peer_id: String,
+    pub participant_id: String,
+    pub custom_participant_id: String,
+    pub display_name: Option<String>,
+    pub preset_name: String,
+    pub joined_at: String,
+}
+
+/// Events the gateway sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// Sent once on connect, before anything else.
+    Hello {
+        protocol: u32,
+        heartbeat_timeout_secs: u64,
+        participant_id: String,
+        meeting_id: String,
+    },
+    /// The join succeeded. `peers` are the others already in the session.
+    Joined {
+        peer_id: String,
+        session_id: String,
+        meeting_id: String,
+        peers: Vec<PeerInfo>,
+    },
+    /// The resume succeeded: the same peer, presence continuous.
+    Resumed {
+        peer_id: String,
+        session_id: String,
+        meeting_id: String,
+    },
+    PeerJoined {
+        peer: PeerInfo,
+    },
+    PeerLeft {
+        peer_id: String,
+        reason: String,
+    },
+    Pong {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ts: Option<i64>,
+    },
+    Chat {
+        id: String,
+        peer_id: String,
+        participant_id: String,
+        display_name: Option<String>,
+        message: String,
+        sent_at: String,
+    },
+    /// This peer was removed by the host (`kick`, `kick-all`); the connection closes next.
+    Kicked {
+        reason: String,
+    },
+    /// The host muted this peer.
+    Muted {
+        by: String,
+    },
+    PollCreated {
+        poll: Value,
+    },
+    /// This peer moved to another meeting's session (a breakout room, or back): it is now
+    /// `peer_id` there.
+    Moved {
+        meeting_id: String,
+        session_id: String,
+        peer_id: String,
+        parent_meeting_id: Option<String>,
+    },
+    SessionEnded {
+        session_id: String,
+        reason: String,
+    },
+    /// The clean leave was recorded; the connection closes next.
+    Left {
+        peer_id: String,
+    },
+    /// A request could not be served; the connection stays open unless a close follows.
+    Error {
+        code: String,
+        message: String,
+    },
+}
+
+/// WebSocket close codes the gateway uses (4000–4999 are application codes).
+pub mod close {
+    /// Normal closure after `leave`.
+    pub const NORMAL: u16 = 1000;
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame that is not a valid message (not JSON, unknown type).
+    pub const PROTOCOL: u16 = 1008;
+    /// A message over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// No token, or a token that is forged or malformed.
+    pub const INVALID_TOKEN: u16 = 4001;
+    /// The token has expired.
+    pub const TOKEN_EXPIRED: u16 = 4002;
+    /// The participant was deleted (all its tokens are revoked).
+    pub const PARTICIPANT_REVOKED: u16 = 4003;
+    /// The meeting is INACTIVE or gone.
+    pub const MEETING_INACTIVE: u16 = 4004;
+    /// Kicked by the host (`kick`, `kick-all`).
+    pub const KICKED: u16 = 4005;
+    /// The session ended.
+    pub const SESSION_ENDED: u16 = 4006;
+    /// Too many messages.
+    pub const RATE_LIMITED: u16 = 4008;
+    /// No join or resume arrived in time, or the peer was silent past the heartbeat timeout.
+    pub const TIMEOUT: u16 = 4009;
+}

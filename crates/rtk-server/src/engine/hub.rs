@@ -1,0 +1,114 @@
+//! Where connected peers are reachable: peer id → the channel of its gateway connection.
+//! The engine pushes events here; the gateway turns them into frames. A peer whose
+//! connection dropped is absent here while it may still be live in the store (until its
+//! heartbeat timeout or a resume).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use rtk_api::gateway::ServerEvent;
+use tokio::sync::mpsc;
+
+/// What a connection is told to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outbound {
+    Event(ServerEvent),
+    /// Close the connection with this code and reason.
+    Close(u16, String),
+    /// The connection's peer is now this one (after a move between meetings).
+    Rebind {
+        peer_id: String,
+        session_id: String,
+    },
+}
+
+#[derive(Debug)]
+struct Conn {
+    session_id: String,
+    tx: mpsc::UnboundedSender<Outbound>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    peers: HashMap<String, Conn>,
+    sessions: HashMap<String, HashSet<String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Hub(Arc<Mutex<Inner>>);
+
+impl Hub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes `peer_id` reachable through `tx`, replacing an older connection of the same peer
+    /// (a resume), which is told to close.
+    pub fn register(&self, peer_id: &str, session_id: &str, tx: mpsc::UnboundedSender<Outbound>) {
+        let mut g = self.lock();
+        if let Some(old) =
+            g.peers.insert(peer_id.to_string(), Conn { session_id: session_id.to_string(), tx })
+        {
+            let _ = old.tx.send(Outbound::Close(1000, "replaced by a resumed connection".into()));
+            if let Some(s) = g.sessions.get_mut(&old.session_id) {
+                s.remove(peer_id);
+            }
+        }
+        g.sessions.entry(session_id.to_string()).or_default().insert(peer_id.to_string());
+    }
+
+    /// Forgets `peer_id` if it is still bound to `tx`'s connection.
+    pub fn unregister(&self, peer_id: &str, tx: &mpsc::UnboundedSender<Outbound>) {
+        let mut g = self.lock();
+        if g.peers.get(peer_id).is_some_and(|c| c.tx.same_channel(tx)) {
+            if let Some(c) = g.peers.remove(peer_id) {
+                if let Some(s) = g.sessions.get_mut(&c.session_id) {
+                    s.remove(peer_id);
+                    if s.is_empty() {
+                        g.sessions.remove(&c.session_id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends to one peer; false if it is not connected here.
+    pub fn send(&self, peer_id: &str, msg: Outbound) -> bool {
+        self.lock().peers.get(peer_id).is_some_and(|c| c.tx.send(msg).is_ok())
+    }
+
+    /// Sends to every connected peer of a session except `except`.
+    pub fn broadcast(&self, session_id: &str, except: Option<&str>, event: ServerEvent) {
+        let g = self.lock();
+        if let Some(peers) = g.sessions.get(session_id) {
+            for p in peers {
+                if Some(p.as_str()) != except {
+                    if let Some(c) = g.peers.get(p) {
+                        let _ = c.tx.send(Outbound::Event(event.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves `old_peer`'s connection to `new_peer` in `new_session` (a move between meetings)
+    /// and tells the connection. False if `old_peer` is not connected here.
+    pub fn rebind(&self, old_peer: &str, new_peer: &str, new_session: &str) -> bool {
+        let mut g = self.lock();
+        let Some(c) = g.peers.remove(old_peer) else { return false };
+        if let Some(s) = g.sessions.get_mut(&c.session_id) {
+            s.remove(old_peer);
+        }
+        let _ = c
+            .tx
+            .send(Outbound::Rebind { peer_id: new_peer.to_string(), session_id: new_session.to_string() });
+        g.sessions.entry(new_session.to_string()).or_default().insert(new_peer.to_string());
+        g.peers.insert(new_peer.to_string(), Conn { session_id: new_session.to_string(), tx: c.tx });
+        true
+    }
+
+    /// How many peers are connected to this node.
+    pub fn connected(&self) -> usize {
+        self.lock().peers.len()
+    }
+}

@@ -1,0 +1,676 @@
+//! Sessions, peers, chat and polls. Every state change is one transaction that keeps the
+//! session's aggregates exact, so reads are O(1) and a crash never leaves a session half-done.
+
+use sqlx::any::AnyRow;
+
+use super::{col, Store, StoreError, StoreResult};
+use crate::clock::Millis;
+
+pub const SESSION_COLS: &str = "id, app_id, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
+    started_at, ended_at, created_at, updated_at, live_count, max_live, peer_count, closed_ms, live_join_sum, \
+    last_leave_at, ends_at";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: String,
+    pub app_id: String,
+    pub meeting_id: String,
+    pub meeting_title: Option<String>,
+    pub parent_session_id: Option<String>,
+    pub status: String,
+    pub keep_alive_ms: i64,
+    pub started_at: Millis,
+    pub ended_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub live_count: i64,
+    pub max_live: i64,
+    pub peer_count: i64,
+    pub closed_ms: i64,
+    pub live_join_sum: i64,
+    pub last_leave_at: Option<Millis>,
+    pub ends_at: Option<Millis>,
+}
+
+/// A session as it stands at a moment: a LIVE session whose keep-alive has run out is ENDED
+/// (at its last leave) even before the reaper records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionState {
+    pub live: bool,
+    pub ended_at: Option<Millis>,
+    pub updated_at: Millis,
+    pub live_participants: i64,
+    pub minutes_consumed: f64,
+}
+
+impl SessionRow {
+    /// True when the keep-alive after the last leave has run out at `now`.
+    pub fn expired(&self, now: Millis) -> bool {
+        self.status == "LIVE" && self.live_count == 0 && self.ends_at.is_some_and(|e| e <= now)
+    }
+
+    /// The participant-milliseconds up to `now`: closed intervals plus open ones.
+    pub fn presence_ms(&self, now: Millis) -> i64 {
+        self.closed_ms + self.live_count * now - self.live_join_sum
+    }
+
+    pub fn state(&self, now: Millis) -> SessionState {
+        let expired = self.expired(now);
+        let live = self.status == "LIVE" && !expired;
+        SessionState {
+            live,
+            ended_at: if expired { self.last_leave_at } else { self.ended_at },
+            updated_at: if expired { self.ends_at.unwrap_or(self.updated_at) } else { self.updated_at },
+            live_participants: self.live_count,
+            minutes_consumed: self.presence_ms(now) as f64 / 60_000.0,
+        }
+    }
+}
+
+pub(crate) fn session_row(r: &AnyRow) -> StoreResult<SessionRow> {
+    Ok(SessionRow {
+        id: col(r, "id")?,
+        app_id: col(r, "app_id")?,
+        meeting_id: col(r, "meeting_id")?,
+        meeting_title: col(r, "meeting_title")?,
+        parent_session_id: col(r, "parent_session_id")?,
+        status: col(r, "status")?,
+        keep_alive_ms: col(r, "keep_alive_ms")?,
+        started_at: col(r, "started_at")?,
+        ended_at: col(r, "ended_at")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+        live_count: col(r, "live_count")?,
+        max_live: col(r, "max_live")?,
+        peer_count: col(r, "peer_count")?,
+        closed_ms: col(r, "closed_ms")?,
+        live_join_sum: col(r, "live_join_sum")?,
+        last_leave_at: col(r, "last_leave_at")?,
+        ends_at: col(r, "ends_at")?,
+    })
+}
+
+pub const PEER_COLS: &str = "id, session_id, meeting_id, participant_id, custom_participant_id, display_name, \
+    preset_name, device, joined_at, left_at, last_seen_at, leave_reason, connected, node_id, created_at, updated_at";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRow {
+    pub id: String,
+    pub session_id: String,
+    pub meeting_id: String,
+    pub participant_id: String,
+    pub custom_participant_id: String,
+    pub display_name: Option<String>,
+    pub preset_name: String,
+    pub device: Option<String>,
+    pub joined_at: Millis,
+    pub left_at: Option<Millis>,
+    pub last_seen_at: Millis,
+    pub leave_reason: Option<String>,
+    /// False once its connection dropped without a leave (until a resume).
+    pub connected: bool,
+    pub node_id: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl PeerRow {
+    /// Presence up to `now` (or the leave), in milliseconds.
+    pub fn presence_ms(&self, now: Millis) -> i64 {
+        self.left_at.unwrap_or(now) - self.joined_at
+    }
+}
+
+pub(crate) fn peer_row(r: &AnyRow) -> StoreResult<PeerRow> {
+    Ok(PeerRow {
+        id: col(r, "id")?,
+        session_id: col(r, "session_id")?,
+        meeting_id: col(r, "meeting_id")?,
+        participant_id: col(r, "participant_id")?,
+        custom_participant_id: col(r, "custom_participant_id")?,
+        display_name: col(r, "display_name")?,
+        preset_name: col(r, "preset_name")?,
+        device: col(r, "device")?,
+        joined_at: col(r, "joined_at")?,
+        left_at: col(r, "left_at")?,
+        last_seen_at: col(r, "last_seen_at")?,
+        leave_reason: col(r, "leave_reason")?,
+        connected: col::<i64>(r, "connected")? == 1,
+        node_id: col(r, "node_id")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+    })
+}
+
+/// What a join needs to know about the meeting and the participant.
+#[derive(Debug, Clone)]
+pub struct JoinSpec {
+    pub app_id: String,
+    pub meeting_id: String,
+    pub meeting_title: Option<String>,
+    pub keep_alive_ms: i64,
+    pub parent_session_id: Option<String>,
+    pub peer_id: String,
+    pub participant_id: String,
+    pub custom_participant_id: String,
+    pub display_name: Option<String>,
+    pub preset_name: String,
+    pub device: Option<String>,
+    pub node_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub session: SessionRow,
+    pub peer: PeerRow,
+    /// True when this join started the session.
+    pub started: bool,
+    /// A session of the meeting that this join found expired and ended.
+    pub ended: Option<SessionRow>,
+}
+
+/// The sessions list filter.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub associated_id: Option<String>,
+    /// `Some(true)`: LIVE only, `Some(false)`: ENDED only.
+    pub live: Option<bool>,
+    pub start_time: Option<Millis>,
+    pub end_time: Option<Millis>,
+    /// Matches a meeting title (case-insensitive substring), a meeting id or a session id.
+    pub search: Option<String>,
+    /// Inclusive range on the number of peers that joined.
+    pub participants: Option<(i64, i64)>,
+    pub sort_by_minutes: bool,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRow {
+    pub id: String,
+    pub session_id: String,
+    pub peer_id: String,
+    pub participant_id: String,
+    pub display_name: Option<String>,
+    pub message: String,
+    pub sent_at: Millis,
+}
+
+const MAX_JOIN_ATTEMPTS: usize = 8;
+
+impl Store {
+    /// Adds a peer to the meeting's LIVE session, starting one if there is none (or if the
+    /// one there has outlived its keep-alive, which is ended first). One transaction.
+    pub async fn join_peer(&self, spec: &JoinSpec, now: Millis) -> StoreResult<Joined> {
+        let mut last_err = None;
+        for _ in 0..MAX_JOIN_ATTEMPTS {
+            match self.try_join(spec, now).await {
+                Err(StoreError::Conflict(m)) => last_err = Some(m),
+                other => return other,
+            }
+        }
+        Err(StoreError::Conflict(last_err.unwrap_or_else(|| "join raced too often".into())))
+    }
+
+    async fn try_join(&self, spec: &JoinSpec, now: Millis) -> StoreResult<Joined> {
+        let mut w = self.write().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE sessions SET live_count = live_count + 1, \
+               max_live = CASE WHEN live_count + 1 > max_live THEN live_count + 1 ELSE max_live END, \
+               peer_count = peer_count + 1, live_join_sum = live_join_sum + $1, ends_at = NULL, updated_at = $1 \
+             WHERE meeting_id = $2 AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $1) \
+             RETURNING {SESSION_COLS}"
+        ))
+        .bind(now)
+        .bind(&spec.meeting_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let (session, started, ended) = match row {
+            Some(r) => (session_row(&r)?, false, None),
+            None => {
+                let ended = sqlx::query(&format!(
+                    "UPDATE sessions SET status = 'ENDED', ended_at = last_leave_at, updated_at = ends_at, ends_at = NULL \
+                     WHERE meeting_id = $1 AND status = 'LIVE' AND live_count = 0 AND ends_at <= $2 \
+                     RETURNING {SESSION_COLS}"
+                ))
+                .bind(&spec.meeting_id)
+                .bind(now)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .as_ref()
+                .map(session_row)
+                .transpose()?;
+                let id = super::new_id();
+                let r = sqlx::query(&format!(
+                    "INSERT INTO sessions ({SESSION_COLS}) VALUES \
+                     ($1, $2, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL) \
+                     RETURNING {SESSION_COLS}"
+                ))
+                .bind(&id)
+                .bind(&spec.app_id)
+                .bind(&spec.meeting_id)
+                .bind(&spec.meeting_title)
+                .bind(&spec.parent_session_id)
+                .bind(spec.keep_alive_ms)
+                .bind(now)
+                .fetch_one(&mut *w.tx)
+                .await
+                .map_err(|e| super::conflict_on_unique(e, || "another join started the session".into()))?;
+                (session_row(&r)?, true, ended)
+            }
+        };
+        let r = sqlx::query(&format!(
+            "INSERT INTO peers ({PEER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $9, NULL, 1, $10, $9, $9) \
+             RETURNING {PEER_COLS}"
+        ))
+        .bind(&spec.peer_id)
+        .bind(&session.id)
+        .bind(&spec.meeting_id)
+        .bind(&spec.participant_id)
+        .bind(&spec.custom_participant_id)
+        .bind(&spec.display_name)
+        .bind(&spec.preset_name)
+        .bind(&spec.device)
+        .bind(now)
+        .bind(&spec.node_id)
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| super::conflict_on_unique(e, || format!("peer {} already exists", spec.peer_id)))?;
+        let peer = peer_row(&r)?;
+        w.commit().await?;
+        Ok(Joined { session, peer, started, ended })
+    }
+
+    /// Ends a live peer's presence at `at` (≤ now): the peer and its session's aggregates in
+    /// one transaction. `None` if the peer is unknown or already gone.
+    pub async fn leave_peer(
+        &self,
+        peer_id: &str,
+        at: Millis,
+        reason: &str,
+        now: Millis,
+    ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
+        let mut w = self.write().await?;
+        let Some(r) = sqlx::query(&format!(
+            "UPDATE peers SET left_at = $1, leave_reason = $2, updated_at = $3 \
+             WHERE id = $4 AND left_at IS NULL RETURNING {PEER_COLS}"
+        ))
+        .bind(at)
+        .bind(reason)
+        .bind(now)
+        .bind(peer_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let peer = peer_row(&r)?;
+        let r = sqlx::query(&format!(
+            "UPDATE sessions SET live_count = live_count - 1, live_join_sum = live_join_sum - $1, \
+               closed_ms = closed_ms + ($2 - $1), \
+               last_leave_at = CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END, \
+               ends_at = CASE WHEN live_count = 1 THEN \
+                   (CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END) + keep_alive_ms \
+                 ELSE NULL END, \
+               updated_at = $3 \
+             WHERE id = $4 AND status = 'LIVE' RETURNING {SESSION_COLS}"
+        ))
+        .bind(peer.joined_at)
+        .bind(at)
+        .bind(now)
+        .bind(&peer.session_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let Some(r) = r else {
+            return Err(StoreError::Invalid(format!(
+                "peer {peer_id} was live in session {} which is not LIVE",
+                peer.session_id
+            )));
+        };
+        let session = session_row(&r)?;
+        w.commit().await?;
+        Ok(Some((session, peer)))
+    }
+
+    /// Records a message from a live peer (its heartbeat). False if the peer is gone.
+    pub async fn touch_peer(&self, peer_id: &str, at: Millis) -> StoreResult<bool> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE peers SET last_seen_at = $1 WHERE id = $2 AND left_at IS NULL AND last_seen_at <= $1",
+        )
+        .bind(at)
+        .bind(peer_id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        if done.rows_affected() > 0 {
+            return Ok(true);
+        }
+        Ok(self.peer(peer_id).await?.is_some_and(|p| p.left_at.is_none()))
+    }
+
+    /// Marks a live peer's connection as open (`true`: a resume, on `node_id`) or dropped.
+    /// False if the peer is not live.
+    pub async fn set_connected(
+        &self,
+        peer_id: &str,
+        connected: bool,
+        node_id: Option<&str>,
+        at: Millis,
+    ) -> StoreResult<bool> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE peers SET connected = $1, node_id = COALESCE($2, node_id), \
+               last_seen_at = CASE WHEN $1 = 1 AND $3 > last_seen_at THEN $3 ELSE last_seen_at END \
+             WHERE id = $4 AND left_at IS NULL",
+        )
+        .bind(if connected { 1i64 } else { 0i64 })
+        .bind(node_id)
+        .bind(at)
+        .bind(peer_id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Marks every live peer held by `node_id` as dropped (that node restarted: their
+    /// connections are gone; they may resume until their heartbeat timeout).
+    pub async fn drop_node_peers(&self, node_id: &str) -> StoreResult<u64> {
+        let mut w = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE peers SET connected = 0 WHERE node_id = $1 AND left_at IS NULL AND connected = 1",
+        )
+        .bind(node_id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Dropped live peers silent since `cutoff` or before.
+    pub async fn silent_peers(&self, cutoff: Millis) -> StoreResult<Vec<PeerRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PEER_COLS} FROM peers WHERE left_at IS NULL AND connected = 0 AND last_seen_at <= $1 \
+             ORDER BY last_seen_at"
+        ))
+        .bind(cutoff)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(peer_row).collect()
+    }
+
+    /// Ends every LIVE session whose keep-alive ran out by `now` (at its last leave).
+    pub async fn end_expired_sessions(&self, now: Millis) -> StoreResult<Vec<SessionRow>> {
+        let mut w = self.write().await?;
+        let rows = sqlx::query(&format!(
+            "UPDATE sessions SET status = 'ENDED', ended_at = last_leave_at, updated_at = ends_at, ends_at = NULL \
+             WHERE status = 'LIVE' AND live_count = 0 AND ends_at <= $1 RETURNING {SESSION_COLS}"
+        ))
+        .bind(now)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        rows.iter().map(session_row).collect()
+    }
+
+    /// Ends the meeting's live session at once: every live peer leaves at `now` and the
+    /// session is ENDED with no keep-alive. `None` if the meeting has no live session.
+    pub async fn end_session_now(
+        &self,
+        meeting_id: &str,
+        reason: &str,
+        now: Millis,
+    ) -> StoreResult<Option<(SessionRow, Vec<PeerRow>)>> {
+        let mut w = self.write().await?;
+        let Some(r) = sqlx::query(&format!(
+            "UPDATE sessions SET closed_ms = closed_ms + live_count * $1 - live_join_sum, live_count = 0, \
+               live_join_sum = 0, status = 'ENDED', ended_at = $1, last_leave_at = $1, ends_at = NULL, updated_at = $1 \
+             WHERE meeting_id = $2 AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $1) \
+             RETURNING {SESSION_COLS}"
+        ))
+        .bind(now)
+        .bind(meeting_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let session = session_row(&r)?;
+        let rows = sqlx::query(&format!(
+            "UPDATE peers SET left_at = $1, leave_reason = $2, updated_at = $1 \
+             WHERE session_id = $3 AND left_at IS NULL RETURNING {PEER_COLS}"
+        ))
+        .bind(now)
+        .bind(reason)
+        .bind(&session.id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let peers = rows.iter().map(peer_row).collect::<StoreResult<Vec<_>>>()?;
+        w.commit().await?;
+        Ok(Some((session, peers)))
+    }
+
+    /// The meeting's session that is live at `now`, if any.
+    pub async fn live_session(&self, meeting_id: &str, now: Millis) -> StoreResult<Option<SessionRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE meeting_id = $1 AND status = 'LIVE'"
+        ))
+        .bind(meeting_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(session_row).transpose()?.filter(|s| !s.expired(now)))
+    }
+
+    pub async fn session(&self, app_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
+        let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1 AND app_id = $2"))
+            .bind(id)
+            .bind(app_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(session_row).transpose()
+    }
+
+    /// The meeting's sessions in start order (oldest first).
+    pub async fn meeting_sessions(&self, meeting_id: &str) -> StoreResult<Vec<SessionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE meeting_id = $1 ORDER BY started_at, id"
+        ))
+        .bind(meeting_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(session_row).collect()
+    }
+
+    /// Breakout sessions started from `parent_id`, oldest first.
+    pub async fn child_sessions(&self, parent_id: &str) -> StoreResult<Vec<SessionRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE parent_session_id = $1 ORDER BY started_at, id"
+        ))
+        .bind(parent_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(session_row).collect()
+    }
+
+    /// A page of the app's sessions and the total matching `f`.
+    pub async fn list_sessions(
+        &self,
+        app_id: &str,
+        f: &SessionFilter,
+        now: Millis,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<SessionRow>, i64)> {
+        let mut cond = String::from("app_id = $1");
+        let mut n = 1;
+        let mut arg = |c: &mut String, sql: &str| {
+            n += 1;
+            c.push_str(&sql.replace("$?", &format!("${n}")));
+        };
+        if f.associated_id.is_some() {
+            arg(&mut cond, " AND meeting_id = $?");
+        }
+        // "Live" means LIVE and not past its keep-alive at `now`.
+        match f.live {
+            Some(true) => {
+                arg(&mut cond, " AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $?)")
+            }
+            Some(false) => arg(&mut cond, " AND (status = 'ENDED' OR (live_count = 0 AND ends_at <= $?))"),
+            None => {}
+        }
+        if f.start_time.is_some() {
+            arg(&mut cond, " AND started_at >= $?");
+        }
+        if f.end_time.is_some() {
+            arg(&mut cond, " AND started_at <= $?");
+        }
+        if f.search.is_some() {
+            arg(&mut cond, " AND (LOWER(meeting_title) LIKE $? ESCAPE '\\'");
+            arg(&mut cond, " OR meeting_id = $?");
+            arg(&mut cond, " OR id = $?)");
+        }
+        if f.participants.is_some() {
+            arg(&mut cond, " AND peer_count >= $?");
+            arg(&mut cond, " AND peer_count <= $?");
+        }
+        let dir = if f.descending { "DESC" } else { "ASC" };
+        let order = if f.sort_by_minutes {
+            format!("closed_ms + live_count * {now} - live_join_sum {dir}, created_at {dir}, id {dir}")
+        } else {
+            format!("created_at {dir}, id {dir}")
+        };
+        let count_sql = format!("SELECT COUNT(*) AS n FROM sessions WHERE {cond}");
+        let page_sql = format!(
+            "SELECT {SESSION_COLS} FROM sessions WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+        );
+        macro_rules! bind_all {
+            ($q:expr) => {{
+                let mut q = $q.bind(app_id);
+                if let Some(a) = &f.associated_id {
+                    q = q.bind(a.clone());
+                }
+                if f.live.is_some() {
+                    q = q.bind(now);
+                }
+                if let Some(t) = f.start_time {
+                    q = q.bind(t);
+                }
+                if let Some(t) = f.end_time {
+                    q = q.bind(t);
+                }
+                if let Some(s) = &f.search {
+                    q = q.bind(super::like_pattern(s)).bind(s.clone()).bind(s.clone());
+                }
+                if let Some((lo, hi)) = f.participants {
+                    q = q.bind(lo).bind(hi);
+                }
+                q
+            }};
+        }
+        let total: i64 = col(&bind_all!(sqlx::query(&count_sql)).fetch_one(self.pool()).await?, "n")?;
+        let rows = bind_all!(sqlx::query(&page_sql)).fetch_all(self.pool()).await?;
+        Ok((rows.iter().map(session_row).collect::<StoreResult<_>>()?, total))
+    }
+
+    pub async fn peer(&self, id: &str) -> StoreResult<Option<PeerRow>> {
+        let row = sqlx::query(&format!("SELECT {PEER_COLS} FROM peers WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(peer_row).transpose()
+    }
+
+    /// Every peer of the given sessions, in join order.
+    pub async fn session_peers(&self, session_ids: &[String]) -> StoreResult<Vec<PeerRow>> {
+        let mut out = vec![];
+        for sid in session_ids {
+            let rows = sqlx::query(&format!(
+                "SELECT {PEER_COLS} FROM peers WHERE session_id = $1 ORDER BY joined_at, id"
+            ))
+            .bind(sid)
+            .fetch_all(self.pool())
+            .await?;
+            for r in &rows {
+                out.push(peer_row(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The live peers of a session.
+    pub async fn live_peers(&self, session_id: &str) -> StoreResult<Vec<PeerRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PEER_COLS} FROM peers WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at, id"
+        ))
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(peer_row).collect()
+    }
+
+    /// The live peers of a participant, in any session.
+    pub async fn live_peers_of_participant(&self, participant_id: &str) -> StoreResult<Vec<PeerRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PEER_COLS} FROM peers WHERE participant_id = $1 AND left_at IS NULL ORDER BY joined_at, id"
+        ))
+        .bind(participant_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(peer_row).collect()
+    }
+
+    pub async fn insert_chat(&self, c: &ChatRow) -> StoreResult<()> {
+        let mut w = self.write().await?;
+        sqlx::query(
+            "INSERT INTO chat_messages (id, session_id, peer_id, participant_id, display_name, message, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&c.id)
+        .bind(&c.session_id)
+        .bind(&c.peer_id)
+        .bind(&c.participant_id)
+        .bind(&c.display_name)
+        .bind(&c.message)
+        .bind(c.sent_at)
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await
+    }
+
+    /// A session's chat in the order the gateway carried it.
+    pub async fn chat(&self, session_id: &str) -> StoreResult<Vec<ChatRow>> {
+        let rows = sqlx::query(
+            "SELECT id, session_id, peer_id, participant_id, display_name, message, sent_at FROM chat_messages \
+             WHERE session_id = $1 ORDER BY sent_at, id",
+        )
+        .bind(session_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChatRow {
+                    id: col(r, "id")?,
+                    session_id: col(r, "session_id")?,
+                    peer_id: col(r, "peer_id")?,
+                    participant_id: col(r, "participant_id")?,
+                    display_name: col(r, "display_name")?,
+                    message: col(r, "message")?,
+                    sent_at: col(r, "sent_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn insert_poll(&self, id: &str, session_id: &str, body: &str, now: Millis) -> StoreResult<()> {
+        let mut w = self.write().await?;
+        sqlx::query("INSERT INTO polls (id, session_id, body, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(session_id)
+            .bind(body)
+            .bind(now)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+}

@@ -1,0 +1,221 @@
+//! Replays every scenario of `vectors/sessions.json` (the executable form of the session
+//! rules) through the engine on the injected clock, on SQLite and on PostgreSQL.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rtk_server::engine::{Engine, EngineError};
+use rtk_server::store::{AppRow, MeetingRow, ParticipantRow};
+use rtk_server::{Clock, ManualClock, Store};
+use serde_json::Value;
+
+use crate::harness::{Db, TestDb, T0};
+
+pub const VECTORS: &str = include_str!("../vectors/sessions.json");
+
+/// The repository's copy must match the shared one when that is present.
+#[test]
+fn vectors_copy_is_current() {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/sessions.json");
+    if let Ok(text) = std::fs::read_to_string(shared) {
+        let a: Value = serde_json::from_str(&text).unwrap();
+        let b: Value = serde_json::from_str(VECTORS).unwrap();
+        assert_eq!(a, b, "crates/rtk-server/tests/vectors/sessions.json is stale: copy {shared} over it");
+    }
+}
+
+pub struct World {
+    pub store: Store,
+    pub clock: ManualClock,
+    pub engine: Engine,
+    pub meeting: MeetingRow,
+    participants: HashMap<String, ParticipantRow>,
+    peers: HashMap<String, String>,
+    _db: TestDb,
+}
+
+pub fn at(t: &Value) -> i64 {
+    T0 + (t.as_f64().unwrap() * 1000.0).round() as i64
+}
+
+impl World {
+    pub async fn new(db: Db, keep_alive_secs: i64, heartbeat_secs: u64) -> Option<World> {
+        let tdb = TestDb::new(db).await?;
+        let store = Store::connect(&tdb.url).await.unwrap();
+        let clock = ManualClock::new(T0);
+        let engine = Engine::new(store.clone(), Arc::new(clock.clone()), Duration::from_secs(heartbeat_secs));
+        store.create_account("acc", 0).await.unwrap();
+        store
+            .insert_app(&AppRow {
+                id: "app".into(),
+                account_id: "acc".into(),
+                name: "a".into(),
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+        let meeting = MeetingRow {
+            id: "meeting".into(),
+            app_id: "app".into(),
+            title: Some("Vector meeting".into()),
+            status: "ACTIVE".into(),
+            keep_alive_secs,
+            body: "{}".into(),
+            parent_meeting_id: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        store.insert_meeting(&meeting).await.unwrap();
+        Some(World {
+            store,
+            clock,
+            engine,
+            meeting,
+            participants: HashMap::new(),
+            peers: HashMap::new(),
+            _db: tdb,
+        })
+    }
+
+    async fn participant(&mut self, name: &str) -> ParticipantRow {
+        if let Some(p) = self.participants.get(name) {
+            return p.clone();
+        }
+        let p = ParticipantRow {
+            id: format!("part-{name}"),
+            meeting_id: self.meeting.id.clone(),
+            app_id: "app".into(),
+            custom_participant_id: name.into(),
+            preset_id: "preset".into(),
+            preset_name: "host".into(),
+            name: Some(name.into()),
+            picture: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        self.store.insert_participant(&p).await.unwrap();
+        self.participants.insert(name.into(), p.clone());
+        p
+    }
+
+    /// Moves the clock to `t` and applies what became due.
+    pub async fn advance(&self, t: i64) {
+        self.clock.set(t);
+        self.engine.tick().await.unwrap();
+    }
+
+    pub async fn apply(&mut self, ev: &Value, ctx: &str) {
+        if let Some(peer) = ev["join"].as_str() {
+            let who = ev["participant"].as_str().unwrap_or(peer).to_string();
+            let part = self.participant(&who).await;
+            let r = self.engine.join(&part, None).await;
+            if ev["refused"] == true {
+                assert!(
+                    matches!(r, Err(EngineError::MeetingInactive(_))),
+                    "{ctx}: join should be refused: {r:?}"
+                );
+            } else {
+                let joined = r.unwrap_or_else(|e| panic!("{ctx}: join failed: {e}"));
+                self.peers.insert(peer.into(), joined.peer.id);
+            }
+        } else if let Some(peer) = ev["leave"].as_str() {
+            let left = self.engine.leave(&self.peers[peer], "left").await.unwrap();
+            assert!(left.is_some(), "{ctx}: {peer} was not live");
+        } else if let Some(peer) = ev["beat"].as_str() {
+            assert!(self.engine.beat(&self.peers[peer]).await.unwrap(), "{ctx}: beat from a gone peer");
+        } else if let Some(peer) = ev["drop"].as_str() {
+            assert!(self.engine.drop_peer(&self.peers[peer]).await.unwrap(), "{ctx}: drop of a gone peer");
+        } else if let Some(peer) = ev["resume"].as_str() {
+            let pid = self.participants[ev["participant"].as_str().unwrap_or(peer)].id.clone();
+            self.engine
+                .resume(&self.peers[peer], &pid)
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: resume: {e}"));
+        } else if ev["kick_all"] == true {
+            self.engine.kick_all(&self.meeting.id).await.unwrap();
+        } else if let Some(st) = ev["set_status"].as_str() {
+            self.meeting.status = st.into();
+            self.store.update_meeting(&self.meeting).await.unwrap();
+        } else {
+            panic!("{ctx}: unknown event {ev}");
+        }
+    }
+
+    pub async fn check(&self, x: &Value, ctx: &str) {
+        let now = self.clock.now();
+        let sessions = self.store.meeting_sessions(&self.meeting.id).await.unwrap();
+        if let Some(n) = x["sessions"].as_u64() {
+            assert_eq!(sessions.len() as u64, n, "{ctx}: number of sessions");
+        }
+        let Some(k) = x["session"].as_u64() else { return };
+        let s = &sessions[k as usize - 1];
+        let st = s.state(now);
+        if let Some(status) = x["status"].as_str() {
+            assert_eq!(if st.live { "LIVE" } else { "ENDED" }, status, "{ctx}: status");
+        }
+        if let Some(v) = x["live"].as_i64() {
+            assert_eq!(st.live_participants, v, "{ctx}: live");
+        }
+        if let Some(v) = x["max"].as_i64() {
+            assert_eq!(s.max_live, v, "{ctx}: max");
+        }
+        if let Some(v) = x["minutes"].as_f64() {
+            assert!((st.minutes_consumed - v).abs() < 1e-6, "{ctx}: minutes {} != {v}", st.minutes_consumed);
+        }
+        if !x["started_at"].is_null() {
+            assert_eq!(s.started_at, at(&x["started_at"]), "{ctx}: started_at");
+        }
+        if !x["ended_at"].is_null() {
+            assert_eq!(st.ended_at, Some(at(&x["ended_at"])), "{ctx}: ended_at");
+        }
+    }
+}
+
+/// Events and expectations in time order; at equal times, events first (in file order).
+pub fn timeline(sc: &Value) -> Vec<(i64, bool, Value)> {
+    let mut steps: Vec<(i64, bool, Value)> = vec![];
+    for e in sc["events"].as_array().unwrap() {
+        steps.push((at(&e["t"]), false, e.clone()));
+    }
+    for x in sc["expect"].as_array().unwrap() {
+        steps.push((at(&x["t"]), true, x.clone()));
+    }
+    steps.sort_by_key(|(t, is_expect, _)| (*t, *is_expect));
+    steps
+}
+
+async fn replay_all(db: Db) {
+    let doc: Value = serde_json::from_str(VECTORS).unwrap();
+    let defaults = &doc["defaults"];
+    let mut ran = 0;
+    for sc in doc["scenarios"].as_array().unwrap() {
+        let name = sc["name"].as_str().unwrap();
+        let keep = sc["keep_alive_secs"].as_i64().unwrap_or(defaults["keep_alive_secs"].as_i64().unwrap());
+        let hb = sc["heartbeat_timeout_secs"]
+            .as_u64()
+            .unwrap_or(defaults["heartbeat_timeout_secs"].as_u64().unwrap());
+        let Some(mut w) = World::new(db, keep, hb).await else { return };
+        for (t, is_expect, step) in timeline(sc) {
+            w.advance(t).await;
+            let ctx = format!("{name} @ t={}", (t - T0) as f64 / 1000.0);
+            if is_expect {
+                w.check(&step, &ctx).await;
+            } else {
+                w.apply(&step, &ctx).await;
+            }
+        }
+        ran += 1;
+    }
+    assert_eq!(ran, doc["scenarios"].as_array().unwrap().len());
+}
+
+#[tokio::test]
+async fn vectors_sqlite() {
+    replay_all(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn vectors_postgres() {
+    replay_all(Db::Postgres).await;
+}
