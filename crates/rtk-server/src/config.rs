@@ -20,6 +20,9 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     /// A peer silent for this long is considered gone (it leaves at its last message).
     pub heartbeat_timeout: Duration,
+    /// How often the reaper applies heartbeat timeouts and keep-alive expiry (None: never;
+    /// tests drive `Engine::tick` themselves).
+    pub reaper_interval: Option<Duration>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -35,6 +38,7 @@ impl Default for Config {
             participant_token_ttl: Duration::from_secs(100 * 24 * 3600),
             auth_cache_ttl: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(30),
+            reaper_interval: Some(Duration::from_secs(1)),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod state;
 pub mod store;

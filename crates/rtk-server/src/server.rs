@@ -34,7 +34,13 @@ impl Server {
         let store = Store::connect(&config.database_url()).await?;
         let bootstrap = first_start(&store, &config.data_dir, clock.now()).await?;
         let keys = KeyRing::load(store.clone(), clock.now()).await?;
-        let engine = Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout);
+        let node_id = node_id(&config)?;
+        let engine =
+            Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout).with_node_id(node_id);
+        let dropped = engine.recover().await?;
+        if dropped > 0 {
+            tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");
+        }
         let listener = TcpListener::bind(config.listen).await?;
         let state = AppState::new(store, clock, keys, config, engine);
         Ok(Self { listener, state, bootstrap })
@@ -48,16 +54,53 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests and closes the store.
+    /// Serves until `shutdown` completes: then tells gateway connections to go away (their
+    /// peers may resume after a restart), drains in-flight requests and closes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let app = crate::http::router(self.state.clone());
         let state = Arc::new(self.state);
+        let reaper = state.config.reaper_interval.map(|every| {
+            let engine = state.engine.clone();
+            tokio::spawn(async move {
+                let mut t = tokio::time::interval(every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    t.tick().await;
+                    if let Err(e) = engine.tick().await {
+                        tracing::warn!(error = %e, "reaper tick failed");
+                    }
+                }
+            })
+        });
+        let hub = state.engine.hub().clone();
+        let shutdown = async move {
+            shutdown.await;
+            hub.close_all(rtk_api::gateway::close::GOING_AWAY, "server shutting down");
+        };
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await?;
+        if let Some(r) = reaper {
+            r.abort();
+        }
         state.store.close().await;
         Ok(())
     }
+}
+
+/// This node's id, kept in the data directory so a restart recognises its own peers.
+fn node_id(config: &Config) -> anyhow::Result<String> {
+    let path = config.data_dir.join("node-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim();
+        if !id.is_empty() {
+            return Ok(id.to_string());
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    std::fs::write(&path, &id)?;
+    Ok(id)
 }
 
 /// Completes on SIGINT or SIGTERM.

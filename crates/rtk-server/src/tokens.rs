@@ -37,6 +37,17 @@ pub struct ParticipantClaims {
     pub jti: String,
 }
 
+/// Claims with an expiry, in seconds since the epoch.
+pub trait Expiring {
+    fn exp(&self) -> i64;
+}
+
+impl Expiring for ParticipantClaims {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("token expired")]
@@ -85,7 +96,7 @@ impl KeyRing {
     }
 
     /// Signs claims with the active key (re-reading the store if another process rotated it).
-    pub async fn sign(&self, claims: &ParticipantClaims) -> StoreResult<String> {
+    pub async fn sign(&self, claims: &impl Serialize) -> StoreResult<String> {
         self.reload().await?;
         let key = self
             .find(|k| k.active)
@@ -97,8 +108,18 @@ impl KeyRing {
             .map_err(|e| crate::store::StoreError::Invalid(format!("cannot sign token: {e}")))
     }
 
-    /// Verifies a token's signature and expiry against `now`.
+    /// Verifies a participant token's signature and expiry against `now`.
     pub async fn verify(&self, token: &str, now: Millis) -> Result<ParticipantClaims, TokenError> {
+        let claims: ParticipantClaims = self.verify_as(token, now).await?;
+        Ok(claims)
+    }
+
+    /// Verifies a token of any claims type with an `exp` (seconds) against `now`.
+    pub async fn verify_as<T: serde::de::DeserializeOwned + Expiring>(
+        &self,
+        token: &str,
+        now: Millis,
+    ) -> Result<T, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
         if header.alg != Algorithm::HS256 {
             return Err(TokenError::Invalid);
@@ -117,9 +138,9 @@ impl KeyRing {
         // Expiry is checked below against the injected clock, not the wall clock.
         v.validate_exp = false;
         v.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<ParticipantClaims>(token, &DecodingKey::from_secret(&secret), &v)
+        let data = jsonwebtoken::decode::<T>(token, &DecodingKey::from_secret(&secret), &v)
             .map_err(|_| TokenError::Invalid)?;
-        if data.claims.exp * 1000 <= now {
+        if data.claims.exp() * 1000 <= now {
             return Err(TokenError::Expired);
         }
         Ok(data.claims)

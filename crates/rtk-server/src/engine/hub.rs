@@ -107,6 +107,14 @@ impl Hub {
         true
     }
 
+    /// Tells every connection to close (server shutdown). Their peers are dropped, not gone:
+    /// they may resume, here after a restart or on another node, within the heartbeat timeout.
+    pub fn close_all(&self, code: u16, reason: &str) {
+        for c in self.lock().peers.values() {
+            let _ = c.tx.send(Outbound::Close(code, reason.to_string()));
+        }
+    }
+
     /// How many peers are connected to this node.
     pub fn connected(&self) -> usize {
         self.lock().peers.len()

@@ -1,6 +1,7 @@
 //! The HTTP API: axum routers, one module per resource. Handlers validate input, call the
 //! store or the engine, and shape the envelope; they never touch SQL.
 
+mod active_session;
 mod apps;
 pub mod de;
 pub mod extract;
@@ -9,6 +10,7 @@ mod ops;
 mod participants;
 mod presets;
 pub mod schema;
+mod sessions;
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -97,6 +99,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(presets::routes())
         .merge(meetings::routes())
         .merge(participants::routes())
+        .merge(sessions::routes())
+        .merge(active_session::routes())
         .split_for_parts()
 }
 
@@ -110,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api.clone())
         .nest("/client/v4", api)
         .merge(ops::routes(doc))
+        .merge(crate::gateway::routes())
+        .merge(sessions::chat_export_routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")

@@ -149,3 +149,16 @@ impl Store {
         Ok((rows.iter().map(meeting_row).collect::<StoreResult<_>>()?, total))
     }
 }
+
+impl Store {
+    /// Breakout rooms (child meetings) of a meeting, oldest first.
+    pub async fn child_meetings(&self, parent_id: &str) -> StoreResult<Vec<MeetingRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM meetings WHERE parent_meeting_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(parent_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(meeting_row).collect()
+    }
+}

@@ -131,3 +131,33 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 }
+
+impl Store {
+    /// The meeting's participants among `ids` (by participant id, or by custom participant id
+    /// with `custom`).
+    pub async fn participants_matching(
+        &self,
+        meeting_id: &str,
+        ids: &[String],
+        custom: bool,
+    ) -> StoreResult<Vec<ParticipantRow>> {
+        let column = if custom { "custom_participant_id" } else { "id" };
+        let mut out = vec![];
+        for id in ids {
+            let rows = sqlx::query(&format!(
+                "SELECT {COLS} FROM participants WHERE meeting_id = $1 AND {column} = $2 ORDER BY created_at, id"
+            ))
+            .bind(meeting_id)
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+            for r in &rows {
+                let p = participant_row(r)?;
+                if !out.iter().any(|o: &ParticipantRow| o.id == p.id) {
+                    out.push(p);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

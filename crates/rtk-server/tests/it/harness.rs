@@ -98,6 +98,7 @@ pub struct TestServer {
     pub clock: ManualClock,
     pub http: reqwest::Client,
     pub store: Store,
+    pub engine: rtk_server::engine::Engine,
     pub db: TestDb,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -118,6 +119,8 @@ impl TestServer {
             data_dir: db.dir.path().to_path_buf(),
             database_url: Some(db.url.clone()),
             auth_cache_ttl: Duration::ZERO,
+            // Tests drive time-based work themselves with `TestServer::tick`.
+            reaper_interval: None,
             ..Config::default()
         };
         tweak(&mut config);
@@ -126,6 +129,7 @@ impl TestServer {
         let boot = server.bootstrap.clone().expect("first start creates credentials");
         let root = format!("http://{}", server.local_addr());
         let store = server.state().store.clone();
+        let engine = server.state().engine.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server
@@ -142,6 +146,7 @@ impl TestServer {
             clock,
             http: reqwest::Client::new(),
             store,
+            engine,
             db,
             stop: Some(tx),
             task: Some(task),
@@ -204,6 +209,26 @@ impl TestServer {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         v["data"].clone()
+    }
+
+    /// Moves the clock by `ms` and applies what became due (heartbeat timeouts, keep-alive).
+    pub async fn advance(&self, ms: i64) {
+        self.clock.advance(ms);
+        self.tick().await;
+    }
+
+    pub async fn tick(&self) {
+        self.engine.tick().await.expect("tick");
+    }
+
+    /// `ws://…/gateway/v1?token=…`
+    pub fn gateway_url(&self, token: &str) -> String {
+        format!("{}/gateway/v1?token={token}", self.root.replacen("http", "ws", 1))
+    }
+
+    /// Connects a participant to the gateway and reads its `hello`.
+    pub async fn connect(&self, token: &str) -> crate::ws::Client {
+        crate::ws::Client::connect(&self.gateway_url(token)).await
     }
 
     pub async fn stop(mut self) {

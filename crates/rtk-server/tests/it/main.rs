@@ -1,8 +1,11 @@
 //! Integration tests: a real server over real HTTP, on SQLite and on PostgreSQL.
 
 pub mod harness;
+pub mod ws;
 
 mod auth;
 mod foundation;
+mod gateway;
+mod sessions;
 mod store_conformance;
 mod vectors;

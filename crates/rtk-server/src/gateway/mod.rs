@@ -1,0 +1,340 @@
+//! The participant gateway: a WebSocket endpoint (`/gateway/v1`) where a participant connects
+//! with the token from "add participant" and joins its meeting. Protocol: `docs/gateway.md`
+//! and `rtk_api::gateway`.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use rtk_api::gateway::{close, ClientMessage, ServerEvent, PROTOCOL_VERSION};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::engine::{peer_info, EngineError, Outbound};
+use crate::http::Query;
+use crate::state::AppState;
+use crate::store::ParticipantRow;
+use crate::tokens::TokenError;
+
+/// Largest accepted frame.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 4000;
+/// Sustained messages per second per connection, and the burst above it.
+pub const RATE_PER_SEC: f64 = 20.0;
+pub const RATE_BURST: f64 = 60.0;
+/// How long a new connection may take to send `join` or `resume`.
+pub const JOIN_WAIT: Duration = Duration::from_secs(30);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/gateway/v1", get(upgrade))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    token: Option<String>,
+}
+
+async fn upgrade(
+    State(s): State<AppState>,
+    Query(q): Query<Params>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").map(str::to_string));
+    let token = q.token.or(bearer).unwrap_or_default();
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| Connection::run(s, socket, token))
+}
+
+/// A token bucket on the connection's wall clock (not the session clock: it limits load).
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * RATE_PER_SEC).min(RATE_BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct Connection {
+    s: AppState,
+    socket: WebSocket,
+    participant: ParticipantRow,
+    tx: mpsc::UnboundedSender<Outbound>,
+    /// The live peer this connection is (None before join/resume and after leaving).
+    peer: Option<String>,
+    /// The peer id this connection is registered under in the hub.
+    bound: Option<String>,
+}
+
+/// How a connection ends.
+enum End {
+    /// Closed by us with this code; the peer (if any) is already accounted for.
+    Close(u16, String),
+    /// The connection was lost (or closed without `leave`): the peer is dropped, not gone.
+    Dropped,
+}
+
+async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.to_string().into() }))).await;
+}
+
+async fn send_event(socket: &mut WebSocket, e: &ServerEvent) -> bool {
+    match serde_json::to_string(e) {
+        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl Connection {
+    async fn run(s: AppState, mut socket: WebSocket, token: String) {
+        let claims = match s.keys.verify(&token, s.now()).await {
+            Ok(c) => c,
+            Err(TokenError::Expired) => {
+                return send_close(&mut socket, close::TOKEN_EXPIRED, "token expired").await
+            }
+            Err(TokenError::Invalid) => {
+                return send_close(&mut socket, close::INVALID_TOKEN, "missing or invalid participant token")
+                    .await
+            }
+        };
+        let participant = match s.store.participant_by_id(&claims.participant_id).await {
+            Ok(Some(p)) if p.meeting_id == claims.meeting_id => p,
+            Ok(_) => {
+                return send_close(&mut socket, close::PARTICIPANT_REVOKED, "the participant was deleted")
+                    .await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "gateway: participant lookup failed");
+                return send_close(&mut socket, 1011, "internal error").await;
+            }
+        };
+        let hello = ServerEvent::Hello {
+            protocol: PROTOCOL_VERSION,
+            heartbeat_timeout_secs: s.engine.heartbeat_timeout().as_secs(),
+            participant_id: participant.id.clone(),
+            meeting_id: participant.meeting_id.clone(),
+        };
+        if !send_event(&mut socket, &hello).await {
+            return;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut c = Connection { s, socket, participant, tx, peer: None, bound: None };
+        let end = c.serve(rx).await;
+        if let Some(peer) = c.bound.clone() {
+            c.s.engine.hub().unregister(&peer, &c.tx);
+        }
+        match end {
+            End::Close(code, reason) => send_close(&mut c.socket, code, &reason).await,
+            End::Dropped => {
+                if let Some(peer) = &c.peer {
+                    if let Err(e) = c.s.engine.drop_peer(peer).await {
+                        tracing::warn!(error = %e, %peer, "gateway: could not mark a dropped peer");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn serve(&mut self, mut rx: mpsc::UnboundedReceiver<Outbound>) -> End {
+        let mut bucket = Bucket { tokens: RATE_BURST, at: Instant::now() };
+        let idle = self.s.engine.heartbeat_timeout().max(Duration::from_secs(1));
+        loop {
+            let wait = if self.peer.is_some() { idle } else { JOIN_WAIT };
+            tokio::select! {
+                msg = tokio::time::timeout(wait, self.socket.recv()) => {
+                    let msg = match msg {
+                        Err(_) if self.peer.is_none() => return End::Close(close::TIMEOUT, "no join or resume in time".into()),
+                        // Silent past the heartbeat timeout: treat as a lost connection.
+                        Err(_) => return End::Dropped,
+                        Ok(None) | Ok(Some(Err(_))) => return End::Dropped,
+                        Ok(Some(Ok(m))) => m,
+                    };
+                    let text = match msg {
+                        Message::Text(t) => t,
+                        Message::Close(_) => return End::Dropped,
+                        Message::Ping(_) | Message::Pong(_) => {
+                            if let Some(end) = self.heartbeat().await { return end; }
+                            continue;
+                        }
+                        Message::Binary(_) => return End::Close(close::PROTOCOL, "binary frames are not part of the protocol".into()),
+                    };
+                    if !bucket.take() {
+                        return self.leave_with(close::RATE_LIMITED, "rate limit: too many messages").await;
+                    }
+                    let parsed: ClientMessage = match serde_json::from_str(text.as_str()) {
+                        Ok(m) => m,
+                        Err(e) => return self.leave_with(close::PROTOCOL, &format!("invalid message: {e}")).await,
+                    };
+                    if let Some(end) = self.handle(parsed).await { return end; }
+                }
+                out = rx.recv() => match out {
+                    Some(Outbound::Event(e)) => { if !send_event(&mut self.socket, &e).await { return End::Dropped; } }
+                    Some(Outbound::Close(code, reason)) => {
+                        // The engine already recorded why (kick, revoke, timeout).
+                        self.peer = None;
+                        return End::Close(code, reason);
+                    }
+                    Some(Outbound::Rebind { peer_id, .. }) => {
+                        self.peer = Some(peer_id.clone());
+                        self.bound = Some(peer_id);
+                    }
+                    None => return End::Dropped,
+                }
+            }
+        }
+    }
+
+    /// A message from a joined peer counts as its heartbeat.
+    async fn heartbeat(&mut self) -> Option<End> {
+        let peer = self.peer.clone()?;
+        match self.s.engine.beat(&peer).await {
+            Ok(true) => None,
+            Ok(false) => {
+                self.peer = None;
+                Some(End::Close(close::SESSION_ENDED, "this peer is no longer in the session".into()))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "gateway: heartbeat not recorded");
+                None
+            }
+        }
+    }
+
+    /// Leaves cleanly (if joined) and closes with `code`.
+    async fn leave_with(&mut self, code: u16, reason: &str) -> End {
+        if let Some(peer) = self.peer.take() {
+            if let Err(e) = self.s.engine.leave(&peer, "closed").await {
+                tracing::warn!(error = %e, "gateway: leave not recorded");
+            }
+        }
+        End::Close(code, reason.to_string())
+    }
+
+    async fn error(&mut self, code: &str, message: String) {
+        send_event(&mut self.socket, &ServerEvent::Error { code: code.into(), message }).await;
+    }
+
+    async fn handle(&mut self, m: ClientMessage) -> Option<End> {
+        if !matches!(m, ClientMessage::Join { .. } | ClientMessage::Resume { .. }) {
+            if let Some(end) = self.heartbeat().await {
+                return Some(end);
+            }
+        }
+        match m {
+            ClientMessage::Join { device } => {
+                if self.peer.is_some() {
+                    self.error("already_joined", "this connection has already joined".into()).await;
+                    return None;
+                }
+                match self.s.engine.join(&self.participant, device.as_ref()).await {
+                    Ok(j) => {
+                        self.s.engine.hub().register(&j.peer.id, &j.session.id, self.tx.clone());
+                        self.peer = Some(j.peer.id.clone());
+                        self.bound = Some(j.peer.id.clone());
+                        let peers = match self.s.store.live_peers(&j.session.id).await {
+                            Ok(ps) => ps.iter().filter(|p| p.id != j.peer.id).map(peer_info).collect(),
+                            Err(_) => vec![],
+                        };
+                        let ev = ServerEvent::Joined {
+                            peer_id: j.peer.id,
+                            session_id: j.session.id,
+                            meeting_id: j.session.meeting_id,
+                            peers,
+                        };
+                        if !send_event(&mut self.socket, &ev).await {
+                            return Some(End::Dropped);
+                        }
+                        None
+                    }
+                    Err(EngineError::MeetingInactive(m)) | Err(EngineError::MeetingGone(m)) => {
+                        Some(End::Close(
+                            close::MEETING_INACTIVE,
+                            format!("meeting {m} is inactive and refuses joins"),
+                        ))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "gateway: join failed");
+                        self.error("join_failed", "the join could not be recorded, try again".into()).await;
+                        None
+                    }
+                }
+            }
+            ClientMessage::Resume { peer_id } => {
+                if self.peer.is_some() {
+                    self.error("already_joined", "this connection has already joined".into()).await;
+                    return None;
+                }
+                match self.s.engine.resume(&peer_id, &self.participant.id).await {
+                    Ok(p) => {
+                        self.s.engine.hub().register(&p.id, &p.session_id, self.tx.clone());
+                        self.peer = Some(p.id.clone());
+                        self.bound = Some(p.id.clone());
+                        let ev = ServerEvent::Resumed {
+                            peer_id: p.id,
+                            session_id: p.session_id,
+                            meeting_id: p.meeting_id,
+                        };
+                        (!send_event(&mut self.socket, &ev).await).then_some(End::Dropped)
+                    }
+                    Err(_) => {
+                        self.error(
+                            "resume_failed",
+                            format!("peer {peer_id} is gone: send join to start afresh"),
+                        )
+                        .await;
+                        None
+                    }
+                }
+            }
+            ClientMessage::Ping { ts } => {
+                (!send_event(&mut self.socket, &ServerEvent::Pong { ts }).await).then_some(End::Dropped)
+            }
+            ClientMessage::Chat { message } => {
+                let Some(peer) = self.peer.clone() else {
+                    self.error("not_joined", "join before sending chat".into()).await;
+                    return None;
+                };
+                if message.trim().is_empty() || message.chars().count() > MAX_CHAT_CHARS {
+                    self.error("invalid_chat", format!("a chat message is 1 to {MAX_CHAT_CHARS} characters"))
+                        .await;
+                    return None;
+                }
+                if let Err(e) = self.s.engine.chat(&peer, &message).await {
+                    self.error("chat_failed", e.to_string()).await;
+                }
+                None
+            }
+            ClientMessage::Leave => {
+                let Some(peer) = self.peer.take() else {
+                    return Some(End::Close(close::NORMAL, "left".into()));
+                };
+                if let Err(e) = self.s.engine.leave(&peer, "left").await {
+                    tracing::warn!(error = %e, "gateway: leave not recorded");
+                }
+                send_event(&mut self.socket, &ServerEvent::Left { peer_id: peer }).await;
+                Some(End::Close(close::NORMAL, "left".into()))
+            }
+        }
+    }
+}
