@@ -386,11 +386,14 @@ struct DetailQuery {
     filters: Option<String>,
 }
 
+/// A device field and the JSON type it must have.
+type Field = (&'static str, fn(&Value) -> bool);
+
 /// Device metadata sent with `join`, shaped as the SDKs' `device_info` (known keys with the
 /// right types only; the whole object is also kept under `device`).
 fn device_sections(device: Option<&str>) -> (Value, Value, Value) {
     let d: Value = device.and_then(|d| serde_json::from_str(d).ok()).unwrap_or(Value::Null);
-    let pick = |keys: &[(&str, fn(&Value) -> bool)]| -> Value {
+    let pick = |keys: &[Field]| -> Value {
         let mut m = Map::new();
         for (k, ok) in keys {
             if let Some(v) = d.get(*k).filter(|v| ok(v)) {
