@@ -219,3 +219,149 @@ async fn vectors_sqlite() {
 async fn vectors_postgres() {
     replay_all(Db::Postgres).await;
 }
+
+/// The same vectors through the gateway with real WebSocket clients, read back over HTTP.
+mod through_the_gateway {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use rtk_api::gateway::{close, ClientMessage, ServerEvent};
+    use serde_json::{json, Value};
+
+    use super::{at, timeline, VECTORS};
+    use crate::gateway::Room;
+    use crate::harness::{Db, TestServer, T0};
+    use crate::ws::{eventually, Client};
+
+    async fn replay(db: Db) {
+        let doc: Value = serde_json::from_str(VECTORS).unwrap();
+        let defaults = &doc["defaults"];
+        for sc in doc["scenarios"].as_array().unwrap() {
+            let name = sc["name"].as_str().unwrap();
+            let keep =
+                sc["keep_alive_secs"].as_i64().unwrap_or(defaults["keep_alive_secs"].as_i64().unwrap());
+            let hb = sc["heartbeat_timeout_secs"]
+                .as_u64()
+                .unwrap_or(defaults["heartbeat_timeout_secs"].as_u64().unwrap());
+            let Some(s) = TestServer::start_with(db, |c| c.heartbeat_timeout = Duration::from_secs(hb)).await
+            else {
+                return;
+            };
+            let room = Room::new(&s, json!({"title": name, "session_keep_alive_time_in_secs": keep})).await;
+            let mut tokens: HashMap<String, String> = HashMap::new();
+            let mut clients: HashMap<String, Client> = HashMap::new();
+            let mut peer_ids: HashMap<String, String> = HashMap::new();
+            for (t, is_expect, step) in timeline(sc) {
+                s.clock.set(t);
+                s.tick().await;
+                let ctx = format!("{name} @ t={} (gateway)", (t - T0) as f64 / 1000.0);
+                if is_expect {
+                    check(&s, &room, &step, &ctx).await;
+                    continue;
+                }
+                if let Some(peer) = step["join"].as_str() {
+                    let who = step["participant"].as_str().unwrap_or(peer).to_string();
+                    if !tokens.contains_key(&who) {
+                        tokens.insert(who.clone(), room.person(&s, &who).await.1);
+                    }
+                    let mut c = s.connect(&tokens[&who]).await;
+                    if step["refused"] == true {
+                        c.send(&ClientMessage::Join { device: None }).await;
+                        assert_eq!(c.closed().await, close::MEETING_INACTIVE, "{ctx}");
+                    } else {
+                        c.join().await;
+                        peer_ids.insert(peer.into(), c.peer_id.clone().unwrap());
+                        clients.insert(peer.into(), c);
+                    }
+                } else if let Some(peer) = step["leave"].as_str() {
+                    clients.remove(peer).unwrap().leave().await;
+                } else if let Some(peer) = step["beat"].as_str() {
+                    clients.get_mut(peer).unwrap().ping().await;
+                } else if let Some(peer) = step["drop"].as_str() {
+                    clients.remove(peer).unwrap().vanish();
+                    let (store, id) = (s.store.clone(), peer_ids[peer].clone());
+                    eventually("the drop is seen", || {
+                        let (store, id) = (store.clone(), id.clone());
+                        async move { store.peer(&id).await.unwrap().is_some_and(|p| !p.connected) }
+                    })
+                    .await;
+                } else if let Some(peer) = step["resume"].as_str() {
+                    let who = step["participant"].as_str().unwrap_or(peer);
+                    let mut c = s.connect(&tokens[who]).await;
+                    c.send(&ClientMessage::Resume { peer_id: peer_ids[peer].clone() }).await;
+                    c.wait_for(|e| matches!(e, ServerEvent::Resumed { .. })).await;
+                    clients.insert(peer.into(), c);
+                } else if step["kick_all"] == true {
+                    let url =
+                        format!("{}/{}/meetings/{}/active-session/kick-all", s.kit(), room.app, room.meeting);
+                    let (st, v) = s.post(&url, json!(null)).await;
+                    assert_eq!(st, 200, "{ctx}: {v}");
+                    for (_, mut c) in clients.drain() {
+                        assert_eq!(c.closed().await, close::KICKED, "{ctx}");
+                    }
+                } else if let Some(status) = step["set_status"].as_str() {
+                    let url = format!("{}/{}/meetings/{}", s.kit(), room.app, room.meeting);
+                    let (st, _) = s.call(reqwest::Method::PATCH, &url, Some(json!({"status": status}))).await;
+                    assert_eq!(st, 200, "{ctx}");
+                }
+            }
+            for (_, c) in clients.drain() {
+                c.vanish();
+            }
+            s.stop().await;
+        }
+    }
+
+    async fn check(s: &TestServer, room: &Room, x: &Value, ctx: &str) {
+        let url = format!(
+            "{}/{}/sessions?associated_id={}&sort_order=ASC&per_page=100",
+            s.kit(),
+            room.app,
+            room.meeting
+        );
+        let (_, v) = s.get(&url).await;
+        let sessions = v["data"]["sessions"].as_array().unwrap();
+        if let Some(n) = x["sessions"].as_u64() {
+            assert_eq!(sessions.len() as u64, n, "{ctx}: sessions");
+        }
+        let Some(k) = x["session"].as_u64() else { return };
+        let id = sessions[k as usize - 1]["id"].as_str().unwrap();
+        let d = room.details(s, id).await;
+        if let Some(st) = x["status"].as_str() {
+            assert_eq!(d["status"], st, "{ctx}: status");
+        }
+        if let Some(n) = x["live"].as_i64() {
+            assert_eq!(d["live_participants"], n, "{ctx}: live");
+        }
+        if let Some(n) = x["max"].as_i64() {
+            assert_eq!(d["max_concurrent_participants"], n, "{ctx}: max");
+        }
+        if let Some(m) = x["minutes"].as_f64() {
+            assert!(
+                (d["minutes_consumed"].as_f64().unwrap() - m).abs() < 1e-6,
+                "{ctx}: minutes {}",
+                d["minutes_consumed"]
+            );
+        }
+        if !x["started_at"].is_null() {
+            assert_eq!(
+                d["started_at"],
+                rtk_server::clock::rfc3339(at(&x["started_at"])),
+                "{ctx}: started_at"
+            );
+        }
+        if !x["ended_at"].is_null() {
+            assert_eq!(d["ended_at"], rtk_server::clock::rfc3339(at(&x["ended_at"])), "{ctx}: ended_at");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn vectors_gateway_sqlite() {
+        replay(Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn vectors_gateway_postgres() {
+        replay(Db::Postgres).await;
+    }
+}
