@@ -88,7 +88,7 @@ async fn case(store: &Store, n: usize) -> Case {
     Case { store: store.clone(), clock, engine, meeting, participants }
 }
 
-fn pick<'a>(peers: &'a [PeerRow], i: usize, f: impl Fn(&PeerRow) -> bool) -> Option<&'a PeerRow> {
+fn pick(peers: &[PeerRow], i: usize, f: impl Fn(&PeerRow) -> bool) -> Option<&PeerRow> {
     let c: Vec<&PeerRow> = peers.iter().filter(|p| f(p)).collect();
     (!c.is_empty()).then(|| c[i % c.len()])
 }
