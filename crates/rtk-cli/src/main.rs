@@ -30,6 +30,25 @@ enum Command {
     /// Manage participant-token signing keys (local).
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Join a meeting as a terminal participant: prints every event as a JSON line, leaves
+    /// cleanly on SIGINT or SIGTERM.
+    #[command(
+        after_help = "Example:\n  rtk join --base-url http://127.0.0.1:8787 --token \"$PARTICIPANT_TOKEN\"\n\nExit status: 0 after a clean leave, 2 when the server refused or closed the connection."
+    )]
+    Join(JoinArgs),
+}
+
+#[derive(Args)]
+struct JoinArgs {
+    /// The rtk server (its API base URL; the gateway is on the same host).
+    #[arg(long, env = "RTK_BASE_URL", default_value = "http://127.0.0.1:8787")]
+    base_url: String,
+    /// The participant token from "add participant".
+    #[arg(long, env = "RTK_PARTICIPANT_TOKEN")]
+    token: String,
+    /// Device metadata to join with, as a JSON object.
+    #[arg(long)]
+    device: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -197,6 +216,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("revoked {id}");
             Ok(())
         }
+        Command::Join(a) => join(a).await,
         Command::Keys(KeysCmd::Rotate { store }) => {
             let s = store.open().await?;
             let kid = admin::rotate_keys(&s, now()).await?;
@@ -231,4 +251,69 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     server.run(rtk_server::shutdown_signal()).await?;
     tracing::info!("rtk stopped");
     Ok(())
+}
+
+fn event_line(e: &rtk_client::participant::Event) -> String {
+    use rtk_client::participant::Event;
+    match e {
+        Event::Server(ev) => serde_json::to_string(ev).unwrap_or_default(),
+        Event::Dropped => r#"{"type":"dropped"}"#.to_string(),
+        Event::Resumed { peer_id } => {
+            serde_json::json!({"type": "link_resumed", "peer_id": peer_id}).to_string()
+        }
+        Event::Rejoined { peer_id, session_id } => {
+            serde_json::json!({"type": "rejoined", "peer_id": peer_id, "session_id": session_id}).to_string()
+        }
+        Event::Closed { code, reason } => {
+            serde_json::json!({"type": "closed", "code": code, "reason": reason}).to_string()
+        }
+    }
+}
+
+async fn join(a: JoinArgs) -> anyhow::Result<()> {
+    use rtk_client::participant::{Event, Participant};
+    let device = match &a.device {
+        Some(d) => {
+            Some(serde_json::from_str::<serde_json::Value>(d).context("--device must be a JSON object")?)
+        }
+        None => None,
+    };
+    let mut p = match Participant::connect(&a.base_url, &a.token).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("rtk join: {e}");
+            std::process::exit(2);
+        }
+    };
+    let joined = match p.join(device).await {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("rtk join: {e}");
+            std::process::exit(2);
+        }
+    };
+    println!(
+        "{}",
+        serde_json::json!({"type": "joined", "peer_id": joined.peer_id, "session_id": joined.session_id,
+                           "meeting_id": joined.meeting_id, "peers": joined.peers.len()})
+    );
+    let stop = rtk_server::shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => {
+                p.leave().await?;
+                println!(r#"{{"type":"left"}}"#);
+                return Ok(());
+            }
+            ev = p.next_event() => match ev {
+                Some(e @ Event::Closed { .. }) => {
+                    println!("{}", event_line(&e));
+                    std::process::exit(2);
+                }
+                Some(e) => println!("{}", event_line(&e)),
+                None => std::process::exit(2),
+            }
+        }
+    }
 }
