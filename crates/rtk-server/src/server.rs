@@ -83,6 +83,10 @@ impl Server {
         if let Some(r) = reaper {
             r.abort();
         }
+        // Gateway connections outlive the HTTP drain: let them record their peers first.
+        if tokio::time::timeout(std::time::Duration::from_secs(10), state.connections.idle()).await.is_err() {
+            tracing::warn!(open = state.connections.count(), "gateway connections still open at shutdown");
+        }
         state.store.close().await;
         Ok(())
     }

@@ -19,6 +19,8 @@ pub struct Inner {
     pub keys: KeyRing,
     pub config: Config,
     pub engine: crate::engine::Engine,
+    /// Open gateway connections, so shutdown can wait for them to record their peers.
+    pub connections: Tracker,
     auth_cache: Mutex<HashMap<String, (Instant, TokenRow)>>,
 }
 
@@ -40,7 +42,15 @@ impl AppState {
         config: Config,
         engine: crate::engine::Engine,
     ) -> Self {
-        Self(Arc::new(Inner { store, clock, keys, config, engine, auth_cache: Mutex::default() }))
+        Self(Arc::new(Inner {
+            store,
+            clock,
+            keys,
+            config,
+            engine,
+            connections: Tracker::default(),
+            auth_cache: Mutex::default(),
+        }))
     }
 
     pub fn now(&self) -> i64 {
@@ -71,5 +81,44 @@ impl AppState {
             cache.insert(hash.to_string(), (Instant::now(), row.clone()));
         }
         Ok(Some((row, hash.to_string())))
+    }
+}
+
+/// Counts live tasks; `idle` waits until there are none.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    count: std::sync::atomic::AtomicUsize,
+    changed: tokio::sync::Notify,
+}
+
+/// Held by a tracked task; dropping it ends the task's count.
+pub struct Tracked<'a>(&'a Tracker);
+
+impl Tracker {
+    pub fn track(&self) -> Tracked<'_> {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Tracked(self)
+    }
+
+    pub fn count(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until no task is tracked.
+    pub async fn idle(&self) {
+        loop {
+            let notified = self.changed.notified();
+            if self.count() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Drop for Tracked<'_> {
+    fn drop(&mut self) {
+        self.0.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.changed.notify_waiters();
     }
 }

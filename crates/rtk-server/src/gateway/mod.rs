@@ -89,14 +89,30 @@ struct Connection {
 
 /// How a connection ends.
 enum End {
-    /// Closed by us with this code; the peer (if any) is already accounted for.
+    /// Close with this code. A peer still bound to the connection is marked dropped.
     Close(u16, String),
     /// The connection was lost (or closed without `leave`): the peer is dropped, not gone.
     Dropped,
 }
 
+/// Sends a close frame, then reads (and discards) until the client's close arrives, so the
+/// close frame is not lost to a reset when unread frames are still in flight.
 async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
-    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.to_string().into() }))).await;
+    if socket
+        .send(Message::Close(Some(CloseFrame { code, reason: reason.to_string().into() })))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let drain = async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
 }
 
 async fn send_event(socket: &mut WebSocket, e: &ServerEvent) -> bool {
@@ -107,7 +123,13 @@ async fn send_event(socket: &mut WebSocket, e: &ServerEvent) -> bool {
 }
 
 impl Connection {
-    async fn run(s: AppState, mut socket: WebSocket, token: String) {
+    async fn run(s: AppState, socket: WebSocket, token: String) {
+        let state = s.clone();
+        let _tracked = state.connections.track();
+        Self::serve_connection(s, socket, token).await;
+    }
+
+    async fn serve_connection(s: AppState, mut socket: WebSocket, token: String) {
         let claims = match s.keys.verify(&token, s.now()).await {
             Ok(c) => c,
             Err(TokenError::Expired) => {
@@ -144,15 +166,15 @@ impl Connection {
         if let Some(peer) = c.bound.clone() {
             c.s.engine.hub().unregister(&peer, &c.tx);
         }
-        match end {
-            End::Close(code, reason) => send_close(&mut c.socket, code, &reason).await,
-            End::Dropped => {
-                if let Some(peer) = &c.peer {
-                    if let Err(e) = c.s.engine.drop_peer(peer).await {
-                        tracing::warn!(error = %e, %peer, "gateway: could not mark a dropped peer");
-                    }
-                }
+        // A peer still bound here lost its connection without a leave: it is dropped (it may
+        // resume until its heartbeat timeout), never silently kept as connected.
+        if let Some(peer) = &c.peer {
+            if let Err(e) = c.s.engine.drop_peer(peer).await {
+                tracing::warn!(error = %e, %peer, "gateway: could not mark a dropped peer");
             }
+        }
+        if let End::Close(code, reason) = end {
+            send_close(&mut c.socket, code, &reason).await;
         }
     }
 
@@ -177,7 +199,7 @@ impl Connection {
                             if let Some(end) = self.heartbeat().await { return end; }
                             continue;
                         }
-                        Message::Binary(_) => return End::Close(close::PROTOCOL, "binary frames are not part of the protocol".into()),
+                        Message::Binary(_) => return self.leave_with(close::PROTOCOL, "binary frames are not part of the protocol").await,
                     };
                     if !bucket.take() {
                         return self.leave_with(close::RATE_LIMITED, "rate limit: too many messages").await;
@@ -191,8 +213,11 @@ impl Connection {
                 out = rx.recv() => match out {
                     Some(Outbound::Event(e)) => { if !send_event(&mut self.socket, &e).await { return End::Dropped; } }
                     Some(Outbound::Close(code, reason)) => {
-                        // The engine already recorded why (kick, revoke, timeout).
-                        self.peer = None;
+                        // The engine already recorded why (kick, revoke, timeout); on shutdown
+                        // (going away) the peer stays, dropped, so it can resume.
+                        if code != close::GOING_AWAY {
+                            self.peer = None;
+                        }
                         return End::Close(code, reason);
                     }
                     Some(Outbound::Rebind { peer_id, .. }) => {

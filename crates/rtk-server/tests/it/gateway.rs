@@ -371,6 +371,13 @@ async fn protocol_limits(s: &TestServer) {
     assert_eq!(c.closed().await, close::PROTOCOL);
     // A protocol violation leaves cleanly.
     assert_eq!(room.details(s, &sid).await["live_participants"], 0);
+    // Binary frames are not part of the protocol: the peer leaves.
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    let sid2 = c.session_id.clone().unwrap();
+    c.send_raw(Message::Binary(vec![1, 2, 3].into())).await;
+    assert_eq!(c.closed().await, close::PROTOCOL);
+    assert_eq!(room.details(s, &sid2).await["live_participants"], 0);
     // Oversized.
     let mut c = s.connect(&t).await;
     c.send_raw(Message::Text("x".repeat(70 * 1024).into())).await;
@@ -387,6 +394,33 @@ async fn protocol_limits(s: &TestServer) {
     let mut c = s.connect(&t).await;
     c.send(&ClientMessage::Chat { message: "hi".into() }).await;
     assert!(matches!(c.event().await, ServerEvent::Error { ref code, .. } if code == "not_joined"));
+}
+
+/// Shutting the server down tells connections to go away; their peers are dropped, not gone,
+/// so they can resume after a restart within the heartbeat timeout.
+async fn shutdown_drops_peers(db: crate::harness::Db) {
+    let Some(s) = TestServer::start(db).await else { return };
+    let room = Room::new(&s, json!({})).await;
+    let (_, t) = room.person(&s, "a").await;
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    let peer = c.peer_id.clone().unwrap();
+    let stop = tokio::spawn(s.stop_keep_db());
+    assert_eq!(c.closed().await, close::GOING_AWAY);
+    let db = stop.await.unwrap();
+    let store = rtk_server::Store::connect(&db.url).await.unwrap();
+    let p = store.peer(&peer).await.unwrap().unwrap();
+    assert!(p.left_at.is_none() && !p.connected, "{p:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_sqlite() {
+    shutdown_drops_peers(crate::harness::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_postgres() {
+    shutdown_drops_peers(crate::harness::Db::Postgres).await;
 }
 
 both!(overlap, super::overlap_story);

@@ -231,6 +231,22 @@ impl TestServer {
         crate::ws::Client::connect(&self.gateway_url(token)).await
     }
 
+    /// Stops the server and hands back its database.
+    pub async fn stop_keep_db(mut self) -> TestDb {
+        self.shutdown().await;
+        let TestServer { db, .. } = self;
+        db
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
