@@ -30,8 +30,11 @@ impl<T> Envelope<T> {
 /// last item of the page in the whole result (both 0 when the page is empty).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Paging {
+    #[serde(default, deserialize_with = "crate::lenient::count")]
     pub total_count: u64,
+    #[serde(default, deserialize_with = "crate::lenient::count")]
     pub start_offset: u64,
+    #[serde(default, deserialize_with = "crate::lenient::count")]
     pub end_offset: u64,
 }
 

@@ -27,6 +27,10 @@ pub enum ClientMessage {
     },
     /// A chat message to everyone in the session.
     Chat { message: String },
+    /// Move this peer to a breakout room of its meeting, or back to the parent meeting. Needs
+    /// the preset's `connected_meetings.can_switch_connected_meetings` (to a breakout room) or
+    /// `can_switch_to_parent_meeting` (back); answered by `moved` or an `error`.
+    SwitchMeeting { meeting_id: String },
     /// Leave the session cleanly.
     Leave,
 }

@@ -4,9 +4,14 @@
 //! Timestamps are RFC 3339 strings with milliseconds and `Z`. Response types keep fields they
 //! do not know in `extra`, so an older client never breaks on a newer server.
 
+pub mod active_session;
 pub mod envelope;
 pub mod gateway;
+pub mod lenient;
+pub mod meetings;
+pub mod presets;
 pub mod resources;
+pub mod sessions;
 
 pub use envelope::{Envelope, ErrorEnvelope, ErrorItem, Paging};
 pub use resources::*;
