@@ -341,30 +341,43 @@ impl Engine {
         let mut out = vec![];
         for part in participants {
             for p in self.targets(&from, Some(std::slice::from_ref(&part.id))).await? {
-                let device: Option<Value> = p.device.as_deref().and_then(|d| serde_json::from_str(d).ok());
-                let joined = self.join_meeting(part, to_meeting_id, device.as_ref()).await?;
-                if let Some((_, left)) = self.leave(&p.id, "moved").await? {
-                    let parent = self
-                        .store
-                        .meeting(&part.app_id, to_meeting_id)
-                        .await?
-                        .and_then(|m| m.parent_meeting_id);
-                    if self.hub.rebind(&p.id, &joined.peer.id, &joined.session.id) {
-                        self.hub.send(
-                            &joined.peer.id,
-                            Outbound::Event(ServerEvent::Moved {
-                                meeting_id: to_meeting_id.to_string(),
-                                session_id: joined.session.id.clone(),
-                                peer_id: joined.peer.id.clone(),
-                                parent_meeting_id: parent,
-                            }),
-                        );
-                    }
-                    out.push((left, joined));
+                if let Some(moved) = self.move_peer(part, &p, to_meeting_id).await? {
+                    out.push(moved);
                 }
             }
         }
         Ok(out)
+    }
+
+    /// Moves one live peer of `part` to `to_meeting_id`'s session: it joins there as a new
+    /// peer (first, so a breakout session records its parent's live session) and leaves where
+    /// it was; its connection is rebound and told. `None` if the peer had already left.
+    pub async fn move_peer(
+        &self,
+        part: &ParticipantRow,
+        p: &PeerRow,
+        to_meeting_id: &str,
+    ) -> EngineResult<Option<(PeerRow, Joined)>> {
+        let device: Option<Value> = p.device.as_deref().and_then(|d| serde_json::from_str(d).ok());
+        let joined = self.join_meeting(part, to_meeting_id, device.as_ref()).await?;
+        let Some((_, left)) = self.leave(&p.id, "moved").await? else {
+            // Gone meanwhile: undo the join.
+            self.leave(&joined.peer.id, "moved").await?;
+            return Ok(None);
+        };
+        let parent = self.store.meeting(&part.app_id, to_meeting_id).await?.and_then(|m| m.parent_meeting_id);
+        if self.hub.rebind(&p.id, &joined.peer.id, &joined.session.id) {
+            self.hub.send(
+                &joined.peer.id,
+                Outbound::Event(ServerEvent::Moved {
+                    meeting_id: to_meeting_id.to_string(),
+                    session_id: joined.session.id.clone(),
+                    peer_id: joined.peer.id.clone(),
+                    parent_meeting_id: parent,
+                }),
+            );
+        }
+        Ok(Some((left, joined)))
     }
 
     /// A participant was deleted: its live peers leave and their connections close.

@@ -256,6 +256,59 @@ impl Connection {
         End::Close(code, reason.to_string())
     }
 
+    /// A participant moves itself between its meeting and the meeting's breakout rooms, as
+    /// its preset's `connected_meetings` permissions allow.
+    async fn switch_meeting(&mut self, peer_id: &str, to: &str) -> Result<(), (&'static str, String)> {
+        let internal = |e: String| ("switch_failed", e);
+        let store = &self.s.store;
+        let p = store.peer(peer_id).await.map_err(|e| internal(e.to_string()))?;
+        let Some(p) = p.filter(|p| p.left_at.is_none()) else {
+            return Err(("not_joined", "this peer is no longer in a session".into()));
+        };
+        let app = &self.participant.app_id;
+        let here = store.meeting(app, &p.meeting_id).await.map_err(|e| internal(e.to_string()))?;
+        let target = store.meeting(app, to).await.map_err(|e| internal(e.to_string()))?;
+        let (Some(here), Some(target)) = (here, target) else {
+            return Err(("invalid_meeting", format!("no meeting {to} to switch to")));
+        };
+        let root = here.parent_meeting_id.clone().unwrap_or_else(|| here.id.clone());
+        let permission = if target.id == root {
+            "can_switch_to_parent_meeting"
+        } else if target.parent_meeting_id.as_deref() == Some(root.as_str()) {
+            "can_switch_connected_meetings"
+        } else {
+            return Err((
+                "invalid_meeting",
+                format!("meeting {to} is not a breakout room of {root} nor {root} itself"),
+            ));
+        };
+        if target.id == here.id {
+            return Err(("invalid_meeting", "this peer is already in that meeting".into()));
+        }
+        let preset = store
+            .preset_by_name(app, &self.participant.preset_name)
+            .await
+            .map_err(|e| internal(e.to_string()))?;
+        let allowed = preset
+            .and_then(|pr| serde_json::from_str::<serde_json::Value>(&pr.body).ok())
+            .and_then(|doc| doc["permissions"]["connected_meetings"][permission].as_bool())
+            .unwrap_or(false);
+        if !allowed {
+            return Err((
+                "forbidden",
+                format!("preset {:?} does not allow {permission}", self.participant.preset_name),
+            ));
+        }
+        match self.s.engine.move_peer(&self.participant, &p, &target.id).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(("not_joined", "this peer is no longer in a session".into())),
+            Err(EngineError::MeetingInactive(m)) => {
+                Err(("invalid_meeting", format!("meeting {m} is INACTIVE")))
+            }
+            Err(e) => Err(internal(e.to_string())),
+        }
+    }
+
     async fn error(&mut self, code: &str, message: String) {
         send_event(&mut self.socket, &ServerEvent::Error { code: code.into(), message }).await;
     }
@@ -347,6 +400,16 @@ impl Connection {
                 }
                 if let Err(e) = self.s.engine.chat(&peer, &message).await {
                     self.error("chat_failed", e.to_string()).await;
+                }
+                None
+            }
+            ClientMessage::SwitchMeeting { meeting_id } => {
+                let Some(peer) = self.peer.clone() else {
+                    self.error("not_joined", "join before switching meetings".into()).await;
+                    return None;
+                };
+                if let Err((code, message)) = self.switch_meeting(&peer, &meeting_id).await {
+                    self.error(code, message).await;
                 }
                 None
             }

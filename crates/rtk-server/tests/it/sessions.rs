@@ -253,6 +253,28 @@ async fn breakout_rooms(s: &TestServer) {
     // The active session lists its breakout rooms' sessions; the rooms list shows R1 ended after keep-alive.
     let (_, v) = s.get(&active).await;
     assert_eq!(v["data"]["breakout_rooms"][0]["id"], child);
+    // Over the gateway: b moves itself into R1 and back, as its preset allows.
+    b.send(&ClientMessage::SwitchMeeting { meeting_id: r1.clone() }).await;
+    let e = b.wait_for(|e| matches!(e, ServerEvent::Moved { .. } | ServerEvent::Error { .. })).await;
+    assert!(matches!(e, ServerEvent::Moved { ref meeting_id, .. } if *meeting_id == r1), "{e:?}");
+    b.send(&ClientMessage::SwitchMeeting { meeting_id: room.meeting.clone() }).await;
+    let e = b.wait_for(|e| matches!(e, ServerEvent::Moved { .. } | ServerEvent::Error { .. })).await;
+    assert!(matches!(e, ServerEvent::Moved { ref meeting_id, .. } if *meeting_id == room.meeting), "{e:?}");
+    b.send(&ClientMessage::SwitchMeeting { meeting_id: "nowhere".into() }).await;
+    let e = b.wait_for(|e| matches!(e, ServerEvent::Error { .. })).await;
+    assert!(matches!(e, ServerEvent::Error { ref code, .. } if code == "invalid_meeting"), "{e:?}");
+    // A preset without the permission may not.
+    let mut guest = crate::harness::preset_doc("guest");
+    guest["permissions"]["connected_meetings"]["can_switch_connected_meetings"] = json!(false);
+    let (st, _) = s.post(&format!("{}/{}/presets", s.kit(), room.app), guest).await;
+    assert_eq!(st, 201);
+    let g = s.participant(&room.app, &room.meeting, "g", "guest").await;
+    let mut gc = s.connect(g["token"].as_str().unwrap()).await;
+    gc.join().await;
+    gc.send(&ClientMessage::SwitchMeeting { meeting_id: r1.clone() }).await;
+    let e = gc.wait_for(|e| matches!(e, ServerEvent::Error { .. })).await;
+    assert!(matches!(e, ServerEvent::Error { ref code, .. } if code == "forbidden"), "{e:?}");
+    gc.leave().await;
     let bad = s
         .post(
             &format!("{active}/breakout-rooms/move"),
