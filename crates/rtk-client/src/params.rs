@@ -1,0 +1,415 @@
+//! Parameters of each call, shaped like the Go SDK's: the account id plus the call's query
+//! or body fields. Path ids other than the account are positional arguments of the method.
+//! Optional fields left `None` are not sent.
+//!
+//! ```
+//! use rtk_client::params::{GetSessionDetailsParams, MeetingParams};
+//! let p = GetSessionDetailsParams { account_id: "acc".into(), include_breakout_rooms: Some(true) };
+//! let m = MeetingParams { title: Some("Weekly sync".into()), ..MeetingParams::new("acc") };
+//! # let _ = (p, m);
+//! ```
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+macro_rules! with_account {
+    ($($t:ident),* $(,)?) => {$(
+        impl $t {
+            /// Parameters for `account_id`, every other field unset.
+            #[allow(clippy::needless_update)]
+            pub fn new(account_id: impl Into<String>) -> Self {
+                Self { account_id: account_id.into(), ..Default::default() }
+            }
+        }
+    )*};
+}
+
+/// Parameters of list calls: the page to fetch. Auto-paging sets `page_no` itself.
+pub trait ListParams: Serialize + Clone + Send + Sync + 'static {
+    fn account_id(&self) -> &str;
+    fn page_no(&self) -> Option<u32>;
+    fn set_page_no(&mut self, page_no: u32);
+    fn per_page(&self) -> Option<u32>;
+}
+
+macro_rules! list_params {
+    ($($t:ident),* $(,)?) => {$(
+        impl ListParams for $t {
+            fn account_id(&self) -> &str { &self.account_id }
+            fn page_no(&self) -> Option<u32> { self.page_no }
+            fn set_page_no(&mut self, page_no: u32) { self.page_no = Some(page_no) }
+            fn per_page(&self) -> Option<u32> { self.per_page }
+        }
+    )*};
+}
+
+/// Parameters of calls that take nothing but the account.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AccountParams {
+    #[serde(skip)]
+    pub account_id: String,
+}
+
+/// `apps().get`: `GET /accounts/{account_id}/realtime/kit/apps`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+    /// A name (substring, any case) or an app id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// `ASC` (oldest first) or `DESC`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<String>,
+}
+
+/// `apps().post`: the new app's name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppPostParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub name: String,
+}
+
+/// `presets().get`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PresetListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+}
+
+/// A preset document: `create` and `replace` need `name`, `config`, `permissions` and `ui`;
+/// `update` merges whatever is set (deep-partial). `extra` is sent as further members.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PresetParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl PresetParams {
+    /// A preset document given as JSON (e.g. a file): its known members become the fields,
+    /// the rest goes to `extra`. Not an object: an empty document.
+    pub fn from_document(account_id: impl Into<String>, doc: Value) -> Self {
+        let mut m = match doc {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        PresetParams {
+            account_id: account_id.into(),
+            name: m.remove("name").and_then(|v| v.as_str().map(str::to_string)),
+            config: m.remove("config"),
+            permissions: m.remove("permissions"),
+            ui: m.remove("ui"),
+            extra: m,
+        }
+    }
+}
+
+/// `meetings().get`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MeetingListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+    /// A title (substring, any case) or a meeting id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// RFC 3339: meetings created at or after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    /// RFC 3339: meetings created at or before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// `ACTIVE` or `INACTIVE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// A meeting's fields for `create`, `update_meeting_by_id` (only what is set changes) and
+/// `replace_meeting_by_id` (what is not set takes its default).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MeetingParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_on_start: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_stream_on_start: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub persist_chat: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summarize_on_end: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcribe_on_end: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_keep_alive_time_in_secs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai_config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_config: Option<Value>,
+    /// `ACTIVE` or `INACTIVE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `meetings().get_meeting_participants`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ParticipantListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// `meetings().add_participant`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AddParticipantParams {
+    #[serde(skip)]
+    pub account_id: String,
+    /// Your id for this person (unique per meeting is up to you).
+    pub custom_participant_id: String,
+    /// The name of a preset of the app.
+    pub preset_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+}
+
+/// `meetings().edit_participant`: what is set changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EditParticipantParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset_name: Option<String>,
+}
+
+/// `sessions().get_sessions`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+    /// Only sessions of this meeting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub associated_id: Option<String>,
+    /// `LIVE` or `ENDED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// `MIN:MAX` peers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participants: Option<String>,
+    /// `createdAt` or `minutesConsumed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    /// `ASC` or `DESC`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<String>,
+}
+
+/// `sessions().get_session_details`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GetSessionDetailsParams {
+    #[serde(skip)]
+    pub account_id: String,
+    /// List the breakout-room sessions under `breakout_rooms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_breakout_rooms: Option<bool>,
+}
+
+/// `sessions().get_session_participants`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionParticipantListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_peer_events: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// `joinedAt` or `duration`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<String>,
+    /// `raw` (a row per peer) or `consolidated` (a row per participant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
+}
+
+/// `sessions().get_session_participant_details` and
+/// `sessions().get_participant_data_from_peer_id`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionParticipantParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_peer_events: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<String>,
+}
+
+/// `active_session().kick_participants`, `mute_participants`: who, by participant id and/or
+/// custom participant id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ParticipantsParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_participant_ids: Option<Vec<String>>,
+}
+
+/// `active_session().mute_all_participants`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MuteAllParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_unmute: Option<bool>,
+}
+
+/// `active_session().create_poll`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreatePollParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub question: String,
+    pub options: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anonymous: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hide_votes: Option<bool>,
+}
+
+/// One room to open.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BreakoutRoomSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// `active_session().create_breakout_rooms`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreateBreakoutRoomsParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub rooms: Vec<BreakoutRoomSpec>,
+}
+
+/// `active_session().move_participants`: who moves, from the meeting of the call to
+/// `to_meeting_id` (a breakout room of it, a sibling room, or the parent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MoveParticipantsParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub to_meeting_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_participant_ids: Option<Vec<String>>,
+}
+
+with_account!(
+    AccountParams,
+    AppListParams,
+    AppPostParams,
+    PresetListParams,
+    PresetParams,
+    MeetingListParams,
+    MeetingParams,
+    ParticipantListParams,
+    AddParticipantParams,
+    EditParticipantParams,
+    SessionListParams,
+    GetSessionDetailsParams,
+    SessionParticipantListParams,
+    SessionParticipantParams,
+    ParticipantsParams,
+    MuteAllParams,
+    CreatePollParams,
+    CreateBreakoutRoomsParams,
+    MoveParticipantsParams,
+);
+
+list_params!(
+    AppListParams,
+    PresetListParams,
+    MeetingListParams,
+    ParticipantListParams,
+    SessionListParams,
+    SessionParticipantListParams
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_account_is_never_sent() {
+        let p = GetSessionDetailsParams { account_id: "acc".into(), include_breakout_rooms: Some(true) };
+        assert_eq!(serde_urlencoded::to_string(&p).unwrap(), "include_breakout_rooms=true");
+        let m = MeetingParams { title: Some("t".into()), ..MeetingParams::new("acc") };
+        assert_eq!(serde_json::to_value(&m).unwrap(), serde_json::json!({"title": "t"}));
+        let l = AppListParams::new("acc");
+        assert_eq!(serde_urlencoded::to_string(&l).unwrap(), "");
+    }
+
+    #[test]
+    fn preset_documents_split_into_fields() {
+        let doc = serde_json::json!({"name": "host", "ui": {}, "config": {}, "permissions": {}, "x": 1});
+        let p = PresetParams::from_document("acc", doc.clone());
+        assert_eq!(p.name.as_deref(), Some("host"));
+        assert_eq!(p.extra["x"], 1);
+        assert_eq!(serde_json::to_value(&p).unwrap(), doc);
+    }
+}

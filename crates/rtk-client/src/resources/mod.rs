@@ -1,0 +1,45 @@
+//! The resource tree, as in the official SDKs: `client.realtime_kit().meetings().create(…)`.
+
+mod active_session;
+mod apps;
+mod meetings;
+mod presets;
+mod sessions;
+
+pub use active_session::ActiveSession;
+pub use apps::Apps;
+pub use meetings::Meetings;
+pub use presets::Presets;
+pub use sessions::Sessions;
+
+use crate::Client;
+
+/// `client.realtime_kit()`: the RealtimeKit API.
+#[derive(Debug, Clone, Copy)]
+pub struct RealtimeKit<'a> {
+    client: &'a Client,
+}
+
+impl<'a> RealtimeKit<'a> {
+    pub(crate) fn new(client: &'a Client) -> Self {
+        RealtimeKit { client }
+    }
+    pub fn apps(&self) -> Apps<'a> {
+        Apps { client: self.client }
+    }
+    pub fn presets(&self) -> Presets<'a> {
+        Presets { client: self.client }
+    }
+    pub fn meetings(&self) -> Meetings<'a> {
+        Meetings { client: self.client }
+    }
+    pub fn sessions(&self) -> Sessions<'a> {
+        Sessions { client: self.client }
+    }
+    pub fn active_session(&self) -> ActiveSession<'a> {
+        ActiveSession { client: self.client }
+    }
+}
+
+/// No query and no body.
+pub(crate) const NONE: Option<&()> = None;
