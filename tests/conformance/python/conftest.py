@@ -2,9 +2,15 @@
 and strict clients of the installed `cloudflare` SDK pointed at it.
 
 Resource fixtures (`app`, `preset`, `meeting`, `participant`) create fresh objects per test,
-so counts and paging totals are exact. A future `test_sessions.py` can use them as they are.
+so counts and paging totals are exact. `join` and `ws_join` put real participants into a
+meeting's live session through the gateway (`peers.py`).
+
+Every call of a RealtimeKit SDK method is logged per test (`sdk_call` properties in the JUnit
+XML that `run.sh` asks for); `../compat.py` turns the passing tests' calls into
+docs/compatibility.md.
 """
 
+import inspect
 import json
 import os
 import subprocess
@@ -14,10 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cloudflare
+import cloudflare.resources.realtime_kit as rk
 import pytest
 from cloudflare import Cloudflare
 
 import rtkconf
+from peers import JoinedPeer, WsPeer
 from rtkconf import unique
 
 # The SDKs read credentials and the base URL from these; a developer's real Cloudflare
@@ -191,3 +199,108 @@ def participant(cf, acc, app, preset, meeting):
         name="Ada Lovelace",
         picture="https://example.com/ada.png",
     ).data
+
+
+# ---------------------------------------------------------------------------------------------
+# Real participants
+
+
+@pytest.fixture
+def join(rtk):
+    """`join(participant, device=None)`: the participant (an add_participant response, with its
+    token) joins its meeting through `rtk join`; every peer still running is stopped after the
+    test."""
+    started: "list[JoinedPeer]" = []
+
+    def _join(participant, device: "dict | None" = None) -> JoinedPeer:
+        peer = JoinedPeer(rtk.binary, rtk.origin, participant.token, rtk.env, device)
+        started.append(peer)
+        return peer
+
+    yield _join
+    for peer in started:
+        peer.stop()
+
+
+@pytest.fixture
+def ws_join(rtk):
+    """`ws_join(participant, device=None)`: joins over a plain WebSocket (can chat)."""
+    opened: "list[WsPeer]" = []
+
+    def _join(participant, device: "dict | None" = None) -> WsPeer:
+        peer = WsPeer(rtk.origin, participant.token, device)
+        opened.append(peer)
+        return peer
+
+    yield _join
+    for peer in opened:
+        peer.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Which SDK methods each test called, for ../compat.py
+#
+# Each public method of the installed SDK's realtime_kit resources is wrapped. A call is logged
+# as `group.method ok` when it returned (through a strict client: its response passed the SDK's
+# validation), `group.method lenient` when it returned through a lenient client, and
+# `group.method error:STATUS` when the server answered an error status. compat.py counts a
+# method as verified by a generation when a test that passed logged it `ok`.
+
+_calls: "list[dict[str, set[str]]]" = []  # the running test's log (a stack of one)
+
+
+def _log(key: str, outcome: str) -> None:
+    if _calls:
+        _calls[-1].setdefault(key, set()).add(outcome)
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _wrap(key: str, fn):
+    def logged(self, *args, **kwargs):
+        try:
+            out = fn(self, *args, **kwargs)
+        except cloudflare.APIStatusError as e:
+            _log(key, f"error:{e.status_code}")
+            raise
+        _log(key, "ok" if self._client._strict_response_validation else "lenient")
+        return out
+
+    logged.__wrapped__ = fn
+    logged.__signature__ = inspect.signature(fn)  # rtkconf.needs reads the signatures
+    return logged
+
+
+def _instrument() -> None:
+    for name in dir(rk):
+        cls = getattr(rk, name)
+        if not (isinstance(cls, type) and name.endswith("Resource")) or name.startswith("Async"):
+            continue
+        if name in ("RealtimeKitResource",):
+            continue
+        group = _snake(name[: -len("Resource")])
+        for meth, fn in list(vars(cls).items()):
+            if meth.startswith("_") or not inspect.isfunction(fn) or hasattr(fn, "__wrapped__"):
+                continue
+            setattr(cls, meth, _wrap(f"{group}.{meth}", fn))
+
+
+_instrument()
+
+
+@pytest.fixture(autouse=True)
+def _sdk_call_log(record_property):
+    calls: "dict[str, set[str]]" = {}
+    _calls.append(calls)
+    yield
+    _calls.remove(calls)
+    for key in sorted(calls):
+        for outcome in sorted(calls[key]):
+            record_property("sdk_call", f"{key} {outcome}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sdk_version(record_testsuite_property):
+    record_testsuite_property("sdk", f"python cloudflare=={cloudflare.__version__}")
