@@ -1,6 +1,9 @@
 // Shared support of the node suites: start rtk (SQLite, random port, temp data dir), make SDK
 // clients, preset documents, and assertions. The TypeScript SDK does not validate responses at
 // run time, so the suites check the required fields of every response themselves (`shape`).
+//
+// Importing this module also logs, per test, which RealtimeKit SDK methods the test called
+// (see `sdk-call` below): ../../compat.py reads the log from the JUnit report of `run.sh`.
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -8,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import Cloudflare from 'cloudflare';
@@ -80,6 +84,8 @@ export async function startRtk() {
   return {
     origin,
     dataDir,
+    binary,
+    env,
     accountId: creds.account_id,
     apiToken: creds.api_token,
     apiEmail: creds.api_email,
@@ -92,7 +98,7 @@ export async function startRtk() {
     /** An SDK client; `prefix: false` uses the base URL without `/client/v4`. */
     client({ prefix = true, ...credentials } = {}) {
       if (Object.keys(credentials).length === 0) credentials = { apiToken: creds.api_token };
-      return new Cloudflare({ baseURL: origin + (prefix ? '/client/v4' : ''), ...credentials });
+      return logCalls(new Cloudflare({ baseURL: origin + (prefix ? '/client/v4' : ''), ...credentials }));
     },
     async stop() {
       child.removeAllListeners('exit');
@@ -106,6 +112,55 @@ export async function startRtk() {
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which SDK methods each test called, for ../../compat.py
+//
+// Every method of the client's realtimeKit resources is wrapped. A call that resolved is logged
+// as `group.method ok`, one the server answered with an error status as `group.method
+// error:STATUS`. After each test the log becomes its diagnostics (`# sdk-call group.method ok`),
+// which the JUnit reporter writes after the test case; compat.py counts a method as verified
+// when a passing test logged it `ok`.
+
+let calls = new Map();
+beforeEach(() => {
+  calls = new Map();
+});
+afterEach((t) => {
+  for (const key of [...calls.keys()].sort()) for (const outcome of [...calls.get(key)].sort()) t.diagnostic(`sdk-call ${key} ${outcome}`);
+});
+
+function logCall(key, outcome) {
+  if (!calls.has(key)) calls.set(key, new Set());
+  calls.get(key).add(outcome);
+}
+
+const LOGGED = Symbol('rtk.sdkCallLog');
+
+function logCalls(cf) {
+  for (const [group, resource] of Object.entries(cf.realtimeKit)) {
+    if (group.startsWith('_') || !resource || typeof resource !== 'object') continue;
+    // The methods sit on a base class (Sessions extends BaseSessions extends APIResource).
+    for (let proto = Object.getPrototypeOf(resource); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      if (Object.hasOwn(proto, LOGGED)) continue;
+      proto[LOGGED] = true;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const fn = Object.getOwnPropertyDescriptor(proto, name).value;
+        if (name === 'constructor' || typeof fn !== 'function') continue;
+        const key = `${group}.${name}`;
+        proto[name] = function (...args) {
+          const promise = fn.apply(this, args);
+          promise.then(
+            () => logCall(key, 'ok'),
+            (e) => logCall(key, e instanceof Cloudflare.APIError && e.status ? `error:${e.status}` : 'failed'),
+          );
+          return promise;
+        };
+      }
+    }
+  }
+  return cf;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -98,3 +98,34 @@ export const PARTICIPANT_DELETED = {
   data: { created_at: 'datetime', updated_at: 'datetime', custom_participant_id: 'string', preset_id: 'id' },
 };
 export const TOKEN = { success: 'boolean', data: { token: 'string' } };
+
+// Sessions and the active session. Every envelope field is optional in the SDK (`data?`,
+// `success?`); rtk always sends both, so the suites require them. Session times are typed
+// `string` in the SDK; rtk sends RFC 3339, which the tests check where they read them.
+
+export const SESSION = {
+  id: 'id',
+  associated_id: 'id',
+  created_at: 'string',
+  live_participants: 'number',
+  max_concurrent_participants: 'number',
+  meeting_display_name: 'string',
+  minutes_consumed: 'number',
+  organization_id: 'string',
+  started_at: 'string',
+  status: new Set(['LIVE', 'ENDED']),
+  type: new Set(['meeting', 'livestream', 'participant']),
+  updated_at: 'string',
+};
+/** getSessionDetails and getActiveSession: the session flat under `data`. */
+export const SESSION_ENVELOPE = { success: 'boolean', data: SESSION };
+/** getSessions: `data.sessions` (and a top-level `paging`, optional in the SDK). */
+export const SESSION_LIST = { success: 'boolean', data: { sessions: 'array' } };
+/** getSessionParticipants: `data.participants`; every participant field is optional. */
+export const SESSION_PARTICIPANTS = { success: 'boolean', data: { participants: 'array' } };
+/** getSessionParticipantDetails and getParticipantDataFromPeerID: `data.participant`. */
+export const SESSION_PARTICIPANT = { success: 'boolean', data: { participant: 'object' } };
+export const CHAT = { success: 'boolean', data: { chat_download_url: 'string', chat_download_url_expiry: 'string' } };
+export const KICKED = { id: 'id', created_at: 'string', updated_at: 'string' };
+export const POLL = { id: 'id', question: 'string', options: 'array' };
+export const POLL_OPTION = { text: 'string', count: 'number', votes: 'array' };
