@@ -1,17 +1,20 @@
 //! `rtk`: the RealtimeKit-compatible server and its local administration.
 
+mod resources;
+mod simulate;
+
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use rtk_server::{admin, Config, Server, Store, SystemClock};
 
 #[derive(Parser)]
 #[command(name = "rtk", version, about = "A self-hostable RealtimeKit control plane", long_about = None,
-    after_help = "Examples:\n  rtk serve                                   # SQLite in ./rtk-data, on 127.0.0.1:8787\n  rtk serve --database-url postgres://127.0.0.1/rtk\n  rtk account create\n  rtk token create --account 023e105f4ecef8ad9ca31a8372d0c353 --name ci")]
+    after_help = "Examples:\n  rtk serve                                   # SQLite in ./rtk-data, on 127.0.0.1:8787\n  rtk serve --database-url postgres://127.0.0.1/rtk\n  rtk account create\n  rtk token create --account 023e105f4ecef8ad9ca31a8372d0c353 --name ci\n  rtk apps create my-app                      # the API, as the credentials in ./rtk-data allow\n  rtk meetings list --app $APP --json\n  rtk simulate --meetings 3 --participants 5 --duration 30s --churn\n  rtk completions bash > /etc/bash_completion.d/rtk")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +39,23 @@ enum Command {
         after_help = "Example:\n  rtk join --base-url http://127.0.0.1:8787 --token \"$PARTICIPANT_TOKEN\"\n\nExit status: 0 after a clean leave, 2 when the server refused or closed the connection."
     )]
     Join(JoinArgs),
+    #[command(flatten)]
+    Resources(resources::ResourceCommand),
+    /// Run virtual participants in virtual meetings through the gateway, then show what the
+    /// server reports (sessions, live and peak participants, minutes).
+    #[command(
+        after_help = "Examples:\n  rtk simulate                                            # 1 meeting, 2 participants, 10 s\n  rtk simulate --meetings 3 --participants 5 --duration 1m --churn\n  rtk simulate --app $APP --duration 30s --json"
+    )]
+    Simulate(simulate::SimulateArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  rtk completions bash > ~/.local/share/bash-completion/completions/rtk\n  rtk completions zsh > \"${fpath[1]}/_rtk\"\n  rtk completions fish > ~/.config/fish/completions/rtk.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args)]
@@ -217,6 +237,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Join(a) => join(a).await,
+        Command::Resources(c) => resources::run(c).await,
+        Command::Simulate(a) => simulate::run(a).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "rtk", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Keys(KeysCmd::Rotate { store }) => {
             let s = store.open().await?;
             let kid = admin::rotate_keys(&s, now()).await?;

@@ -1,0 +1,280 @@
+//! `rtk apps|presets|meetings|participants|sessions`, `rtk simulate` and `rtk completions`,
+//! driven as a user's script would drive them, against a real `rtk serve`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// `rtk serve` on a random port with its data in `<dir>/rtk-data` (so commands run in `dir`
+/// find `./rtk-data/credentials.json`). Stopped on drop.
+struct Server {
+    child: Child,
+    base: String,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("rtk-data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtk"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("rtk logs").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if let Some(a) = v["fields"]["addr"].as_str() {
+            break a.to_string();
+        }
+    };
+    // Keep draining the logs so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base: format!("http://{addr}"), dir }
+}
+
+impl Server {
+    fn creds(&self) -> (String, String) {
+        let c: Value = serde_json::from_slice(
+            &std::fs::read(self.dir.path().join("rtk-data/credentials.json")).unwrap(),
+        )
+        .unwrap();
+        (c["account_id"].as_str().unwrap().into(), c["api_token"].as_str().unwrap().into())
+    }
+
+    /// `rtk ARGS` in the server's directory, with no credentials in the environment.
+    fn rtk_in(&self, cwd: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_rtk"))
+            .args(args)
+            .current_dir(cwd)
+            .env("RTK_BASE_URL", &self.base)
+            .env_remove("RTK_ACCOUNT_ID")
+            .env_remove("RTK_API_TOKEN")
+            .env_remove("RTK_APP_ID")
+            .env_remove("RTK_MEETING_ID")
+            .env_remove("RTK_DATA_DIR")
+            .output()
+            .expect("rtk runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.rtk_in(self.dir.path(), args);
+        assert!(out.status.success(), "rtk {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        let out = self.ok(&a);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("rtk {args:?} --json printed no JSON ({e}): {out}"))
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.rtk_in(self.dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "rtk {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+}
+
+const PRESET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/examples/preset.json");
+
+#[test]
+fn resource_commands() {
+    let s = serve();
+    let app = s.json(&["apps", "create", "demo"]);
+    assert_eq!(app["name"], "demo");
+    let app = app["id"].as_str().unwrap().to_string();
+    let apps = s.json(&["apps", "list"]);
+    assert_eq!(apps.as_array().unwrap().len(), 1);
+    assert_eq!(apps[0]["id"], app.as_str());
+    // The table: a header and one row.
+    let table = s.ok(&["apps", "list"]);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(table.lines().nth(1).unwrap().contains("demo"), "{table}");
+
+    let preset = s.json(&["presets", "create", "--app", &app, PRESET]);
+    assert_eq!(preset["name"], "host");
+    let guest = s.json(&["presets", "create", "--app", &app, PRESET, "--name", "guest"]);
+    assert_eq!(guest["name"], "guest");
+    let presets = s.json(&["presets", "list", "--app", &app]);
+    assert_eq!(presets.as_array().unwrap().len(), 2);
+    let got = s.json(&["presets", "get", "--app", &app, guest["id"].as_str().unwrap()]);
+    assert_eq!(got["config"]["view_type"], "GROUP_CALL");
+    s.json(&["presets", "delete", "--app", &app, guest["id"].as_str().unwrap()]);
+
+    let meeting =
+        s.json(&["meetings", "create", "--app", &app, "--title", "Weekly sync", "--keep-alive", "30"]);
+    assert_eq!(meeting["title"], "Weekly sync");
+    assert_eq!(meeting["session_keep_alive_time_in_secs"], 30.0);
+    let meeting = meeting["id"].as_str().unwrap().to_string();
+    let updated = s.json(&["meetings", "update", "--app", &app, &meeting, "--status", "INACTIVE"]);
+    assert_eq!(updated["status"], "INACTIVE");
+    assert_eq!(updated["title"], "Weekly sync");
+    assert_eq!(s.json(&["meetings", "list", "--app", &app, "--status", "ACTIVE"]), serde_json::json!([]));
+    s.json(&["meetings", "update", "--app", &app, &meeting, "--status", "ACTIVE"]);
+    let table = s.ok(&["meetings", "list", "--app", &app]);
+    assert!(table.contains("Weekly sync") && table.contains("ACTIVE"), "{table}");
+
+    let p = s.json(&[
+        "participants",
+        "add",
+        "--app",
+        &app,
+        "--meeting",
+        &meeting,
+        "--custom-id",
+        "user-1",
+        "--preset",
+        "host",
+        "--name",
+        "Ada",
+    ]);
+    assert_eq!(p["custom_participant_id"], "user-1");
+    assert!(p["token"].as_str().is_some_and(|t| !t.is_empty()));
+    let pid = p["id"].as_str().unwrap().to_string();
+    for i in 2..=4 {
+        let id = format!("user-{i}");
+        s.json(&[
+            "participants",
+            "add",
+            "--app",
+            &app,
+            "--meeting",
+            &meeting,
+            "--custom-id",
+            &id,
+            "--preset",
+            "host",
+        ]);
+    }
+    // Every page, and one page.
+    let all = s.json(&["participants", "list", "--app", &app, "--meeting", &meeting, "--per-page", "3"]);
+    assert_eq!(all.as_array().unwrap().len(), 4);
+    let page2 = s.json(&[
+        "participants",
+        "list",
+        "--app",
+        &app,
+        "--meeting",
+        &meeting,
+        "--per-page",
+        "3",
+        "--page",
+        "2",
+    ]);
+    assert_eq!(page2.as_array().unwrap().len(), 1);
+    let edited =
+        s.json(&["participants", "edit", "--app", &app, "--meeting", &meeting, &pid, "--name", "Ada L."]);
+    assert_eq!(edited["name"], "Ada L.");
+    let token = s.json(&["participants", "token", "--app", &app, "--meeting", &meeting, &pid]);
+    assert!(token["token"].as_str().is_some());
+    s.json(&["participants", "delete", "--app", &app, "--meeting", &meeting, &pid]);
+
+    // Errors: the server's message, status 1.
+    let e = s.fails(&["participants", "get", "--app", &app, "--meeting", &meeting, &pid]);
+    assert!(e.contains(&format!("No participant found with id {pid}")), "{e}");
+    assert!(e.starts_with("rtk: ") && !e.contains("backtrace"), "{e}");
+    let e = s.fails(&["meetings", "get", "--app", "nope", "x"]);
+    assert!(e.contains("404") && e.contains("No app found with id nope"), "{e}");
+    let e = s.fails(&["apps", "list", "--token", "rtk_wrong"]);
+    assert!(e.contains("401"), "{e}");
+
+    // Elsewhere there is no credentials file: flags (or RTK_* variables) are needed.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = s.rtk_in(elsewhere.path(), &["apps", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no account"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (acc, tok) = s.creds();
+    let out = s.rtk_in(elsewhere.path(), &["apps", "list", "--json", "--account", &acc, "--token", &tok]);
+    assert!(out.status.success());
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed[0]["id"], app.as_str());
+
+    // No sessions yet; the chat of an unknown session is a 404.
+    assert_eq!(s.json(&["sessions", "list", "--app", &app]), serde_json::json!([]));
+    let e = s.fails(&["sessions", "chat", "--app", &app, "nope"]);
+    assert!(e.contains("No session found with id nope"), "{e}");
+}
+
+#[test]
+fn simulate_then_inspect_sessions() {
+    let s = serve();
+    let r = s.json(&["simulate", "--meetings", "2", "--participants", "3", "--duration", "1s"]);
+    assert_eq!(r["joins"], 6, "{r}");
+    assert_eq!(r["leaves"], 6);
+    assert_eq!(r["failed_joins"], 0);
+    assert_eq!(r["total_sessions"], 2);
+    let meetings = r["meetings"].as_array().unwrap();
+    assert_eq!(meetings.len(), 2);
+    for m in meetings {
+        assert_eq!(m["sessions"], 1, "{m}");
+        assert_eq!(m["live_participants_before_leaving"], 3, "{m}");
+        assert_eq!(m["live_participants"], 0, "everyone left: {m}");
+        assert_eq!(m["max_concurrent_participants"], 3, "{m}");
+        assert!(m["minutes_consumed"].as_f64().unwrap() > 0.0, "{m}");
+    }
+    let app = r["app_id"].as_str().unwrap();
+    let sessions = s.json(&["sessions", "list", "--app", app]);
+    assert_eq!(sessions.as_array().unwrap().len(), 2);
+    let sid = sessions[0]["id"].as_str().unwrap();
+    let people = s.json(&["sessions", "participants", "--app", app, sid]);
+    assert_eq!(people.as_array().unwrap().len(), 3);
+    assert!(people.as_array().unwrap().iter().all(|p| p["left_at"].is_string()));
+    let details = s.json(&["sessions", "get", "--app", app, sid, "--breakout-rooms"]);
+    assert_eq!(details["id"], sid);
+    assert_eq!(details["max_concurrent_participants"], 3);
+
+    // Churn, in the same app: more joins than participants, and the summary as a table.
+    let out = s.ok(&["simulate", "--app", app, "--participants", "3", "--duration", "1200ms", "--churn"]);
+    assert!(out.starts_with("Simulated 1 meeting(s) in app"), "{out}");
+    assert!(out.contains("participant-minutes in all"), "{out}");
+    let joins: usize =
+        out.split(": ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(joins >= 3, "{out}");
+    assert_eq!(s.json(&["sessions", "list", "--app", app]).as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn completions_and_help() {
+    let rtk = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_rtk")).args(args).output().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = rtk(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            script.contains("simulate") && script.contains("meetings") && script.contains("serve"),
+            "{shell}"
+        );
+    }
+    assert!(!rtk(&["completions", "tcsh"]).status.success());
+    for cmd in ["apps", "presets", "meetings", "participants", "sessions", "simulate", "completions"] {
+        let out = rtk(&[cmd, "--help"]);
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.contains("Examples:"), "rtk {cmd} --help shows examples: {help}");
+    }
+    let top = String::from_utf8(rtk(&["--help"]).stdout).unwrap();
+    assert!(top.contains("rtk simulate") && top.contains("rtk serve"), "{top}");
+}
