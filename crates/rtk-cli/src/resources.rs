@@ -69,9 +69,9 @@ pub struct PageArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ResourceCommand {
-    /// Apps: list and create.
+    /// Apps: list, get and create.
     #[command(
-        after_help = "Examples:\n  rtk apps list\n  rtk apps create my-app\n  rtk apps list --json | jq -r '.[].id'"
+        after_help = "Examples:\n  rtk apps list\n  rtk apps create my-app\n  rtk apps get $APP\n  rtk apps list --json | jq -r '.[].id'"
     )]
     Apps(Apps),
     /// Presets of an app: list, get, create, update, replace, delete.
@@ -113,6 +113,11 @@ enum AppsCmd {
         search: Option<String>,
         #[command(flatten)]
         page: PageArgs,
+    },
+    /// Show an app (the API has no get-by-id: this searches the list for the id).
+    Get {
+        /// The app id.
+        id: String,
     },
     /// Create an app.
     Create {
@@ -651,6 +656,14 @@ async fn apps(a: Apps) -> anyhow::Result<()> {
             )
             .await?;
             out.list(&items, apps_table)
+        }
+        AppsCmd::Get { id } => {
+            let params = AppListParams { search: Some(id.clone()), ..AppListParams::new(&acc) };
+            let found: Vec<rtk_api::App> = apps.get_auto_paging(params).try_collect().await?;
+            match found.into_iter().find(|a| a.id == id) {
+                Some(app) => out.one(&app),
+                None => bail!("No app found with id {id}"),
+            }
         }
         AppsCmd::Create { name } => {
             let app = apps.post(&AppPostParams { account_id: acc, name }).await?.data.app;

@@ -106,6 +106,8 @@ fn resource_commands() {
     let apps = s.json(&["apps", "list"]);
     assert_eq!(apps.as_array().unwrap().len(), 1);
     assert_eq!(apps[0]["id"], app.as_str());
+    assert_eq!(s.json(&["apps", "get", &app])["name"], "demo");
+    assert!(s.fails(&["apps", "get", "nope"]).contains("No app found with id nope"));
     // The table: a header and one row.
     let table = s.ok(&["apps", "list"]);
     assert!(table.starts_with("ID"), "{table}");
