@@ -154,7 +154,7 @@ async fn timeouts_are_retried() {
     let m = mock(vec![ok().delayed(Duration::from_secs(5)), ok()]).await;
     let (client, events) = recording(
         m.client()
-            .timeout(Duration::from_millis(100))
+            .timeout(Duration::from_millis(500))
             .backoff(Duration::from_millis(1), Duration::from_millis(1)),
     );
     let r = client.realtime_kit().apps().get(&AppListParams::new("acc")).await.unwrap();
