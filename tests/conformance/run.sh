@@ -6,7 +6,9 @@
 #
 # Builds the rtk binary (cargo decides whether anything changed) unless RTK_BIN names one,
 # creates or reuses the virtualenvs (tests/conformance/.venv-X.Y.Z), runs `npm ci`, then every
-# suite; exits non-zero if any suite fails or runs no tests.
+# suite, each writing a JUnit report to tests/conformance/.results/; then compat.py turns the
+# reports into docs/compatibility.md (skipped when PYTEST_ARGS narrows the run). Exits non-zero
+# if any suite fails or runs no tests, or the generator fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -47,6 +49,10 @@ done
 echo "== npm ci (node suite)"
 (cd "$here/node" && npm ci --no-audit --no-fund --loglevel=error)
 
+results="$here/.results"
+rm -rf "$results"
+mkdir -p "$results"
+
 failed=()
 summary=()
 run_suite() {
@@ -64,15 +70,17 @@ run_suite() {
 # pytest exits 5 when it collected no tests: like any non-zero status, a failure here.
 for v in "${py_versions[@]}"; do
   run_suite "python cloudflare==$v" bash -c 'cd "$1/python" && "$2/bin/python" -m pytest "${@:3}"' _ \
-    "$here" "$here/.venv-$v" ${PYTEST_ARGS:-}
+    "$here" "$here/.venv-$v" --junitxml="$results/python-$v.xml" ${PYTEST_ARGS:-}
 done
 
 # node --test exits 0 when it finds no test files; demand at least one passing test.
+ts_version=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).version' "$here/node/node_modules/cloudflare/package.json")
 node_suite() {
   local tap rc=0 passed
   tap=$(mktemp)
   (cd "$here/node" && node --test --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" test/) || rc=$?
+    --test-reporter=tap --test-reporter-destination="$tap" \
+    --test-reporter=junit --test-reporter-destination="$results/node-$ts_version.xml" test/) || rc=$?
   passed=$(awk '/^# pass / { print $3 }' "$tap")
   rm -f "$tap"
   [ $rc -eq 0 ] || return $rc
@@ -81,7 +89,15 @@ node_suite() {
     return 5
   fi
 }
-run_suite "node cloudflare@7.3.0" node_suite
+run_suite "node cloudflare@$ts_version" node_suite
+
+# docs/compatibility.md from the reports, when every test ran.
+if [ -z "${PYTEST_ARGS:-}" ]; then
+  run_suite "compat.py" "$python" "$here/compat.py" --results "$results" --rtk-bin "$RTK_BIN" \
+    --out "$root/docs/compatibility.md"
+else
+  summary+=("$(printf '%-22s %s' compat.py "skipped (PYTEST_ARGS narrows the run)")")
+fi
 
 echo
 echo "== conformance summary ($(($(date +%s) - start))s in all)"
