@@ -18,7 +18,7 @@ import cloudflare
 import httpx
 import pytest
 
-from rtkconf import as_datetime, assert_api_error, assert_recent, needs, paging, unique
+from rtkconf import as_datetime, assert_api_error, assert_recent, needs, paging, sdk_param_optional, unique
 
 DEVICE = {
     "os": "Linux",
@@ -176,6 +176,24 @@ def test_last_leave_ends_a_session_without_keep_alive(cf, acc, app, ids, member,
     assert as_datetime(d.ended_at) == last_left
     assert as_datetime(d.started_at) == min(as_datetime(r["joined_at"]) for r in rows.values())
     assert_no_active_session(cf, ids, m)
+
+
+def test_a_session_ends_when_its_keep_alive_runs_out(cf, acc, app, ids, member, join):
+    m = cf.realtime_kit.meetings.create(app.id, account_id=acc, title="short keep-alive", session_keep_alive_time_in_secs=1).data
+    pa = join(member("Ada", m))
+    pa.leave()
+    s = active(cf, ids, m)
+    assert (s.id, s.status, s.live_participants) == (pa.session_id, "LIVE", 0)
+    assert s.ended_at is None
+    time.sleep(1.2)
+    d = details(cf, ids, pa.session_id)
+    assert (d.status, d.live_participants, d.max_concurrent_participants) == ("ENDED", 0, 1)
+    [row] = participants(cf, ids, pa.session_id)
+    assert as_datetime(d.ended_at) == as_datetime(row["left_at"])  # it ended at the last leave
+    assert d.minutes_consumed == pytest.approx(row["duration"], rel=1e-9)
+    assert_no_active_session(cf, ids, m)
+    # The next join starts a new session.
+    assert join(member("Grace", m)).session_id != pa.session_id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -471,6 +489,23 @@ def test_kick_participants_by_id_and_by_custom_id(cf, ids, meeting, member, join
     assert rows[pa.peer_id]["left_at"] and rows[pl.peer_id]["left_at"]
     assert rows[pg.peer_id].get("left_at") is None
     assert pg.proc.poll() is None  # still in
+
+
+@pytest.mark.skipif(
+    not sdk_param_optional("active_session.kick_participants", "custom_participant_ids"),
+    reason=f"cloudflare {cloudflare.__version__} requires both participant_ids and custom_participant_ids",
+)
+def test_kick_participants_with_one_list(cf, ids, meeting, member, join):
+    ada, grace = member("Ada"), member("Grace")
+    pa, pg = join(ada), join(grace)
+    resp = cf.realtime_kit.active_session.kick_participants(meeting.id, **ids, participant_ids=[ada.id])
+    assert [k.id for k in resp.data.participants] == [ada.id]
+    pa.wait_closed()
+    resp = cf.realtime_kit.active_session.kick_participants(meeting.id, **ids, custom_participant_ids=[grace.custom_participant_id])
+    assert [k.id for k in resp.data.participants] == [grace.id]
+    pg.wait_closed()
+    s = active(cf, ids, meeting)
+    assert (s.live_participants, s.max_concurrent_participants) == (0, 2)
 
 
 def test_kick_participants_rejects_unknown_and_empty_targets(cf, ids, meeting, member, join):
