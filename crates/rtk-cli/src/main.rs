@@ -298,6 +298,10 @@ fn event_line(e: &rtk_client::participant::Event) -> String {
 
 async fn join(a: JoinArgs) -> anyhow::Result<()> {
     use rtk_client::participant::{Event, Participant};
+    // Signal handlers first: a SIGTERM at any moment after `joined` must leave cleanly.
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
     let device = match &a.device {
         Some(d) => {
             Some(serde_json::from_str::<serde_json::Value>(d).context("--device must be a JSON object")?)
@@ -323,11 +327,9 @@ async fn join(a: JoinArgs) -> anyhow::Result<()> {
         serde_json::json!({"type": "joined", "peer_id": joined.peer_id, "session_id": joined.session_id,
                            "meeting_id": joined.meeting_id, "peers": joined.peers.len()})
     );
-    let stop = rtk_server::shutdown_signal();
-    tokio::pin!(stop);
     loop {
         tokio::select! {
-            _ = &mut stop => {
+            _ = async { tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} } } => {
                 p.leave().await?;
                 println!(r#"{{"type":"left"}}"#);
                 return Ok(());

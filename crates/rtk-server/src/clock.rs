@@ -56,10 +56,23 @@ pub fn rfc3339(ms: Millis) -> String {
     t.format(&f).unwrap_or_default()
 }
 
-/// Parses an RFC 3339 timestamp (any offset) into milliseconds.
+/// Parses an RFC 3339 timestamp (any offset) into milliseconds. A date-time without an offset
+/// (what a naive Python `datetime` sends) and a bare date are read as UTC.
 pub fn parse_rfc3339(s: &str) -> Option<Millis> {
-    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as Millis)
+    let s = s.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        return Some((t.unix_timestamp_nanos() / 1_000_000) as Millis);
+    }
+    let naive = time::macros::format_description!(
+        version = 2,
+        "[year]-[month]-[day][first [T][ ]][hour]:[minute][optional [:[second][optional [.[subsecond]]]]]"
+    );
+    if let Ok(t) = time::PrimitiveDateTime::parse(s, &naive) {
+        return Some((t.assume_utc().unix_timestamp_nanos() / 1_000_000) as Millis);
+    }
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(s, &date).ok()?;
+    Some((d.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as Millis)
 }
 
 #[cfg(test)]
@@ -73,6 +86,10 @@ mod tests {
         assert_eq!(parse_rfc3339("2022-01-12T15:06:40.388Z"), Some(1_642_000_000_388));
         assert_eq!(parse_rfc3339("2022-01-12T16:06:40.388+01:00"), Some(1_642_000_000_388));
         assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2022-01-12T15:06:40.388"), Some(1_642_000_000_388), "naive is UTC");
+        assert_eq!(parse_rfc3339("2022-01-12T15:06:40"), Some(1_642_000_000_000));
+        assert_eq!(parse_rfc3339("2022-01-12"), Some(1_641_945_600_000));
+        assert_eq!(parse_rfc3339("2022-13-12"), None);
     }
 
     #[test]

@@ -50,8 +50,11 @@ async fn upgrade(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").map(str::to_string));
     let token = q.token.or(bearer).unwrap_or_default();
+    // Small buffers: 10,000 idle participants must fit in a few hundred MB.
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| Connection::run(s, socket, token))
 }
 

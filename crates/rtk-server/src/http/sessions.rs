@@ -502,7 +502,20 @@ async fn session_chat(
     let claims =
         ExportClaims { typ: "chat_export".into(), session_id: session.id.clone(), app_id: app.id, exp };
     let token = s.keys.sign(&claims).await?;
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    // Behind a proxy, the link must name the public scheme and host.
+    let header_str = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+    };
+    let host = header_str("x-forwarded-host")
+        .filter(|h| !h.is_empty())
+        .or_else(|| header_str(header::HOST.as_str()))
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let scheme = header_str("x-forwarded-proto")
+        .filter(|p| p == "https" || p == "http")
+        .unwrap_or_else(|| "http".into());
     let messages: Vec<Value> = s
         .store
         .chat(&session.id)
@@ -514,7 +527,7 @@ async fn session_chat(
         })
         .collect();
     Ok(super::ok(json!({
-        "chat_download_url": format!("http://{host}/chat-exports/{token}"),
+        "chat_download_url": format!("{scheme}://{host}/chat-exports/{token}"),
         "chat_download_url_expiry": rfc3339(exp * 1000),
         "messages": messages,
     })))

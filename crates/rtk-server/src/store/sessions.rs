@@ -662,6 +662,73 @@ impl Store {
             .collect()
     }
 
+    /// Inserts sessions exactly as given, in one transaction (imports from elsewhere keep
+    /// their ids and numbers; benchmarks seed with it).
+    pub async fn import_sessions(&self, rows: &[SessionRow]) -> StoreResult<()> {
+        const N: usize = 18;
+        let mut w = self.write().await?;
+        for chunk in rows.chunks(500) {
+            let values = placeholders(chunk.len(), N);
+            let sql = format!("INSERT INTO sessions ({SESSION_COLS}) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(&r.id)
+                    .bind(&r.app_id)
+                    .bind(&r.meeting_id)
+                    .bind(&r.meeting_title)
+                    .bind(&r.parent_session_id)
+                    .bind(&r.status)
+                    .bind(r.keep_alive_ms)
+                    .bind(r.started_at)
+                    .bind(r.ended_at)
+                    .bind(r.created_at)
+                    .bind(r.updated_at)
+                    .bind(r.live_count)
+                    .bind(r.max_live)
+                    .bind(r.peer_count)
+                    .bind(r.closed_ms)
+                    .bind(r.live_join_sum)
+                    .bind(r.last_leave_at)
+                    .bind(r.ends_at);
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+        w.commit().await
+    }
+
+    /// Inserts peers exactly as given, in one transaction (see `import_sessions`).
+    pub async fn import_peers(&self, rows: &[PeerRow]) -> StoreResult<()> {
+        const N: usize = 16;
+        let mut w = self.write().await?;
+        for chunk in rows.chunks(500) {
+            let values = placeholders(chunk.len(), N);
+            let sql = format!("INSERT INTO peers ({PEER_COLS}) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(&r.id)
+                    .bind(&r.session_id)
+                    .bind(&r.meeting_id)
+                    .bind(&r.participant_id)
+                    .bind(&r.custom_participant_id)
+                    .bind(&r.display_name)
+                    .bind(&r.preset_name)
+                    .bind(&r.device)
+                    .bind(r.joined_at)
+                    .bind(r.left_at)
+                    .bind(r.last_seen_at)
+                    .bind(&r.leave_reason)
+                    .bind(if r.connected { 1i64 } else { 0i64 })
+                    .bind(&r.node_id)
+                    .bind(r.created_at)
+                    .bind(r.updated_at);
+            }
+            q.execute(&mut *w.tx).await?;
+        }
+        w.commit().await
+    }
+
     pub async fn insert_poll(&self, id: &str, session_id: &str, body: &str, now: Millis) -> StoreResult<()> {
         let mut w = self.write().await?;
         sqlx::query("INSERT INTO polls (id, session_id, body, created_at) VALUES ($1, $2, $3, $4)")
@@ -673,4 +740,23 @@ impl Store {
             .await?;
         w.commit().await
     }
+}
+
+/// `($1, …, $n), ($n+1, …)` for `rows` rows of `n` columns.
+fn placeholders(rows: usize, n: usize) -> String {
+    let mut out = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..n {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * n + c + 1));
+        }
+        out.push(')');
+    }
+    out
 }

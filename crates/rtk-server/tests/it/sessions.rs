@@ -138,6 +138,24 @@ async fn participants_and_chat(s: &TestServer) {
     assert_eq!(lines[0], "id,sent_at,peer_id,participant_id,display_name,message");
     assert!(lines[1].ends_with(",alice,\"hello, \"\"bob\"\"\""), "{csv}");
     assert!(csv.contains("\"hi alice\nline 2\""), "{csv}");
+    // Behind a proxy the link names the public scheme and host.
+    let r = s
+        .http
+        .get(format!("{}/chat", room.session_url(s, &sid)))
+        .bearer_auth(&s.token)
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "rtk.example.com")
+        .send()
+        .await
+        .unwrap();
+    let pv: Value = r.json().await.unwrap();
+    assert!(
+        pv["data"]["chat_download_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://rtk.example.com/chat-exports/"),
+        "{pv}"
+    );
     let r = s.http.get(format!("{url}x")).send().await.unwrap();
     assert_eq!(r.status(), 404, "a tampered link");
     // Participants, raw: one row per peer.

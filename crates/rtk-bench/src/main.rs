@@ -1,0 +1,352 @@
+//! `rtk-bench`: the tools `bench/run.sh` drives to measure the targets of the design.
+//!
+//! - `seed`: fills a store through the store layer (in batches, not over HTTP): an account
+//!   and token, an app, N ended sessions, and live sessions with 2 and with M peers.
+//! - `baseline`: a minimal hyper server answering every request with the same bytes.
+//! - `gateway`: N participants join one meeting through the gateway at R joins/s; checks that
+//!   no join was lost and the counts are exact; reports client and server RSS.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use rtk_server::store::{AppRow, MeetingRow, PeerRow, SessionRow};
+use rtk_server::{admin, Clock, Store, SystemClock};
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(name = "rtk-bench", about = "Benchmark tools for rtk (driven by bench/run.sh)")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Seed a store; prints {account, token, app, small_session, big_session, ended_session} as JSON.
+    Seed {
+        #[arg(long)]
+        database_url: String,
+        /// Ended sessions to add (besides the live ones).
+        #[arg(long, default_value_t = 10)]
+        ended: usize,
+        /// Peers of the big live session.
+        #[arg(long, default_value_t = 10_000)]
+        participants: usize,
+    },
+    /// Serve the bytes of FILE to every request (HTTP/1.1, keep-alive).
+    Baseline {
+        #[arg(long)]
+        listen: SocketAddr,
+        #[arg(long)]
+        body_file: std::path::PathBuf,
+    },
+    /// Join N participants through the gateway at R joins per second.
+    Gateway {
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long, default_value_t = 10_000)]
+        participants: usize,
+        #[arg(long, default_value_t = 2_000)]
+        rate: u64,
+        /// The server's pid, to report its RSS.
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Seed { database_url, ended, participants } => seed(&database_url, ended, participants).await,
+        Cmd::Baseline { listen, body_file } => baseline(listen, std::fs::read(body_file)?).await,
+        Cmd::Gateway { base_url, account, token, app, participants, rate, server_pid } => {
+            gateway(&base_url, &account, &token, &app, participants, rate, server_pid).await
+        }
+    }
+}
+
+fn session(id: &str, app: &str, meeting: &str, start: i64) -> SessionRow {
+    SessionRow {
+        id: id.to_string(),
+        app_id: app.to_string(),
+        meeting_id: meeting.to_string(),
+        meeting_title: Some(format!("Meeting {meeting}")),
+        parent_session_id: None,
+        status: "LIVE".into(),
+        keep_alive_ms: 60_000,
+        started_at: start,
+        ended_at: None,
+        created_at: start,
+        updated_at: start,
+        live_count: 0,
+        max_live: 0,
+        peer_count: 0,
+        closed_ms: 0,
+        live_join_sum: 0,
+        last_leave_at: None,
+        ends_at: None,
+    }
+}
+
+fn meeting(id: &str, app: &str, now: i64) -> MeetingRow {
+    MeetingRow {
+        id: id.to_string(),
+        app_id: app.to_string(),
+        title: Some(format!("Meeting {id}")),
+        status: "ACTIVE".into(),
+        keep_alive_secs: 60,
+        body: "{}".into(),
+        parent_meeting_id: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A live session of `n` connected peers who joined over the last hour.
+async fn live_session(store: &Store, app: &str, mid: &str, n: usize, now: i64) -> anyhow::Result<String> {
+    store.insert_meeting(&meeting(mid, app, now - 3_600_000)).await?;
+    let sid = format!("{mid}-live");
+    let mut s = session(&sid, app, mid, now - 3_600_000);
+    let mut peers = Vec::with_capacity(n);
+    for i in 0..n {
+        let joined = now - 3_600_000 + (i as i64 * 7) % 3_600_000;
+        peers.push(PeerRow {
+            id: format!("{sid}-peer-{i}"),
+            session_id: sid.clone(),
+            meeting_id: mid.to_string(),
+            participant_id: format!("{mid}-p{i}"),
+            custom_participant_id: format!("user-{i}"),
+            display_name: Some(format!("User {i}")),
+            preset_name: "host".into(),
+            device: None,
+            joined_at: joined,
+            left_at: None,
+            last_seen_at: joined,
+            leave_reason: None,
+            connected: true,
+            node_id: None,
+            created_at: joined,
+            updated_at: joined,
+        });
+        s.live_join_sum += joined;
+    }
+    s.live_count = n as i64;
+    s.max_live = n as i64;
+    s.peer_count = n as i64;
+    store.import_sessions(&[s]).await?;
+    for chunk in peers.chunks(5_000) {
+        store.import_peers(chunk).await?;
+    }
+    Ok(sid)
+}
+
+async fn seed(url: &str, ended: usize, participants: usize) -> anyhow::Result<()> {
+    let store = Store::connect(url).await?;
+    let now = SystemClock.now();
+    let account = admin::create_account(&store, None, now).await?;
+    let (_, token) = admin::create_token(&store, &account, "bench", admin::DEFAULT_EMAIL, now).await?;
+    let app = format!("app-{}", uuid::Uuid::new_v4().simple());
+    store
+        .insert_app(&AppRow {
+            id: app.clone(),
+            account_id: account.clone(),
+            name: "bench".into(),
+            created_at: now,
+        })
+        .await?;
+    let small = live_session(&store, &app, &format!("{app}-small"), 2, now).await?;
+    let big = live_session(&store, &app, &format!("{app}-big"), participants, now).await?;
+    // Ended sessions, spread over 1,000 meetings, two hours to a year old.
+    let meetings = ended.clamp(1, 1000);
+    for m in 0..meetings {
+        store.insert_meeting(&meeting(&format!("{app}-m{m}"), &app, now - 400 * 86_400_000)).await?;
+    }
+    let started = Instant::now();
+    let mut batch = Vec::with_capacity(10_000);
+    let mut ended_id = None;
+    for i in 0..ended {
+        let start = now - 7_200_000 - (i as i64 * 31_000) % (365 * 86_400_000);
+        let mut s = session(&format!("{app}-ended-{i}"), &app, &format!("{app}-m{}", i % meetings), start);
+        let peers = 2 + (i as i64 % 7);
+        s.status = "ENDED".into();
+        s.ended_at = Some(start + 1_800_000);
+        s.last_leave_at = s.ended_at;
+        s.updated_at = start + 1_800_000;
+        s.max_live = peers;
+        s.peer_count = peers;
+        s.closed_ms = peers * 1_800_000;
+        ended_id.get_or_insert_with(|| s.id.clone());
+        batch.push(s);
+        if batch.len() == 10_000 {
+            store.import_sessions(&batch).await?;
+            batch.clear();
+            eprintln!("seeded {} ended sessions ({:.1} s)", i + 1, started.elapsed().as_secs_f64());
+        }
+    }
+    if !batch.is_empty() {
+        store.import_sessions(&batch).await?;
+    }
+    println!(
+        "{}",
+        json!({"account": account, "token": token, "app": app, "small_session": small, "big_session": big,
+               "ended_session": ended_id, "seed_secs": started.elapsed().as_secs_f64()})
+    );
+    Ok(())
+}
+
+async fn baseline(listen: SocketAddr, body: Vec<u8>) -> anyhow::Result<()> {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    let body = Bytes::from(body);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    eprintln!("baseline listening on {}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let body = body.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |_req| {
+                let body = body.clone();
+                async move {
+                    Ok::<_, std::convert::Infallible>(
+                        hyper::Response::builder()
+                            .header("content-type", "application/json")
+                            .body(Full::new(body))
+                            .expect("static response"),
+                    )
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+fn rss_kib(pid: Option<u32>) -> Option<u64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn gateway(
+    base: &str,
+    account: &str,
+    token: &str,
+    app: &str,
+    n: usize,
+    rate: u64,
+    server_pid: Option<u32>,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let kit = format!("{base}/client/v4/accounts/{account}/realtime/kit");
+    let post = |url: String, body: Value| {
+        let http = http.clone();
+        async move {
+            let r = http.post(&url).bearer_auth(token).json(&body).send().await?;
+            let st = r.status();
+            let v: Value = r.json().await?;
+            if !st.is_success() {
+                bail!("POST {url}: {st} {v}");
+            }
+            Ok::<Value, anyhow::Error>(v)
+        }
+    };
+    let preset: Value = serde_json::from_str(include_str!("../../../docs/examples/preset.json"))?;
+    let _ = post(format!("{kit}/{app}/presets"), preset).await; // exists already on a second run
+    let m = post(format!("{kit}/{app}/meetings"), json!({"title": "join storm"})).await?;
+    let mid = m["data"]["id"].as_str().context("meeting id")?.to_string();
+    // Participants, 32 requests at a time.
+    let t = Instant::now();
+    let mut tokens = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(32) {
+        let futs = chunk.iter().map(|i| {
+            post(
+                format!("{kit}/{app}/meetings/{mid}/participants"),
+                json!({"custom_participant_id": format!("u{i}"), "preset_name": "host"}),
+            )
+        });
+        for v in futures_util::future::join_all(futs).await {
+            tokens.push(v?["data"]["token"].as_str().context("token")?.to_string());
+        }
+    }
+    eprintln!("created {n} participants in {:.1} s", t.elapsed().as_secs_f64());
+    // The storm: one join every 1/rate s.
+    let ok = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let t = Instant::now();
+    for tok in tokens {
+        tick.tick().await;
+        let (ok, failed, tx, base) = (ok.clone(), failed.clone(), tx.clone(), base.to_string());
+        tokio::spawn(async move {
+            match rtk_client::participant::Participant::connect(&base, &tok).await {
+                Ok(mut p) => match p.join(None).await {
+                    Ok(_) => {
+                        ok.fetch_add(1, Ordering::SeqCst);
+                        let _ = tx.send(Some(p));
+                    }
+                    Err(e) => {
+                        eprintln!("join failed: {e}");
+                        failed.fetch_add(1, Ordering::SeqCst);
+                        let _ = tx.send(None);
+                    }
+                },
+                Err(e) => {
+                    eprintln!("connect failed: {e}");
+                    failed.fetch_add(1, Ordering::SeqCst);
+                    let _ = tx.send(None);
+                }
+            }
+        });
+    }
+    drop(tx);
+    let mut held = Vec::with_capacity(n);
+    while let Some(p) = rx.recv().await {
+        if let Some(p) = p {
+            held.push(p);
+        }
+    }
+    let storm = t.elapsed().as_secs_f64();
+    let (joined, lost) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
+    let active: Value = http
+        .get(format!("{kit}/{app}/meetings/{mid}/active-session"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let live = active["data"]["live_participants"].as_u64().unwrap_or(0);
+    let max = active["data"]["max_concurrent_participants"].as_u64().unwrap_or(0);
+    let client_rss = rss_kib(None);
+    let server_rss = rss_kib(server_pid);
+    println!(
+        "{}",
+        json!({"participants": n, "rate": rate, "joined": joined, "failed": failed.load(Ordering::SeqCst), "lost": lost,
+               "storm_secs": storm, "achieved_joins_per_sec": joined as f64 / storm,
+               "live_participants": live, "max_concurrent_participants": max,
+               "exact": live as usize == n && max as usize == n && joined == n,
+               "client_rss_mib": client_rss.map(|k| k as f64 / 1024.0), "server_rss_mib": server_rss.map(|k| k as f64 / 1024.0)})
+    );
+    // Leave cleanly.
+    futures_util::future::join_all(held.into_iter().map(|p| p.leave())).await;
+    if !(live as usize == n && max as usize == n && joined == n) {
+        bail!("lost joins or inexact counts: joined {joined} of {n}, live {live}, max {max}");
+    }
+    Ok(())
+}
