@@ -10,15 +10,11 @@
 
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import WebSocket from 'ws';
 
 const JOIN_TIMEOUT_MS = 30_000;
 const EVENT_TIMEOUT_MS = 15_000;
-// `rtk join` installs its SIGTERM handler only after it has printed `joined`: a SIGTERM in
-// between kills it without a leave. `leave()` lets this much time pass since `joined` first.
-const SIGNAL_READY_MS = 250;
 
 const started = new Set();
 
@@ -97,8 +93,7 @@ export async function join(rtk, participant, { device } = {}) {
     },
     /** SIGTERM: a clean leave (`left`, exit 0). Resolves to performance.now() after it. */
     async leave() {
-      const wait = peer.joinedAt + SIGNAL_READY_MS - performance.now();
-      if (wait > 0) await sleep(wait);
+      // `rtk join` handles SIGTERM from before it prints `joined`: no wait is needed.
       child.kill('SIGTERM');
       await peer.waitFor('left');
       const { code } = await exited;
