@@ -79,6 +79,7 @@ fn session(id: &str, app: &str, meeting: &str, start: i64) -> SessionRow {
     SessionRow {
         id: id.to_string(),
         app_id: app.to_string(),
+        seq: 0, // assigned by import_sessions
         meeting_id: meeting.to_string(),
         meeting_title: Some(format!("Meeting {meeting}")),
         parent_session_id: None,
@@ -175,7 +176,8 @@ async fn seed(url: &str, ended: usize, participants: usize) -> anyhow::Result<()
     let mut batch = Vec::with_capacity(10_000);
     let mut ended_id = None;
     for i in 0..ended {
-        let start = now - 7_200_000 - (i as i64 * 31_000) % (365 * 86_400_000);
+        // Oldest first, so the app's order of creation (seq) follows started_at.
+        let start = now - 7_200_000 - ((ended - 1 - i) as i64 * 31_000) % (365 * 86_400_000);
         let mut s = session(&format!("{app}-ended-{i}"), &app, &format!("{app}-m{}", i % meetings), start);
         let peers = 2 + (i as i64 % 7);
         s.status = "ENDED".into();

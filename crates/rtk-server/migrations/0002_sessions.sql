@@ -4,6 +4,7 @@
 CREATE TABLE sessions (
     id                 TEXT PRIMARY KEY,
     app_id             TEXT NOT NULL,
+    seq                BIGINT NOT NULL,        -- 1, 2, … in the app's order of creation
     meeting_id         TEXT NOT NULL,
     meeting_title      TEXT,
     parent_session_id  TEXT,
@@ -23,10 +24,18 @@ CREATE TABLE sessions (
 );
 -- At most one LIVE session per meeting, across every node on the database.
 CREATE UNIQUE INDEX sessions_one_live ON sessions(meeting_id) WHERE status = 'LIVE';
-CREATE INDEX sessions_app_created ON sessions(app_id, created_at);
+-- Pages of an app's sessions are index seeks on seq, whatever the page number.
+CREATE UNIQUE INDEX sessions_app_seq ON sessions(app_id, seq);
 CREATE INDEX sessions_meeting_created ON sessions(meeting_id, created_at);
 CREATE INDEX sessions_parent ON sessions(parent_session_id);
 CREATE INDEX sessions_due ON sessions(ends_at) WHERE status = 'LIVE';
+
+-- How many sessions each app has had: the unfiltered total of the sessions list, and the
+-- source of each new session's seq.
+CREATE TABLE app_counters (
+    app_id    TEXT PRIMARY KEY,
+    sessions  BIGINT NOT NULL
+);
 
 -- Peers: one connection's presence in a session (a participant on two devices is two peers).
 CREATE TABLE peers (

@@ -22,6 +22,8 @@ pub struct Inner {
     /// Open gateway connections, so shutdown can wait for them to record their peers.
     pub connections: Tracker,
     auth_cache: Mutex<HashMap<String, (Instant, TokenRow)>>,
+    /// Apps by id. Apps are never deleted nor moved between accounts, so entries never go stale.
+    apps: Mutex<HashMap<String, crate::store::AppRow>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -50,11 +52,34 @@ impl AppState {
             engine,
             connections: Tracker::default(),
             auth_cache: Mutex::default(),
+            apps: Mutex::default(),
         }))
     }
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The app `app_id` if it belongs to `account_id` (from memory after the first read).
+    pub async fn app(
+        &self,
+        account_id: &str,
+        app_id: &str,
+    ) -> Result<Option<crate::store::AppRow>, ApiError> {
+        let hit = self.apps.lock().unwrap_or_else(|e| e.into_inner()).get(app_id).cloned();
+        let app = match hit {
+            Some(a) => Some(a),
+            None => {
+                let Some(a) = self.store.app_by_id(app_id).await? else { return Ok(None) };
+                let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+                if apps.len() >= AUTH_CACHE_MAX {
+                    apps.clear();
+                }
+                apps.insert(a.id.clone(), a.clone());
+                Some(a)
+            }
+        };
+        Ok(app.filter(|a| a.account_id == account_id))
     }
 
     /// The live token with this hash, and its stored hash. Positive answers are cached for

@@ -67,8 +67,8 @@ async fn get_active_session(
     let session = s.engine.active_session(&m.id).await?;
     let now = s.now();
     let mut view = session_view(&session, now);
-    view.insert("breakout_rooms".into(), breakout_rooms(&s, &session, now).await?);
-    Ok(super::ok(Value::Object(view)))
+    view.breakout_rooms = Some(breakout_rooms(&s, &session, now).await?);
+    Ok(super::ok(view))
 }
 
 const TARGETS: S = S::Obj(&[
@@ -255,7 +255,10 @@ async fn list_breakout_rooms(
     for child in s.store.child_meetings(&m.id).await? {
         let mut v = meeting_view(&child);
         let live = s.store.live_session(&child.id, now).await?;
-        v["session"] = live.map(|x| Value::Object(session_view(&x, now))).unwrap_or(Value::Null);
+        v["session"] = match live {
+            Some(x) => serde_json::to_value(session_view(&x, now)).map_err(|_| ApiError::internal())?,
+            None => Value::Null,
+        };
         v["parent_meeting_id"] = m.id.clone().into();
         rooms.push(v);
     }

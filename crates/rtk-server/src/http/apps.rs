@@ -27,8 +27,7 @@ pub fn app_view(a: &AppRow) -> App {
 
 /// Finds the app `app_id` of the caller's account, or 404.
 pub async fn find_app(s: &AppState, account: &Account, app_id: &str) -> ApiResult<AppRow> {
-    s.store
-        .app(&account.id, app_id)
+    s.app(&account.id, app_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No app found with id {app_id}")))
 }

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -32,30 +33,100 @@ pub fn chat_export_routes() -> axum::Router<AppState> {
     axum::Router::new().route("/chat-exports/{token}", axum::routing::get(chat_export))
 }
 
-/// The API view of a session at `now` (RealtimeKit's session object).
-pub fn session_view(s: &SessionRow, now: Millis) -> Map<String, Value> {
+/// The API view of a session at `now` (RealtimeKit's session object), serialized directly.
+#[derive(Debug, Clone)]
+pub struct SessionOut {
+    pub id: String,
+    pub associated_id: String,
+    pub meeting_display_name: String,
+    pub organization_id: String,
+    pub status: &'static str,
+    pub live_participants: i64,
+    pub max_concurrent_participants: i64,
+    pub minutes_consumed: f64,
+    pub started_at: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub ended_at: Option<String>,
+    pub parent_session_id: Option<String>,
+    pub breakout_rooms: Option<Vec<SessionOut>>,
+}
+
+impl SessionOut {
+    fn write<M: SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("associated_id", &self.associated_id)?;
+        m.serialize_entry("meeting_display_name", &self.meeting_display_name)?;
+        m.serialize_entry("organization_id", &self.organization_id)?;
+        m.serialize_entry("type", "meeting")?;
+        m.serialize_entry("status", self.status)?;
+        m.serialize_entry("live_participants", &self.live_participants)?;
+        m.serialize_entry("max_concurrent_participants", &self.max_concurrent_participants)?;
+        m.serialize_entry("minutes_consumed", &self.minutes_consumed)?;
+        m.serialize_entry("started_at", &self.started_at)?;
+        m.serialize_entry("created_at", &self.created_at)?;
+        m.serialize_entry("updated_at", &self.updated_at)?;
+        if let Some(e) = &self.ended_at {
+            m.serialize_entry("ended_at", e)?;
+        }
+        m.serialize_entry("meta", &EmptyObject)?;
+        if let Some(p) = &self.parent_session_id {
+            m.serialize_entry("parent_session_id", p)?;
+        }
+        if let Some(b) = &self.breakout_rooms {
+            m.serialize_entry("breakout_rooms", b)?;
+        }
+        Ok(())
+    }
+}
+
+struct EmptyObject;
+
+impl Serialize for EmptyObject {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_map(Some(0))?.end()
+    }
+}
+
+impl Serialize for SessionOut {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        self.write(&mut m)?;
+        m.end()
+    }
+}
+
+/// Session details as both SDK generations read them: the fields flat under `data`, and the
+/// same object again as `data.session` (the seed's shape).
+pub struct BothShapes(pub SessionOut);
+
+impl Serialize for BothShapes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        self.0.write(&mut m)?;
+        m.serialize_entry("session", &self.0)?;
+        m.end()
+    }
+}
+
+pub fn session_view(s: &SessionRow, now: Millis) -> SessionOut {
     let st = s.state(now);
-    let mut m = Map::new();
-    m.insert("id".into(), s.id.clone().into());
-    m.insert("associated_id".into(), s.meeting_id.clone().into());
-    m.insert("meeting_display_name".into(), s.meeting_title.clone().unwrap_or_default().into());
-    m.insert("organization_id".into(), s.app_id.clone().into());
-    m.insert("type".into(), "meeting".into());
-    m.insert("status".into(), if st.live { "LIVE" } else { "ENDED" }.into());
-    m.insert("live_participants".into(), st.live_participants.into());
-    m.insert("max_concurrent_participants".into(), s.max_live.into());
-    m.insert("minutes_consumed".into(), json!(st.minutes_consumed));
-    m.insert("started_at".into(), rfc3339(s.started_at).into());
-    m.insert("created_at".into(), rfc3339(s.created_at).into());
-    m.insert("updated_at".into(), rfc3339(st.updated_at).into());
-    if let Some(e) = st.ended_at {
-        m.insert("ended_at".into(), rfc3339(e).into());
+    SessionOut {
+        id: s.id.clone(),
+        associated_id: s.meeting_id.clone(),
+        meeting_display_name: s.meeting_title.clone().unwrap_or_default(),
+        organization_id: s.app_id.clone(),
+        status: if st.live { "LIVE" } else { "ENDED" },
+        live_participants: st.live_participants,
+        max_concurrent_participants: s.max_live,
+        minutes_consumed: st.minutes_consumed,
+        started_at: rfc3339(s.started_at),
+        created_at: rfc3339(s.created_at),
+        updated_at: rfc3339(st.updated_at),
+        ended_at: st.ended_at.map(rfc3339),
+        parent_session_id: s.parent_session_id.clone(),
+        breakout_rooms: None,
     }
-    m.insert("meta".into(), json!({}));
-    if let Some(p) = &s.parent_session_id {
-        m.insert("parent_session_id".into(), p.clone().into());
-    }
-    m
 }
 
 pub async fn find_session(s: &AppState, app_id: &str, id: &str) -> ApiResult<SessionRow> {
@@ -66,9 +137,9 @@ pub async fn find_session(s: &AppState, app_id: &str, id: &str) -> ApiResult<Ses
 }
 
 /// `breakout_rooms`: the child sessions of `session`, each a session object.
-pub async fn breakout_rooms(s: &AppState, session: &SessionRow, now: Millis) -> ApiResult<Value> {
+pub async fn breakout_rooms(s: &AppState, session: &SessionRow, now: Millis) -> ApiResult<Vec<SessionOut>> {
     let children = s.store.child_sessions(&session.id).await?;
-    Ok(Value::Array(children.iter().map(|c| Value::Object(session_view(c, now))).collect()))
+    Ok(children.iter().map(|c| session_view(c, now)).collect())
 }
 
 fn bad_param(name: &str, why: impl std::fmt::Display) -> ApiError {
@@ -170,7 +241,7 @@ async fn list_sessions(
     let app = find_app(&s, &account, &app_id).await?;
     let now = s.now();
     let (rows, total) = s.store.list_sessions(&app.id, &filter, now, page.limit(), page.offset()).await?;
-    let sessions: Vec<Value> = rows.iter().map(|r| Value::Object(session_view(r, now))).collect();
+    let sessions: Vec<SessionOut> = rows.iter().map(|r| session_view(r, now)).collect();
     let paging = page.paging(total, sessions.len());
     Ok(axum::Json(json!({"success": true, "data": {"sessions": sessions}, "paging": paging})).into_response())
 }
@@ -200,11 +271,9 @@ async fn get_session(
     let now = s.now();
     let mut view = session_view(&session, now);
     if q.include_breakout_rooms == Some(true) {
-        view.insert("breakout_rooms".into(), breakout_rooms(&s, &session, now).await?);
+        view.breakout_rooms = Some(breakout_rooms(&s, &session, now).await?);
     }
-    let mut data = view.clone();
-    data.insert("session".into(), Value::Object(view));
-    Ok(super::ok(Value::Object(data)))
+    Ok(super::ok(BothShapes(view)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

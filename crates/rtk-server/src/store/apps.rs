@@ -46,6 +46,15 @@ impl Store {
         row.as_ref().map(app_row).transpose()
     }
 
+    /// The app with this id, whatever its account.
+    pub async fn app_by_id(&self, app_id: &str) -> StoreResult<Option<AppRow>> {
+        let row = sqlx::query("SELECT id, account_id, name, created_at FROM apps WHERE id = $1")
+            .bind(app_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(app_row).transpose()
+    }
+
     /// A page of the account's apps (oldest first unless `newest_first`), optionally only
     /// those whose name contains `search` (case-insensitive) or whose id is `search`; and
     /// the total.

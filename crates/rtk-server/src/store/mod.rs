@@ -54,6 +54,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite only (one process owns the file, so it sees every write): sessions by id,
+    /// written through in commit order, so session reads need no query.
+    sessions: Option<Arc<std::sync::Mutex<std::collections::HashMap<String, sessions::SessionRow>>>>,
 }
 
 /// A write transaction; on SQLite it also holds the writer lock until it ends.
@@ -65,6 +68,16 @@ pub struct WriteTx {
 impl WriteTx {
     pub async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commits, then runs `f` while still holding the writer lock (SQLite), so in-process
+    /// caches see changes in commit order.
+    pub async fn commit_then(self, f: impl FnOnce()) -> StoreResult<()> {
+        let WriteTx { tx, _guard } = self;
+        tx.commit().await?;
+        f();
+        drop(_guard);
         Ok(())
     }
 }
@@ -109,7 +122,8 @@ impl Store {
         let pool = opts.connect(&url).await?;
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Db(e.into()))?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Self { pool, backend, write_lock })
+        let sessions = (backend == Backend::Sqlite).then(Default::default);
+        Ok(Self { pool, backend, write_lock, sessions })
     }
 
     pub fn backend(&self) -> Backend {

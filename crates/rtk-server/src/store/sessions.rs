@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use super::{col, Store, StoreError, StoreResult};
 use crate::clock::Millis;
 
-pub const SESSION_COLS: &str = "id, app_id, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
+pub const SESSION_COLS: &str = "id, app_id, seq, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
     started_at, ended_at, created_at, updated_at, live_count, max_live, peer_count, closed_ms, live_join_sum, \
     last_leave_at, ends_at";
 
@@ -14,6 +14,8 @@ pub const SESSION_COLS: &str = "id, app_id, meeting_id, meeting_title, parent_se
 pub struct SessionRow {
     pub id: String,
     pub app_id: String,
+    /// 1, 2, … in the app's order of creation.
+    pub seq: i64,
     pub meeting_id: String,
     pub meeting_title: Option<String>,
     pub parent_session_id: Option<String>,
@@ -71,6 +73,7 @@ pub(crate) fn session_row(r: &AnyRow) -> StoreResult<SessionRow> {
     Ok(SessionRow {
         id: col(r, "id")?,
         app_id: col(r, "app_id")?,
+        seq: col(r, "seq")?,
         meeting_id: col(r, "meeting_id")?,
         meeting_title: col(r, "meeting_title")?,
         parent_session_id: col(r, "parent_session_id")?,
@@ -241,9 +244,10 @@ impl Store {
                 .map(session_row)
                 .transpose()?;
                 let id = super::new_id();
+                let seq = next_seqs(&mut w, &spec.app_id, 1).await?;
                 let r = sqlx::query(&format!(
                     "INSERT INTO sessions ({SESSION_COLS}) VALUES \
-                     ($1, $2, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL) \
+                     ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL) \
                      RETURNING {SESSION_COLS}"
                 ))
                 .bind(&id)
@@ -253,6 +257,7 @@ impl Store {
                 .bind(&spec.parent_session_id)
                 .bind(spec.keep_alive_ms)
                 .bind(now)
+                .bind(seq)
                 .fetch_one(&mut *w.tx)
                 .await
                 .map_err(|e| super::conflict_on_unique(e, || "another join started the session".into()))?;
@@ -277,7 +282,7 @@ impl Store {
         .await
         .map_err(|e| super::conflict_on_unique(e, || format!("peer {} already exists", spec.peer_id)))?;
         let peer = peer_row(&r)?;
-        w.commit().await?;
+        w.commit_then(|| self.cache_sessions(ended.iter().chain([&session]))).await?;
         Ok(Joined { session, peer, started, ended })
     }
 
@@ -328,7 +333,7 @@ impl Store {
             )));
         };
         let session = session_row(&r)?;
-        w.commit().await?;
+        w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(Some((session, peer)))
     }
 
@@ -410,8 +415,9 @@ impl Store {
         .bind(now)
         .fetch_all(&mut *w.tx)
         .await?;
-        w.commit().await?;
-        rows.iter().map(session_row).collect()
+        let rows = rows.iter().map(session_row).collect::<StoreResult<Vec<_>>>()?;
+        w.commit_then(|| self.cache_sessions(&rows)).await?;
+        Ok(rows)
     }
 
     /// Ends the meeting's live session at once: every live peer leaves at `now` and the
@@ -447,7 +453,7 @@ impl Store {
         .fetch_all(&mut *w.tx)
         .await?;
         let peers = rows.iter().map(peer_row).collect::<StoreResult<Vec<_>>>()?;
-        w.commit().await?;
+        w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(Some((session, peers)))
     }
 
@@ -463,12 +469,42 @@ impl Store {
     }
 
     pub async fn session(&self, app_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
-        let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1 AND app_id = $2"))
+        if let Some(cache) = &self.sessions {
+            let hit = cache.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
+            if let Some(s) = hit {
+                return Ok((s.app_id == app_id).then_some(s));
+            }
+        }
+        let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1"))
             .bind(id)
-            .bind(app_id)
             .fetch_optional(self.pool())
             .await?;
-        row.as_ref().map(session_row).transpose()
+        let Some(s) = row.as_ref().map(session_row).transpose()? else { return Ok(None) };
+        if let Some(cache) = &self.sessions {
+            // Only under the writer lock, so a concurrent write cannot be overwritten by this
+            // older read.
+            if let Some(lock) = &self.write_lock {
+                let _g = lock.lock().await;
+                let fresh = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.pool())
+                    .await?;
+                if let Some(f) = fresh.as_ref().map(session_row).transpose()? {
+                    insert_bounded(&mut cache.lock().unwrap_or_else(|e| e.into_inner()), f);
+                }
+            }
+        }
+        Ok((s.app_id == app_id).then_some(s))
+    }
+
+    /// Writes rows through to the session cache (SQLite); call under the writer lock.
+    fn cache_sessions<'a>(&self, rows: impl IntoIterator<Item = &'a SessionRow>) {
+        if let Some(cache) = &self.sessions {
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            for r in rows {
+                insert_bounded(&mut c, r.clone());
+            }
+        }
     }
 
     /// The meeting's sessions in start order (oldest first).
@@ -502,6 +538,33 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<SessionRow>, i64)> {
+        let plain = f.associated_id.is_none()
+            && f.live.is_none()
+            && f.start_time.is_none()
+            && f.end_time.is_none()
+            && f.search.is_none()
+            && f.participants.is_none()
+            && !f.sort_by_minutes;
+        if plain {
+            // Unfiltered, by creation: the total is the app's counter and a page is an index
+            // seek on seq, however deep.
+            let total = self.session_total(app_id).await?;
+            let (sql, bound) = if f.descending {
+                (
+                    format!(
+                        "SELECT {SESSION_COLS} FROM sessions WHERE app_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT {limit}"
+                    ),
+                    total - offset,
+                )
+            } else {
+                (
+                    format!("SELECT {SESSION_COLS} FROM sessions WHERE app_id = $1 AND seq > $2 ORDER BY seq LIMIT {limit}"),
+                    offset,
+                )
+            };
+            let rows = sqlx::query(&sql).bind(app_id).bind(bound).fetch_all(self.pool()).await?;
+            return Ok((rows.iter().map(session_row).collect::<StoreResult<_>>()?, total));
+        }
         let mut cond = String::from("app_id = $1");
         let mut n = 1;
         let mut arg = |c: &mut String, sql: &str| {
@@ -536,9 +599,9 @@ impl Store {
         }
         let dir = if f.descending { "DESC" } else { "ASC" };
         let order = if f.sort_by_minutes {
-            format!("closed_ms + live_count * {now} - live_join_sum {dir}, created_at {dir}, id {dir}")
+            format!("closed_ms + live_count * {now} - live_join_sum {dir}, seq {dir}")
         } else {
-            format!("created_at {dir}, id {dir}")
+            format!("seq {dir}")
         };
         let count_sql = format!("SELECT COUNT(*) AS n FROM sessions WHERE {cond}");
         let page_sql = format!(
@@ -664,9 +727,25 @@ impl Store {
 
     /// Inserts sessions exactly as given, in one transaction (imports from elsewhere keep
     /// their ids and numbers; benchmarks seed with it).
+    /// Their `seq` is assigned here, in the order given (give them oldest first).
     pub async fn import_sessions(&self, rows: &[SessionRow]) -> StoreResult<()> {
-        const N: usize = 18;
+        const N: usize = 19;
         let mut w = self.write().await?;
+        let mut rows = rows.to_vec();
+        let mut by_app: std::collections::HashMap<String, i64> = Default::default();
+        for r in &rows {
+            *by_app.entry(r.app_id.clone()).or_default() += 1;
+        }
+        let mut next: std::collections::HashMap<String, i64> = Default::default();
+        for (app, n) in by_app {
+            let last = next_seqs(&mut w, &app, n).await?;
+            next.insert(app, last - n + 1);
+        }
+        for r in rows.iter_mut() {
+            let n = next.get_mut(&r.app_id).expect("counted above");
+            r.seq = *n;
+            *n += 1;
+        }
         for chunk in rows.chunks(500) {
             let values = placeholders(chunk.len(), N);
             let sql = format!("INSERT INTO sessions ({SESSION_COLS}) VALUES {values}");
@@ -675,6 +754,7 @@ impl Store {
                 q = q
                     .bind(&r.id)
                     .bind(&r.app_id)
+                    .bind(r.seq)
                     .bind(&r.meeting_id)
                     .bind(&r.meeting_title)
                     .bind(&r.parent_session_id)
@@ -694,7 +774,19 @@ impl Store {
             }
             q.execute(&mut *w.tx).await?;
         }
-        w.commit().await
+        w.commit_then(|| self.cache_sessions(&rows)).await
+    }
+
+    /// How many sessions the app has had.
+    pub async fn session_total(&self, app_id: &str) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT sessions FROM app_counters WHERE app_id = $1")
+            .bind(app_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => col(&r, "sessions")?,
+            None => 0,
+        })
     }
 
     /// Inserts peers exactly as given, in one transaction (see `import_sessions`).
@@ -759,4 +851,27 @@ fn placeholders(rows: usize, n: usize) -> String {
         out.push(')');
     }
     out
+}
+
+/// Reserves `n` seqs for new sessions of `app_id`; the last one.
+async fn next_seqs(w: &mut super::WriteTx, app_id: &str, n: i64) -> StoreResult<i64> {
+    let r = sqlx::query(
+        "INSERT INTO app_counters (app_id, sessions) VALUES ($1, $2) \
+         ON CONFLICT (app_id) DO UPDATE SET sessions = app_counters.sessions + $2 RETURNING sessions",
+    )
+    .bind(app_id)
+    .bind(n)
+    .fetch_one(&mut *w.tx)
+    .await?;
+    col(&r, "sessions")
+}
+
+/// The session cache holds at most this many rows; past it, it starts over.
+const SESSION_CACHE_MAX: usize = 200_000;
+
+fn insert_bounded(c: &mut std::collections::HashMap<String, SessionRow>, r: SessionRow) {
+    if c.len() >= SESSION_CACHE_MAX && !c.contains_key(&r.id) {
+        c.clear();
+    }
+    c.insert(r.id.clone(), r);
 }
