@@ -22,9 +22,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$SMOKE" = 1 ]; then
-  PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_RATE=200
+  PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_M=10; GW_RATE=200
 else
-  PROFILE=release; DUR=10; CONNS=64; BIG=10000; MANY=1000000; GW_N=10000; GW_RATE=2000
+  PROFILE=release; DUR=10; CONNS=64; BIG=10000; MANY=1000000; GW_N=10000; GW_M=100; GW_RATE=2000
 fi
 PG_ADMIN=${RTK_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
@@ -156,17 +156,17 @@ for DB in $DBS; do
   stop
 done
 
-echo "== gateway: $GW_N participants joining at $GW_RATE/s (SQLite)" >&2
+echo "== gateway: $GW_N participants in $GW_M meetings joining at $GW_RATE/s (SQLite)" >&2
 URL=$(new_db sqlite gw)
 "$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-gw.json"
 serve "$URL" "$WORK/srv-gw"
 "$BIN/rtk-bench" gateway --base-url "$BASE" --account "$(j "$WORK/seed-gw.json" account)" \
   --token "$(j "$WORK/seed-gw.json" token)" --app "$(j "$WORK/seed-gw.json" app)" \
-  --participants "$GW_N" --rate "$GW_RATE" --server-pid "$SERVER_PID" >"$WORK/gw.json"
+  --participants "$GW_N" --meetings "$GW_M" --rate "$GW_RATE" --server-pid "$SERVER_PID" >"$WORK/gw.json"
 GW=$(python3 -c "
 import json; g = json.load(open('$WORK/gw.json'))
-print(f\"{g['joined']}/{g['participants']} joined, {g['lost']} lost, {g['achieved_joins_per_sec']:.0f} joins/s achieved; live {g['live_participants']}, max {g['max_concurrent_participants']}, exact={g['exact']}; server RSS {g['server_rss_mib']:.0f} MiB, client RSS {g['client_rss_mib']:.0f} MiB\")")
-ROWS+=("| gateway join storm, $GW_N participants at $GW_RATE/s | | | | $GW |")
+print(f\"{g['meetings']} meetings: {g['joined']}/{g['participants']} joined, {g['lost']} lost, {g['achieved_joins_per_sec']:.0f} joins/s achieved; live {g['live_participants']}, exact counts={g['exact']}; server RSS {g['server_rss_mib']:.0f} MiB, client RSS {g['client_rss_mib']:.0f} MiB\")")
+ROWS+=("| gateway join storm, $GW_N participants in $GW_M meetings at $GW_RATE/s | | | | $GW |")
 stop
 
 echo

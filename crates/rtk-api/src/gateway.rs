@@ -145,6 +145,9 @@ pub mod close {
     pub const KICKED: u16 = 4005;
     /// The session ended.
     pub const SESSION_ENDED: u16 = 4006;
+    /// The client read its events too slowly (its queue of 1,024 filled up); the peer is
+    /// dropped and may resume.
+    pub const SLOW_CONSUMER: u16 = 4007;
     /// Too many messages.
     pub const RATE_LIMITED: u16 = 4008;
     /// No join or resume arrived in time, or the peer was silent past the heartbeat timeout.

@@ -56,6 +56,9 @@ enum Cmd {
         app: String,
         #[arg(long, default_value_t = 10_000)]
         participants: usize,
+        /// Meetings to spread them over (every peer hears every other peer of its meeting).
+        #[arg(long, default_value_t = 100)]
+        meetings: usize,
         #[arg(long, default_value_t = 2_000)]
         rate: u64,
         /// The server's pid, to report its RSS.
@@ -69,8 +72,8 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Seed { database_url, ended, participants } => seed(&database_url, ended, participants).await,
         Cmd::Baseline { listen, body_file } => baseline(listen, std::fs::read(body_file)?).await,
-        Cmd::Gateway { base_url, account, token, app, participants, rate, server_pid } => {
-            gateway(&base_url, &account, &token, &app, participants, rate, server_pid).await
+        Cmd::Gateway { base_url, account, token, app, participants, meetings, rate, server_pid } => {
+            gateway(&base_url, &account, &token, &app, participants, meetings, rate, server_pid).await
         }
     }
 }
@@ -250,6 +253,7 @@ async fn gateway(
     token: &str,
     app: &str,
     n: usize,
+    meetings: usize,
     rate: u64,
     server_pid: Option<u32>,
 ) -> anyhow::Result<()> {
@@ -269,15 +273,19 @@ async fn gateway(
     };
     let preset: Value = serde_json::from_str(include_str!("../../../docs/examples/preset.json"))?;
     let _ = post(format!("{kit}/{app}/presets"), preset).await; // exists already on a second run
-    let m = post(format!("{kit}/{app}/meetings"), json!({"title": "join storm"})).await?;
-    let mid = m["data"]["id"].as_str().context("meeting id")?.to_string();
-    // Participants, 32 requests at a time.
+    let meetings = meetings.clamp(1, n.max(1));
+    let mut mids = Vec::with_capacity(meetings);
+    for m in 0..meetings {
+        let v = post(format!("{kit}/{app}/meetings"), json!({"title": format!("storm {m}")})).await?;
+        mids.push(v["data"]["id"].as_str().context("meeting id")?.to_string());
+    }
+    // Participants, 32 requests at a time; participant i is in meeting i % meetings.
     let t = Instant::now();
     let mut tokens = Vec::with_capacity(n);
     for chunk in (0..n).collect::<Vec<_>>().chunks(32) {
         let futs = chunk.iter().map(|i| {
             post(
-                format!("{kit}/{app}/meetings/{mid}/participants"),
+                format!("{kit}/{app}/meetings/{}/participants", mids[i % meetings]),
                 json!({"custom_participant_id": format!("u{i}"), "preset_name": "host"}),
             )
         });
@@ -285,70 +293,91 @@ async fn gateway(
             tokens.push(v?["data"]["token"].as_str().context("token")?.to_string());
         }
     }
-    eprintln!("created {n} participants in {:.1} s", t.elapsed().as_secs_f64());
-    // The storm: one join every 1/rate s.
+    eprintln!("created {n} participants in {meetings} meetings in {:.1} s", t.elapsed().as_secs_f64());
+    // The storm: one join every 1/rate s. Each participant then reads (and drops) its events
+    // until told to leave.
     let ok = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (leave_tx, leave_rx) = tokio::sync::watch::channel(false);
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let t = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
     for tok in tokens {
         tick.tick().await;
-        let (ok, failed, tx, base) = (ok.clone(), failed.clone(), tx.clone(), base.to_string());
-        tokio::spawn(async move {
-            match rtk_client::participant::Participant::connect(&base, &tok).await {
-                Ok(mut p) => match p.join(None).await {
-                    Ok(_) => {
-                        ok.fetch_add(1, Ordering::SeqCst);
-                        let _ = tx.send(Some(p));
-                    }
-                    Err(e) => {
-                        eprintln!("join failed: {e}");
-                        failed.fetch_add(1, Ordering::SeqCst);
-                        let _ = tx.send(None);
-                    }
-                },
+        let (ok, failed, done, base, mut leave) =
+            (ok.clone(), failed.clone(), done_tx.clone(), base.to_string(), leave_rx.clone());
+        tasks.push(tokio::spawn(async move {
+            let joined = async {
+                let mut p = rtk_client::participant::Participant::connect(&base, &tok).await?;
+                p.join(None).await?;
+                Ok::<_, rtk_client::participant::ParticipantError>(p)
+            }
+            .await;
+            let mut p = match joined {
+                Ok(p) => p,
                 Err(e) => {
-                    eprintln!("connect failed: {e}");
+                    eprintln!("join failed: {e}");
                     failed.fetch_add(1, Ordering::SeqCst);
-                    let _ = tx.send(None);
+                    let _ = done.send(false);
+                    return;
+                }
+            };
+            ok.fetch_add(1, Ordering::SeqCst);
+            let _ = done.send(true);
+            loop {
+                tokio::select! {
+                    _ = leave.changed() => break,
+                    ev = p.next_event() => if ev.is_none() { return },
                 }
             }
-        });
+            let _ = p.leave().await;
+        }));
     }
-    drop(tx);
-    let mut held = Vec::with_capacity(n);
-    while let Some(p) = rx.recv().await {
-        if let Some(p) = p {
-            held.push(p);
+    drop(done_tx);
+    let mut answered = 0;
+    while answered < n {
+        if done_rx.recv().await.is_none() {
+            break;
         }
+        answered += 1;
     }
     let storm = t.elapsed().as_secs_f64();
-    let (joined, lost) = (ok.load(Ordering::SeqCst), failed.load(Ordering::SeqCst));
-    let active: Value = http
-        .get(format!("{kit}/{app}/meetings/{mid}/active-session"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let live = active["data"]["live_participants"].as_u64().unwrap_or(0);
-    let max = active["data"]["max_concurrent_participants"].as_u64().unwrap_or(0);
+    let joined = ok.load(Ordering::SeqCst);
+    let lost = n - joined;
+    // What the server says, meeting by meeting.
+    let (mut live, mut exact) = (0u64, true);
+    for (m, mid) in mids.iter().enumerate() {
+        let want = (0..n).filter(|i| i % meetings == m).count() as u64;
+        let a: Value = http
+            .get(format!("{kit}/{app}/meetings/{mid}/active-session"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let l = a["data"]["live_participants"].as_u64().unwrap_or(0);
+        let mx = a["data"]["max_concurrent_participants"].as_u64().unwrap_or(0);
+        live += l;
+        if l != want || mx != want {
+            eprintln!("meeting {mid}: live {l}, max {mx}, expected {want}");
+            exact = false;
+        }
+    }
     let client_rss = rss_kib(None);
     let server_rss = rss_kib(server_pid);
     println!(
         "{}",
-        json!({"participants": n, "rate": rate, "joined": joined, "failed": failed.load(Ordering::SeqCst), "lost": lost,
+        json!({"participants": n, "meetings": meetings, "rate": rate, "joined": joined, "lost": lost,
                "storm_secs": storm, "achieved_joins_per_sec": joined as f64 / storm,
-               "live_participants": live, "max_concurrent_participants": max,
-               "exact": live as usize == n && max as usize == n && joined == n,
+               "live_participants": live, "exact": exact && joined == n,
                "client_rss_mib": client_rss.map(|k| k as f64 / 1024.0), "server_rss_mib": server_rss.map(|k| k as f64 / 1024.0)})
     );
-    // Leave cleanly.
-    futures_util::future::join_all(held.into_iter().map(|p| p.leave())).await;
-    if !(live as usize == n && max as usize == n && joined == n) {
-        bail!("lost joins or inexact counts: joined {joined} of {n}, live {live}, max {max}");
+    let _ = leave_tx.send(true);
+    futures_util::future::join_all(tasks).await;
+    if !(exact && joined == n) {
+        bail!("lost joins or inexact counts: joined {joined} of {n}, live {live}");
     }
     Ok(())
 }

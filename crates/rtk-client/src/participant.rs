@@ -30,6 +30,11 @@ pub enum ParticipantError {
     Stopped,
 }
 
+/// Events waiting to be read. When the application does not read them, the client stops
+/// reading the socket, and the server eventually closes the connection as a slow consumer: memory
+/// stays bounded on both sides.
+pub const EVENT_QUEUE: usize = 4096;
+
 /// What the participant observes: the server's events, and the client's own about the link.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -71,7 +76,7 @@ enum Cmd {
 /// peer until its heartbeat timeout); call [`Participant::leave`] to leave cleanly.
 pub struct Participant {
     cmd: mpsc::UnboundedSender<Cmd>,
-    events: mpsc::UnboundedReceiver<Event>,
+    events: mpsc::Receiver<Event>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -96,7 +101,11 @@ pub fn gateway_url(base_url: &str, token: &str) -> Result<String, ParticipantErr
 }
 
 async fn open(url: &str) -> Result<(Ws, u64), ParticipantError> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+    // Small buffers: a process may hold thousands of participants (`rtk simulate`, benchmarks).
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
         .await
         .map_err(|e| ParticipantError::Connect { url: redact(url), source: Box::new(e) })?;
     // The first frame is `hello` (or a close explaining a refusal).
@@ -142,7 +151,7 @@ impl Participant {
         let url = gateway_url(base_url, token)?;
         let (ws, hb) = open(&url).await?;
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
         let task = tokio::spawn(
             Link {
                 url,
@@ -194,7 +203,7 @@ struct Link {
     url: String,
     ws: Option<Ws>,
     heartbeat: Duration,
-    events: mpsc::UnboundedSender<Event>,
+    events: mpsc::Sender<Event>,
     peer: Option<String>,
     device: Option<Value>,
 }
@@ -251,7 +260,7 @@ impl Link {
                             }
                             _ => {}
                         }
-                        let _ = self.events.send(Event::Server(ev));
+                        let _ = self.events.send(Event::Server(ev)).await;
                     }
                     Some(Ok(Message::Close(f))) => {
                         let (code, reason) = f.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new()));
@@ -263,7 +272,7 @@ impl Link {
                             if let Outcome::Stop = self.reconnect().await { return; }
                             continue;
                         }
-                        let _ = self.events.send(Event::Closed { code, reason });
+                        let _ = self.events.send(Event::Closed { code, reason }).await;
                         if let Some(r) = pending_leave.take() { let _ = r.send(()); }
                         return;
                     }
@@ -274,7 +283,7 @@ impl Link {
                         }
                         if let Some(r) = pending_leave.take() { let _ = r.send(()); return; }
                         if self.peer.is_none() {
-                            let _ = self.events.send(Event::Closed { code: 1006, reason: "connection lost".into() });
+                            let _ = self.events.send(Event::Closed { code: 1006, reason: "connection lost".into() }).await;
                             return;
                         }
                         if let Outcome::Stop = self.reconnect().await { return; }
@@ -287,7 +296,7 @@ impl Link {
     /// Reconnects after a drop: resume the peer if the server still holds it, else join afresh.
     async fn reconnect(&mut self) -> Outcome {
         self.ws = None;
-        let _ = self.events.send(Event::Dropped);
+        let _ = self.events.send(Event::Dropped).await;
         let mut delay = Duration::from_millis(50);
         loop {
             if self.events.is_closed() {
@@ -302,7 +311,7 @@ impl Link {
                     match self.await_resume(&mut ws).await {
                         Some(Ok(())) => {
                             self.ws = Some(ws);
-                            let _ = self.events.send(Event::Resumed { peer_id: peer });
+                            let _ = self.events.send(Event::Resumed { peer_id: peer }).await;
                             return Outcome::Continue;
                         }
                         Some(Err(())) => {
@@ -314,12 +323,12 @@ impl Link {
                                 Ok(Some((peer_id, session_id))) => {
                                     self.peer = Some(peer_id.clone());
                                     self.ws = Some(ws);
-                                    let _ = self.events.send(Event::Rejoined { peer_id, session_id });
+                                    let _ = self.events.send(Event::Rejoined { peer_id, session_id }).await;
                                     return Outcome::Continue;
                                 }
                                 Ok(None) => {}
                                 Err((code, reason)) => {
-                                    let _ = self.events.send(Event::Closed { code, reason });
+                                    let _ = self.events.send(Event::Closed { code, reason }).await;
                                     return Outcome::Stop;
                                 }
                             }
@@ -329,7 +338,7 @@ impl Link {
                 }
                 Err(ParticipantError::Closed { code, reason }) if (4000..5000).contains(&code) => {
                     // Refused for good (revoked, expired).
-                    let _ = self.events.send(Event::Closed { code, reason });
+                    let _ = self.events.send(Event::Closed { code, reason }).await;
                     return Outcome::Stop;
                 }
                 Err(_) => {}
@@ -347,7 +356,7 @@ impl Link {
                     Ok(ServerEvent::Resumed { .. }) => return Some(Ok(())),
                     Ok(ServerEvent::Error { code, .. }) if code == "resume_failed" => return Some(Err(())),
                     Ok(ev) => {
-                        let _ = self.events.send(Event::Server(ev));
+                        let _ = self.events.send(Event::Server(ev)).await;
                     }
                     Err(_) => {}
                 }
@@ -366,7 +375,7 @@ impl Link {
                     if let ServerEvent::Joined { peer_id, session_id, .. } = &ev {
                         return Ok(Some((peer_id.clone(), session_id.clone())));
                     }
-                    let _ = self.events.send(Event::Server(ev));
+                    let _ = self.events.send(Event::Server(ev)).await;
                 }
             } else if let Message::Close(f) = m {
                 let (code, reason) =

@@ -22,10 +22,51 @@ pub enum Outbound {
     },
 }
 
+/// How many events may wait for one connection. A connection that falls this far behind is
+/// closed as a slow consumer (its peer is dropped and may resume) instead of growing without
+/// bound.
+pub const OUTBOUND_QUEUE: usize = 1024;
+
+/// The sending side of a connection's queue.
+#[derive(Debug, Clone)]
+pub struct Outlet {
+    tx: mpsc::Sender<Outbound>,
+    slow: Arc<tokio::sync::Notify>,
+}
+
+impl Outlet {
+    /// A queue of `OUTBOUND_QUEUE` events and its receiving side.
+    pub fn new() -> (Outlet, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(OUTBOUND_QUEUE);
+        (Outlet { tx, slow: Arc::default() }, rx)
+    }
+
+    /// Queues `m`; false if the connection is gone or too far behind (then `slow` fires).
+    pub fn push(&self, m: Outbound) -> bool {
+        match self.tx.try_send(m) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.slow.notify_one();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Completes when an event could not be queued because the connection is too far behind.
+    pub async fn too_slow(&self) {
+        self.slow.notified().await
+    }
+
+    fn same(&self, other: &Outlet) -> bool {
+        self.tx.same_channel(&other.tx)
+    }
+}
+
 #[derive(Debug)]
 struct Conn {
     session_id: String,
-    tx: mpsc::UnboundedSender<Outbound>,
+    tx: Outlet,
 }
 
 #[derive(Debug, Default)]
@@ -44,12 +85,12 @@ impl Hub {
 
     /// Makes `peer_id` reachable through `tx`, replacing an older connection of the same peer
     /// (a resume), which is told to close.
-    pub fn register(&self, peer_id: &str, session_id: &str, tx: mpsc::UnboundedSender<Outbound>) {
+    pub fn register(&self, peer_id: &str, session_id: &str, tx: Outlet) {
         let mut g = self.lock();
         if let Some(old) =
             g.peers.insert(peer_id.to_string(), Conn { session_id: session_id.to_string(), tx })
         {
-            let _ = old.tx.send(Outbound::Close(1000, "replaced by a resumed connection".into()));
+            old.tx.push(Outbound::Close(1000, "replaced by a resumed connection".into()));
             if let Some(s) = g.sessions.get_mut(&old.session_id) {
                 s.remove(peer_id);
             }
@@ -58,9 +99,9 @@ impl Hub {
     }
 
     /// Forgets `peer_id` if it is still bound to `tx`'s connection.
-    pub fn unregister(&self, peer_id: &str, tx: &mpsc::UnboundedSender<Outbound>) {
+    pub fn unregister(&self, peer_id: &str, tx: &Outlet) {
         let mut g = self.lock();
-        if g.peers.get(peer_id).is_some_and(|c| c.tx.same_channel(tx)) {
+        if g.peers.get(peer_id).is_some_and(|c| c.tx.same(tx)) {
             if let Some(c) = g.peers.remove(peer_id) {
                 if let Some(s) = g.sessions.get_mut(&c.session_id) {
                     s.remove(peer_id);
@@ -74,7 +115,7 @@ impl Hub {
 
     /// Sends to one peer; false if it is not connected here.
     pub fn send(&self, peer_id: &str, msg: Outbound) -> bool {
-        self.lock().peers.get(peer_id).is_some_and(|c| c.tx.send(msg).is_ok())
+        self.lock().peers.get(peer_id).is_some_and(|c| c.tx.push(msg))
     }
 
     /// Sends to every connected peer of a session except `except`.
@@ -84,7 +125,7 @@ impl Hub {
             for p in peers {
                 if Some(p.as_str()) != except {
                     if let Some(c) = g.peers.get(p) {
-                        let _ = c.tx.send(Outbound::Event(event.clone()));
+                        c.tx.push(Outbound::Event(event.clone()));
                     }
                 }
             }
@@ -99,9 +140,7 @@ impl Hub {
         if let Some(s) = g.sessions.get_mut(&c.session_id) {
             s.remove(old_peer);
         }
-        let _ = c
-            .tx
-            .send(Outbound::Rebind { peer_id: new_peer.to_string(), session_id: new_session.to_string() });
+        c.tx.push(Outbound::Rebind { peer_id: new_peer.to_string(), session_id: new_session.to_string() });
         g.sessions.entry(new_session.to_string()).or_default().insert(new_peer.to_string());
         g.peers.insert(new_peer.to_string(), Conn { session_id: new_session.to_string(), tx: c.tx });
         true
@@ -111,7 +150,7 @@ impl Hub {
     /// they may resume, here after a restart or on another node, within the heartbeat timeout.
     pub fn close_all(&self, code: u16, reason: &str) {
         for c in self.lock().peers.values() {
-            let _ = c.tx.send(Outbound::Close(code, reason.to_string()));
+            c.tx.push(Outbound::Close(code, reason.to_string()));
         }
     }
 

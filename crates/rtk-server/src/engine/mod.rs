@@ -11,7 +11,7 @@ use std::time::Duration;
 use rtk_api::gateway::{close, PeerInfo, ServerEvent};
 use serde_json::Value;
 
-pub use hub::{Hub, Outbound};
+pub use hub::{Hub, Outbound, Outlet};
 
 use crate::clock::{rfc3339, Millis, SharedClock};
 use crate::store::{
@@ -52,6 +52,9 @@ pub struct Engine {
     hub: Hub,
     heartbeat_timeout_ms: i64,
     node_id: Option<String>,
+    /// Last message times not yet written: heartbeats are batched (one transaction per
+    /// `tick`) and written at once when a connection drops.
+    beats: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Millis>>>,
 }
 
 pub fn peer_info(p: &PeerRow) -> PeerInfo {
@@ -73,6 +76,7 @@ impl Engine {
             hub: Hub::default(),
             heartbeat_timeout_ms: heartbeat_timeout.as_millis() as i64,
             node_id: None,
+            beats: Default::default(),
         }
     }
 
@@ -169,6 +173,7 @@ impl Engine {
         reason: &str,
         now: Millis,
     ) -> EngineResult<Option<(SessionRow, PeerRow)>> {
+        self.beats_lock().remove(peer_id);
         let out = self.store.leave_peer(peer_id, at, reason, now).await?;
         if let Some((s, p)) = &out {
             self.hub.broadcast(
@@ -181,14 +186,37 @@ impl Engine {
     }
 
     /// Any message from a peer: its heartbeat. False if the peer is no longer live.
+    ///
+    /// Kept in memory and written with the next `tick` (or at once if the connection drops),
+    /// so a crash loses at most one tick of heartbeat precision.
     pub async fn beat(&self, peer_id: &str) -> EngineResult<bool> {
-        Ok(self.store.touch_peer(peer_id, self.now()).await?)
+        let now = self.now();
+        self.beats_lock().insert(peer_id.to_string(), now);
+        Ok(true)
+    }
+
+    fn beats_lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Millis>> {
+        self.beats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes the heartbeats gathered since the last flush, in one transaction; tells the
+    /// connections of peers that turned out to be gone (ended elsewhere) to close.
+    pub async fn flush_beats(&self) -> EngineResult<()> {
+        let beats: Vec<(String, Millis)> = std::mem::take(&mut *self.beats_lock()).into_iter().collect();
+        for gone in self.store.touch_peers(&beats).await? {
+            self.hub.send(
+                &gone,
+                Outbound::Close(close::SESSION_ENDED, "this peer is no longer in the session".into()),
+            );
+        }
+        Ok(())
     }
 
     /// A peer's connection was lost without a leave. It stays live until its heartbeat
     /// timeout runs out (then leaves at its last message) or it resumes.
     pub async fn drop_peer(&self, peer_id: &str) -> EngineResult<bool> {
-        Ok(self.store.set_connected(peer_id, false, None, self.now()).await?)
+        let last = self.beats_lock().remove(peer_id).unwrap_or(0);
+        Ok(self.store.set_connected(peer_id, false, None, last).await?)
     }
 
     /// A dropped peer reconnects: it must still be live and belong to `participant_id`.
@@ -198,6 +226,7 @@ impl Engine {
         if peer.participant_id != participant_id || peer.left_at.is_some() {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
+        self.beats_lock().remove(peer_id);
         if !self.store.set_connected(peer_id, true, self.node_id.as_deref(), self.now()).await? {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
@@ -210,6 +239,7 @@ impl Engine {
     pub async fn tick(&self) -> EngineResult<TickReport> {
         let now = self.now();
         let mut report = TickReport::default();
+        self.flush_beats().await?;
         for p in self.store.silent_peers(now - self.heartbeat_timeout_ms).await? {
             if self.leave_at(&p.id, p.last_seen_at, "heartbeat_timeout", now).await?.is_some() {
                 report.timed_out += 1;

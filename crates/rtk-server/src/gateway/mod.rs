@@ -14,7 +14,7 @@ use rtk_api::gateway::{close, ClientMessage, ServerEvent, PROTOCOL_VERSION};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::engine::{peer_info, EngineError, Outbound};
+use crate::engine::{peer_info, EngineError, Outbound, Outlet};
 use crate::http::Query;
 use crate::state::AppState;
 use crate::store::ParticipantRow;
@@ -83,7 +83,7 @@ struct Connection {
     s: AppState,
     socket: WebSocket,
     participant: ParticipantRow,
-    tx: mpsc::UnboundedSender<Outbound>,
+    tx: Outlet,
     /// The live peer this connection is (None before join/resume and after leaving).
     peer: Option<String>,
     /// The peer id this connection is registered under in the hub.
@@ -163,7 +163,7 @@ impl Connection {
         if !send_event(&mut socket, &hello).await {
             return;
         }
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = Outlet::new();
         let mut c = Connection { s, socket, participant, tx, peer: None, bound: None };
         let end = c.serve(rx).await;
         if let Some(peer) = c.bound.clone() {
@@ -181,7 +181,7 @@ impl Connection {
         }
     }
 
-    async fn serve(&mut self, mut rx: mpsc::UnboundedReceiver<Outbound>) -> End {
+    async fn serve(&mut self, mut rx: mpsc::Receiver<Outbound>) -> End {
         let mut bucket = Bucket { tokens: RATE_BURST, at: Instant::now() };
         let idle = self.s.engine.heartbeat_timeout().max(Duration::from_secs(1));
         loop {
@@ -212,6 +212,10 @@ impl Connection {
                         Err(e) => return self.leave_with(close::PROTOCOL, &format!("invalid message: {e}")).await,
                     };
                     if let Some(end) = self.handle(parsed).await { return end; }
+                }
+                _ = self.tx.too_slow() => {
+                    // Events pile up faster than this connection takes them.
+                    return End::Close(close::SLOW_CONSUMER, "too slow: events were not read in time".into());
                 }
                 out = rx.recv() => match out {
                     Some(Outbound::Event(e)) => { if !send_event(&mut self.socket, &e).await { return End::Dropped; } }

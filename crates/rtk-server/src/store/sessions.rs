@@ -337,25 +337,33 @@ impl Store {
         Ok(Some((session, peer)))
     }
 
-    /// Records a message from a live peer (its heartbeat). False if the peer is gone.
-    pub async fn touch_peer(&self, peer_id: &str, at: Millis) -> StoreResult<bool> {
-        let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE peers SET last_seen_at = $1 WHERE id = $2 AND left_at IS NULL AND last_seen_at <= $1",
-        )
-        .bind(at)
-        .bind(peer_id)
-        .execute(&mut *w.tx)
-        .await?;
-        w.commit().await?;
-        if done.rows_affected() > 0 {
-            return Ok(true);
+    /// Records the last message times of live peers (their heartbeats), in one transaction.
+    /// Times never move backwards. Returns the peers that are no longer live.
+    pub async fn touch_peers(&self, beats: &[(String, Millis)]) -> StoreResult<Vec<String>> {
+        let mut gone = vec![];
+        if beats.is_empty() {
+            return Ok(gone);
         }
-        Ok(self.peer(peer_id).await?.is_some_and(|p| p.left_at.is_none()))
+        let mut w = self.write().await?;
+        for (peer_id, at) in beats {
+            let done = sqlx::query(
+                "UPDATE peers SET last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END \
+                 WHERE id = $2 AND left_at IS NULL",
+            )
+            .bind(*at)
+            .bind(peer_id)
+            .execute(&mut *w.tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                gone.push(peer_id.clone());
+            }
+        }
+        w.commit().await?;
+        Ok(gone)
     }
 
-    /// Marks a live peer's connection as open (`true`: a resume, on `node_id`) or dropped.
-    /// False if the peer is not live.
+    /// Marks a live peer's connection as open (`true`: a resume, on `node_id`) or dropped, and
+    /// records `at` as its last message if that is later. False if the peer is not live.
     pub async fn set_connected(
         &self,
         peer_id: &str,
@@ -366,7 +374,7 @@ impl Store {
         let mut w = self.write().await?;
         let done = sqlx::query(
             "UPDATE peers SET connected = $1, node_id = COALESCE($2, node_id), \
-               last_seen_at = CASE WHEN $1 = 1 AND $3 > last_seen_at THEN $3 ELSE last_seen_at END \
+               last_seen_at = CASE WHEN $3 > last_seen_at THEN $3 ELSE last_seen_at END \
              WHERE id = $4 AND left_at IS NULL",
         )
         .bind(if connected { 1i64 } else { 0i64 })
