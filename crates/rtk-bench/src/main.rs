@@ -299,7 +299,7 @@ async fn gateway(
     let ok = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
     let (leave_tx, leave_rx) = tokio::sync::watch::channel(false);
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(bool, Duration)>();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let t = Instant::now();
@@ -309,6 +309,7 @@ async fn gateway(
         let (ok, failed, done, base, mut leave) =
             (ok.clone(), failed.clone(), done_tx.clone(), base.to_string(), leave_rx.clone());
         tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
             let joined = async {
                 let mut p = rtk_client::participant::Participant::connect(&base, &tok).await?;
                 p.join(None).await?;
@@ -320,12 +321,12 @@ async fn gateway(
                 Err(e) => {
                     eprintln!("join failed: {e}");
                     failed.fetch_add(1, Ordering::SeqCst);
-                    let _ = done.send(false);
+                    let _ = done.send((false, started.elapsed()));
                     return;
                 }
             };
             ok.fetch_add(1, Ordering::SeqCst);
-            let _ = done.send(true);
+            let _ = done.send((true, started.elapsed()));
             loop {
                 tokio::select! {
                     _ = leave.changed() => break,
@@ -336,13 +337,15 @@ async fn gateway(
         }));
     }
     drop(done_tx);
-    let mut answered = 0;
-    while answered < n {
-        if done_rx.recv().await.is_none() {
-            break;
+    let mut latencies = Vec::with_capacity(n);
+    while latencies.len() < n {
+        match done_rx.recv().await {
+            Some((_, d)) => latencies.push(d.as_secs_f64() * 1000.0),
+            None => break,
         }
-        answered += 1;
     }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
     let storm = t.elapsed().as_secs_f64();
     let joined = ok.load(Ordering::SeqCst);
     let lost = n - joined;
@@ -371,6 +374,7 @@ async fn gateway(
         "{}",
         json!({"participants": n, "meetings": meetings, "rate": rate, "joined": joined, "lost": lost,
                "storm_secs": storm, "achieved_joins_per_sec": joined as f64 / storm,
+               "join_ms_p50": pct(0.5), "join_ms_p99": pct(0.99),
                "live_participants": live, "exact": exact && joined == n,
                "client_rss_mib": client_rss.map(|k| k as f64 / 1024.0), "server_rss_mib": server_rss.map(|k| k as f64 / 1024.0)})
     );
