@@ -10,7 +10,7 @@ mod ops;
 mod participants;
 mod presets;
 pub mod schema;
-mod sessions;
+pub mod sessions;
 
 use std::sync::OnceLock;
 use std::time::Instant;

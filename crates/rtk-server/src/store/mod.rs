@@ -57,6 +57,8 @@ pub struct Store {
     /// SQLite only (one process owns the file, so it sees every write): sessions by id,
     /// written through in commit order, so session reads need no query.
     sessions: Option<Arc<std::sync::Mutex<std::collections::HashMap<String, sessions::SessionRow>>>>,
+    /// SQLite only: the queue of joins for the group commit (see `Store::batch_joins`).
+    joins: Option<tokio::sync::mpsc::UnboundedSender<sessions::JoinReq>>,
 }
 
 /// A write transaction; on SQLite it also holds the writer lock until it ends.
@@ -123,7 +125,15 @@ impl Store {
         MIGRATOR.run(&pool).await.map_err(|e| StoreError::Db(e.into()))?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let sessions = (backend == Backend::Sqlite).then(Default::default);
-        Ok(Self { pool, backend, write_lock, sessions })
+        let mut store = Self { pool, backend, write_lock, sessions, joins: None };
+        if backend == Backend::Sqlite {
+            // The batcher holds a handle without the queue, so it ends when the last handle
+            // that can send to it is dropped.
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(store.clone().batch_joins(rx));
+            store.joins = Some(tx);
+        }
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {

@@ -205,6 +205,20 @@ impl Store {
     /// Adds a peer to the meeting's LIVE session, starting one if there is none (or if the
     /// one there has outlived its keep-alive, which is ended first). One transaction.
     pub async fn join_peer(&self, spec: &JoinSpec, now: Millis) -> StoreResult<Joined> {
+        if let Some(joins) = &self.joins {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            if joins.send(JoinReq { spec: spec.clone(), now, reply }).is_ok() {
+                if let Ok(r) = rx.await {
+                    return r;
+                }
+            }
+        }
+        self.join_alone(spec, now).await
+    }
+
+    /// One join in its own transaction, retried when a concurrent join (another node) started
+    /// the session first.
+    async fn join_alone(&self, spec: &JoinSpec, now: Millis) -> StoreResult<Joined> {
         let mut last_err = None;
         for _ in 0..MAX_JOIN_ATTEMPTS {
             match self.try_join(spec, now).await {
@@ -217,6 +231,68 @@ impl Store {
 
     async fn try_join(&self, spec: &JoinSpec, now: Millis) -> StoreResult<Joined> {
         let mut w = self.write().await?;
+        let joined = join_in(&mut w, spec, now).await?;
+        w.commit_then(|| self.cache_sessions(joined.ended.iter().chain([&joined.session]))).await?;
+        Ok(joined)
+    }
+
+    /// SQLite's group commit: joins that arrive while one is being written wait and are
+    /// written together, in arrival order, in one transaction — a transaction's fixed costs
+    /// (and the single writer's lock) are paid once per batch, not once per join. If any join
+    /// of a batch fails, the batch is rolled back and each join is retried alone.
+    pub(crate) async fn batch_joins(self, mut rx: tokio::sync::mpsc::UnboundedReceiver<JoinReq>) {
+        while let Some(first) = rx.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 256 {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            let mut done: Option<Vec<Joined>> = None;
+            if let Ok(mut w) = self.write().await {
+                let mut out = Vec::with_capacity(batch.len());
+                for r in &batch {
+                    match join_in(&mut w, &r.spec, r.now).await {
+                        Ok(j) => out.push(j),
+                        Err(_) => break,
+                    }
+                }
+                if out.len() == batch.len() {
+                    let touched: Vec<SessionRow> =
+                        out.iter().flat_map(|j| j.ended.iter().chain([&j.session]).cloned()).collect();
+                    if w.commit_then(|| self.cache_sessions(&touched)).await.is_ok() {
+                        done = Some(out);
+                    }
+                }
+            }
+            match done {
+                Some(out) => {
+                    for (r, j) in batch.into_iter().zip(out) {
+                        let _ = r.reply.send(Ok(j));
+                    }
+                }
+                None => {
+                    for r in batch {
+                        let res = self.join_alone(&r.spec, r.now).await;
+                        let _ = r.reply.send(res);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A join waiting for the group commit.
+pub(crate) struct JoinReq {
+    spec: JoinSpec,
+    now: Millis,
+    reply: tokio::sync::oneshot::Sender<StoreResult<Joined>>,
+}
+
+/// The statements of one join, inside the caller's transaction.
+async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreResult<Joined> {
+    {
         let row = sqlx::query(&format!(
             "UPDATE sessions SET live_count = live_count + 1, \
                max_live = CASE WHEN live_count + 1 > max_live THEN live_count + 1 ELSE max_live END, \
@@ -244,7 +320,7 @@ impl Store {
                 .map(session_row)
                 .transpose()?;
                 let id = super::new_id();
-                let seq = next_seqs(&mut w, &spec.app_id, 1).await?;
+                let seq = next_seqs(w, &spec.app_id, 1).await?;
                 let r = sqlx::query(&format!(
                     "INSERT INTO sessions ({SESSION_COLS}) VALUES \
                      ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL) \
@@ -282,10 +358,11 @@ impl Store {
         .await
         .map_err(|e| super::conflict_on_unique(e, || format!("peer {} already exists", spec.peer_id)))?;
         let peer = peer_row(&r)?;
-        w.commit_then(|| self.cache_sessions(ended.iter().chain([&session]))).await?;
         Ok(Joined { session, peer, started, ended })
     }
+}
 
+impl Store {
     /// Ends a live peer's presence at `at` (≤ now): the peer and its session's aggregates in
     /// one transaction. `None` if the peer is unknown or already gone.
     pub async fn leave_peer(

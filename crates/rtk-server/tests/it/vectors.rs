@@ -365,3 +365,44 @@ mod through_the_gateway {
         replay(Db::Postgres).await;
     }
 }
+
+/// Many participants joining one meeting at once: one session, exact counts (SQLite's group
+/// commit batches them; on PostgreSQL concurrent first joins race on the one-LIVE index and
+/// retry).
+async fn concurrent_joins(db: Db) {
+    let Some(mut w) = World::new(db, 60, 30).await else { return };
+    let mut parts = vec![];
+    for i in 0..60 {
+        parts.push(w.participant(&format!("p{i}")).await);
+    }
+    let engine = w.engine.clone();
+    let tasks: Vec<_> = parts
+        .into_iter()
+        .map(|p| {
+            let e = engine.clone();
+            tokio::spawn(async move { e.join(&p, None).await.map(|j| j.session.id) })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().expect("every join succeeds"));
+    }
+    assert_eq!(ids.len(), 1, "one session for all of them");
+    let sessions = w.store.meeting_sessions(&w.meeting.id).await.unwrap();
+    assert_eq!(sessions.len(), 1);
+    let s = &sessions[0];
+    assert_eq!((s.live_count, s.max_live, s.peer_count), (60, 60, 60));
+    w.clock.advance(60_000);
+    assert!((s.state(w.clock.now()).minutes_consumed - 60.0).abs() < 1e-9);
+    let _ = &mut w;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_joins_sqlite() {
+    concurrent_joins(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_joins_postgres() {
+    concurrent_joins(Db::Postgres).await;
+}
