@@ -22,9 +22,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$SMOKE" = 1 ]; then
-  PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_M=10; GW_RATE=200
+  PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_RATE=200
 else
-  PROFILE=release; DUR=10; CONNS=64; BIG=10000; MANY=1000000; GW_N=10000; GW_M=100; GW_RATE=2000
+  PROFILE=release; DUR=10; CONNS=64; BIG=10000; MANY=1000000; GW_N=10000; GW_RATE=2000
 fi
 PG_ADMIN=${RTK_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
@@ -148,26 +148,31 @@ for DB in $DBS; do
   row "GET session details, $DB, 2 participants, $MANY ended sessions" "$RPS" "$P50" "$P99" ""
   read -r RPS P50 P99 < <(load "$KIT/sessions/$(j "$WORK/seed-many.json" ended_session)" "$TOK")
   row "GET session details of an ended one, $DB, $MANY ended sessions" "$RPS" "$P50" "$P99" ""
-  read -r RPS P50 P99 < <(load "$KIT/sessions?per_page=20" "$TOK")
-  row "GET sessions first page (20), $DB, $MANY sessions" "$RPS" "$P50" "$P99" ""
+  read -r RPS P50 P99 < <(load "$KIT/sessions?per_page=100" "$TOK")
+  row "GET sessions first page (100 per page), $DB, $MANY sessions" "$RPS" "$P50" "$P99" ""
   DEEP=$(( MANY / 100 - 1 ))
   read -r RPS P50 P99 < <(load "$KIT/sessions?per_page=100&page_no=$DEEP" "$TOK")
   row "GET sessions page $DEEP (100 per page), $DB, $MANY sessions" "$RPS" "$P50" "$P99" ""
   stop
 done
 
-echo "== gateway: $GW_N participants in $GW_M meetings joining at $GW_RATE/s (SQLite)" >&2
-URL=$(new_db sqlite gw)
-"$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-gw.json"
-serve "$URL" "$WORK/srv-gw"
-"$BIN/rtk-bench" gateway --base-url "$BASE" --account "$(j "$WORK/seed-gw.json" account)" \
-  --token "$(j "$WORK/seed-gw.json" token)" --app "$(j "$WORK/seed-gw.json" app)" \
-  --participants "$GW_N" --meetings "$GW_M" --rate "$GW_RATE" --server-pid "$SERVER_PID" >"$WORK/gw.json"
-GW=$(python3 -c "
+storm() { # participants meetings rate
+  local n=$1 m=$2 r=$3
+  echo "== gateway: $n participants in $m meetings joining at $r/s (SQLite)" >&2
+  URL=$(new_db sqlite "gw$m")
+  "$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-gw.json"
+  serve "$URL" "$WORK/srv-gw$m"
+  "$BIN/rtk-bench" gateway --base-url "$BASE" --account "$(j "$WORK/seed-gw.json" account)" \
+    --token "$(j "$WORK/seed-gw.json" token)" --app "$(j "$WORK/seed-gw.json" app)" \
+    --participants "$n" --meetings "$m" --rate "$r" --server-pid "$SERVER_PID" >"$WORK/gw.json"
+  GW=$(python3 -c "
 import json; g = json.load(open('$WORK/gw.json'))
-print(f\"{g['meetings']} meetings: {g['joined']}/{g['participants']} joined, {g['lost']} lost, {g['achieved_joins_per_sec']:.0f} joins/s achieved; live {g['live_participants']}, exact counts={g['exact']}; server RSS {g['server_rss_mib']:.0f} MiB, client RSS {g['client_rss_mib']:.0f} MiB\")")
-ROWS+=("| gateway join storm, $GW_N participants in $GW_M meetings at $GW_RATE/s | | | | $GW |")
-stop
+print(f\"{g['joined']}/{g['participants']} joined, {g['lost']} lost; {g['achieved_joins_per_sec']:.0f} joins/s achieved, join p50 {g['join_ms_p50']:.0f} ms, p99 {g['join_ms_p99']:.0f} ms; live {g['live_participants']}, exact counts={g['exact']}; server RSS {g['server_rss_mib']:.0f} MiB, client RSS {g['client_rss_mib']:.0f} MiB\")")
+  ROWS+=("| gateway join storm: $n participants, $((n / m)) per meeting, offered at $r/s | | | | $GW |")
+  stop
+}
+storm "$GW_N" "$((GW_N / 10))" "$GW_RATE"
+storm "$GW_N" "$((GW_N / 100 > 0 ? GW_N / 100 : 1))" "$GW_RATE"
 
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ); profile $PROFILE; wrk -t2 -c$CONNS -d${DUR}s"
