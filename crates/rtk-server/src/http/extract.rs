@@ -156,3 +156,15 @@ fn whole(v: Option<f64>, name: &str, default: u64, min: u64, max: u64) -> Result
     }
     Ok(v as u64)
 }
+
+/// An optional RFC 3339 time query parameter (a time without an offset reads as UTC).
+pub fn time_param(v: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => crate::clock::parse_rfc3339(s).map(Some).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "invalid query parameter \"{name}\": expected an RFC 3339 time, got {s:?}"
+            ))
+        }),
+    }
+}

@@ -11,7 +11,7 @@ use super::apps::find_app;
 use super::schema::{validate, MEETING_FIELDS, MEETING_IN, WRITE_ONLY_STORAGE_FIELDS};
 use super::{Json, PageParams, Path, Query};
 use crate::auth::Account;
-use crate::clock::{parse_rfc3339, rfc3339};
+use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{new_id, MeetingFilter, MeetingRow};
@@ -137,17 +137,6 @@ struct ListQuery {
     status: Option<String>,
 }
 
-fn time_param(v: &Option<String>, name: &str) -> ApiResult<Option<i64>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => parse_rfc3339(s).map(Some).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "invalid query parameter \"{name}\": expected an RFC 3339 time, got {s:?}"
-            ))
-        }),
-    }
-}
-
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings", tag = "meetings",
     params(("account_id" = String, Path), ("app_id" = String, Path), ListQuery),
     responses((status = 200, description = "The app's meetings, newest first", body = Object)))]
@@ -170,8 +159,8 @@ async fn list_meetings(
     let filter = MeetingFilter {
         search: q.search.clone().filter(|s| !s.trim().is_empty()),
         status,
-        start_time: time_param(&q.start_time, "start_time")?,
-        end_time: time_param(&q.end_time, "end_time")?,
+        start_time: super::time_param(q.start_time.as_deref(), "start_time")?,
+        end_time: super::time_param(q.end_time.as_deref(), "end_time")?,
     };
     let app = find_app(&s, &account, &app_id).await?;
     let (rows, total) = s.store.list_meetings(&app.id, &filter, page.limit(), page.offset()).await?;

@@ -29,7 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub use extract::{Json, Page, PageParams, Path, Query};
+pub use extract::{time_param, Json, Page, PageParams, Path, Query};
 
 /// Parses `sort_order` (`ASC`/`DESC`, any case); true for descending.
 pub fn sort_order(v: Option<&str>, default_desc: bool) -> Result<bool, ApiError> {

@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::apps::find_app;
 use super::{PageParams, Path, Query};
 use crate::auth::Account;
-use crate::clock::{parse_rfc3339, rfc3339, Millis};
+use crate::clock::{rfc3339, Millis};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{PeerRow, SessionFilter, SessionRow};
@@ -146,15 +146,6 @@ fn bad_param(name: &str, why: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("invalid query parameter \"{name}\": {why}"))
 }
 
-fn time_param(v: Option<&str>, name: &str) -> ApiResult<Option<Millis>> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => parse_rfc3339(s)
-            .map(Some)
-            .ok_or_else(|| bad_param(name, format!("expected an RFC 3339 time, got {s:?}"))),
-    }
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
@@ -231,8 +222,8 @@ async fn list_sessions(
     let filter = SessionFilter {
         associated_id: q.associated_id.clone().filter(|x| !x.trim().is_empty()),
         live,
-        start_time: time_param(q.start_time.as_deref(), "start_time")?,
-        end_time: time_param(q.end_time.as_deref(), "end_time")?,
+        start_time: super::time_param(q.start_time.as_deref(), "start_time")?,
+        end_time: super::time_param(q.end_time.as_deref(), "end_time")?,
         search: q.search.clone().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()),
         participants: participants_range(q.participants.as_deref())?,
         sort_by_minutes,
