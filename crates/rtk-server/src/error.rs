@@ -20,6 +20,14 @@ impl ApiError {
     pub fn many(status: StatusCode, messages: Vec<String>) -> Self {
         Self { status, messages }
     }
+    /// `Ok` when there are no validation errors, else one 400 listing them all.
+    pub fn check(errors: Vec<String>) -> ApiResult<()> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Self::many(StatusCode::BAD_REQUEST, errors))
+        }
+    }
     pub fn bad_request(m: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, m)
     }

@@ -3,14 +3,13 @@
 //! participants between them. Every action reaches the connected peers through the gateway.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
 use super::meetings::{find_meeting, meeting_view};
-use super::schema::{validate, F, S};
+use super::schema::{errors, F, S};
 use super::sessions::{breakout_rooms, session_view};
 use super::{Json, Path};
 use crate::auth::Account;
@@ -87,11 +86,7 @@ fn strings(v: &Value, k: &str) -> Vec<String> {
 /// `custom_participant_ids`), all of which must exist in the meeting (its parent for a
 /// breakout room).
 async fn named_participants(s: &AppState, m: &MeetingRow, body: &Value) -> ApiResult<Vec<ParticipantRow>> {
-    let mut errors = vec![];
-    validate(body, &TARGETS, "", true, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
-    }
+    ApiError::check(errors(body, &TARGETS, true))?;
     let ids = strings(body, "participant_ids");
     let custom = strings(body, "custom_participant_ids");
     if ids.is_empty() && custom.is_empty() {
@@ -189,11 +184,7 @@ async fn mute_all(
     Path((_, app_id, meeting_id)): P3,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let mut errors = vec![];
-    validate(&body, &S::Obj(&[F("allow_unmute", false, S::Null(&S::Bool))]), "", true, &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
-    }
+    ApiError::check(errors(&body, &S::Obj(&[F("allow_unmute", false, S::Null(&S::Bool))]), true))?;
     let m = meeting(&s, &account, &app_id, &meeting_id).await?;
     let muted = s.engine.mute(&m.id, None).await?;
     Ok(super::ok(json!({"action": "mute-all", "muted_participants_count": muted.len()})))
@@ -215,8 +206,7 @@ async fn create_poll(
     Path((_, app_id, meeting_id)): P3,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let mut errors = vec![];
-    validate(&body, &POLL, "", false, &mut errors);
+    let mut errors = errors(&body, &POLL, false);
     let options = strings(&body, "options");
     if errors.is_empty() && options.len() < 2 {
         errors.push("\"options\" needs at least two choices".into());
@@ -224,9 +214,7 @@ async fn create_poll(
     if body.get("question").and_then(Value::as_str).is_some_and(|q| q.trim().is_empty()) {
         errors.push("\"question\" must not be empty".into());
     }
-    if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
-    }
+    ApiError::check(errors)?;
     let m = meeting(&s, &account, &app_id, &meeting_id).await?;
     let poll = json!({
         "id": new_id(),
@@ -276,15 +264,12 @@ async fn create_breakout_rooms(
     Path((_, app_id, meeting_id)): P3,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let mut errors = vec![];
-    validate(&body, &ROOMS, "", false, &mut errors);
+    let mut errors = errors(&body, &ROOMS, false);
     let n = body.get("rooms").and_then(Value::as_array).map_or(0, Vec::len);
     if errors.is_empty() && !(1..=50).contains(&n) {
         errors.push("\"rooms\" must list 1 to 50 rooms".into());
     }
-    if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
-    }
+    ApiError::check(errors)?;
     let m = meeting(&s, &account, &app_id, &meeting_id).await?;
     if m.parent_meeting_id.is_some() {
         return Err(ApiError::bad_request("a breakout room cannot have breakout rooms of its own"));

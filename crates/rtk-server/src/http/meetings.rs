@@ -1,14 +1,13 @@
 //! Meetings: `…/{app_id}/meetings` and `…/meetings/{meeting_id}`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
-use super::schema::{validate, MEETING_FIELDS, MEETING_IN, WRITE_ONLY_STORAGE_FIELDS};
+use super::schema::{errors, MEETING_FIELDS, MEETING_IN, WRITE_ONLY_STORAGE_FIELDS};
 use super::{Json, PageParams, Path, Query};
 use crate::auth::Account;
 use crate::clock::rfc3339;
@@ -68,8 +67,7 @@ fn defaults() -> Map<String, Value> {
 
 /// Validates a body and returns its known fields.
 fn known_fields(body: &Value) -> ApiResult<Map<String, Value>> {
-    let mut errors = vec![];
-    validate(body, &MEETING_IN, "", true, &mut errors);
+    let mut errors = errors(body, &MEETING_IN, true);
     if let Some(k) = body.get("session_keep_alive_time_in_secs").and_then(Value::as_f64) {
         if k.fract() != 0.0 || !(0.0..=MAX_KEEP_ALIVE_SECS as f64).contains(&k) {
             errors.push(format!(
@@ -77,9 +75,7 @@ fn known_fields(body: &Value) -> ApiResult<Map<String, Value>> {
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
-    }
+    ApiError::check(errors)?;
     let mut out = Map::new();
     if let Some(m) = body.as_object() {
         for k in MEETING_FIELDS {

@@ -2,14 +2,13 @@
 //! Adding a participant issues its token (a signed JWT the gateway accepts).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
 use super::meetings::find_meeting;
-use super::schema::{validate, F, S};
+use super::schema::{errors, F, S};
 use super::{Json, PageParams, Path, Query};
 use crate::auth::Account;
 use crate::clock::rfc3339;
@@ -63,16 +62,13 @@ fn with_token(p: &ParticipantRow, token: String) -> Value {
 }
 
 fn parse_body(body: &Value, partial: bool) -> ApiResult<ParticipantIn> {
-    let mut errors = vec![];
-    validate(body, &ADD, "", partial, &mut errors);
+    let mut errors = errors(body, &ADD, partial);
     for k in ["custom_participant_id", "preset_name"] {
         if body.get(k).and_then(Value::as_str).is_some_and(|s| s.trim().is_empty()) {
             errors.push(format!("\"{k}\" must not be empty"));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::many(StatusCode::BAD_REQUEST, errors));
-    }
+    ApiError::check(errors)?;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(|s| s.trim().to_string());
     Ok(ParticipantIn {
         custom_participant_id: text("custom_participant_id"),

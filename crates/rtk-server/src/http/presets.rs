@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
-use super::schema::{merge, validate, PRESET};
+use super::schema::{errors, merge, PRESET};
 use super::{Json, PageParams, Path, Query};
 use crate::auth::Account;
 use crate::clock::rfc3339;
@@ -46,18 +46,13 @@ fn summary_view(p: &PresetRow) -> Value {
 
 /// Validates a whole document; `name` must be a non-empty string.
 fn check(doc: &Value, partial: bool) -> ApiResult<()> {
-    let mut errors = vec![];
-    validate(doc, &PRESET, "", partial, &mut errors);
+    let mut errors = errors(doc, &PRESET, partial);
     if let Some(name) = doc.get("name").and_then(Value::as_str) {
         if name.trim().is_empty() {
             errors.push("\"name\" must not be empty".into());
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::many(axum::http::StatusCode::BAD_REQUEST, errors))
-    }
+    ApiError::check(errors)
 }
 
 /// The document as stored: everything but the server-owned keys.

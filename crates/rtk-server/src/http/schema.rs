@@ -100,6 +100,13 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// Every error of `v` against `s` (empty when valid).
+pub fn errors(v: &Value, s: &S, partial: bool) -> Vec<String> {
+    let mut out = vec![];
+    validate(v, s, "", partial, &mut out);
+    out
+}
+
 /// Merges `patch` into `base`: objects key by key (recursively), anything else replaced.
 pub fn merge(base: &mut Value, patch: &Value) {
     match (base, patch) {
