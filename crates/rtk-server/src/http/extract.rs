@@ -4,31 +4,68 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use bytes::BytesMut;
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A JSON body. Malformed JSON and wrong types are 400 with the offending field named;
 /// a body over the limit is 413.
 pub struct Json<T>(pub T);
 
-impl<S, T> FromRequest<S> for Json<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large")
-            } else {
-                ApiError::bad_request(format!("cannot read request body: {e}"))
-            }
-        })?;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let bytes = read_body(req, state.config.body_limit).await?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// After refusing a body as too large, up to this many more bytes of it are read and thrown
+/// away (for at most [`DRAIN_FOR`]) so the client, still sending, can read the 413: closing a
+/// socket with unread data resets it, and the client would see a broken pipe instead.
+const DRAIN_MAX: u64 = 64 * 1024 * 1024;
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The request body, at most `limit` bytes; larger is 413.
+async fn read_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large");
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut body = req.into_body().into_data_stream();
+    if declared.is_some_and(|n| n > limit as u64) {
+        drain(body).await;
+        return Err(too_large());
+    }
+    let mut buf = BytesMut::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read request body: {e}")))?;
+        if buf.len() + chunk.len() > limit {
+            drain(body).await;
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+async fn drain(mut body: axum::body::BodyDataStream) {
+    let _ = tokio::time::timeout(DRAIN_FOR, async {
+        let mut read = 0u64;
+        while let Some(Ok(chunk)) = body.next().await {
+            read += chunk.len() as u64;
+            if read > DRAIN_MAX {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Parses a JSON body into `T`, naming the field at fault. An empty body reads as `{}`.
