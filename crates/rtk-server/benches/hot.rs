@@ -1,10 +1,12 @@
 //! In-process hot paths: the engine's O(1) accounting, the session response serialised in
-//! both shapes inside the envelope, and participant-token verification.
+//! both shapes inside the envelope, participant-token verification, and a whole
+//! `GET …/sessions/{id}` without sockets, through the router (auth, routing, middleware, body)
+//! and through the server's service, whose hot path answers it from memory.
 //!
 //!     cargo bench -p rtk-server --bench hot
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use rtk_server::http::sessions::{session_view, BothShapes};
+use rtk_server::http::sessions::{details_body, session_view};
 use rtk_server::store::SessionRow;
 use rtk_server::tokens::{KeyRing, ParticipantClaims};
 use rtk_server::Store;
@@ -49,7 +51,7 @@ fn serialisation(c: &mut Criterion) {
     c.bench_function("http: session details envelope (both shapes) to bytes", |b| {
         b.iter(|| {
             let view = session_view(black_box(&s), 1_767_225_690_000);
-            serde_json::to_vec(&rtk_api::Envelope::ok(BothShapes(view))).unwrap()
+            details_body(&view).unwrap()
         })
     });
 }
@@ -79,5 +81,68 @@ fn tokens(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, accounting, serialisation, tokens);
+/// The full HTTP stack minus the socket: what one session-details request costs the server's
+/// CPU in user space, so changes to routing, middleware and handlers show up here first.
+fn router(c: &mut Criterion) {
+    use axum::body::Body;
+    use tower::ServiceExt;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (app, hot, uri, auth) = rt.block_on(async {
+        let config = rtk_server::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_path_buf(),
+            reaper_interval: None,
+            ..Default::default()
+        };
+        let server =
+            rtk_server::Server::start(config, std::sync::Arc::new(rtk_server::SystemClock)).await.unwrap();
+        let boot = server.bootstrap.clone().expect("a fresh store bootstraps");
+        let state = server.state().clone();
+        let now = state.now();
+        let app_id = "0192b7c4-3b1e-7c55-8f1e-aaaaaaaaaaaa";
+        state
+            .store
+            .insert_app(&rtk_server::store::AppRow {
+                id: app_id.into(),
+                account_id: boot.account_id.clone(),
+                name: "bench".into(),
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let mut s = session(2);
+        s.app_id = app_id.into();
+        s.started_at = now - 60_000;
+        s.created_at = now - 60_000;
+        s.live_join_sum = 2 * (now - 60_000);
+        state.store.import_sessions(&[s.clone()]).await.unwrap();
+        let uri = format!("/client/v4/accounts/{}/realtime/kit/{app_id}/sessions/{}", boot.account_id, s.id);
+        let auth = format!("Bearer {}", boot.token);
+        (rtk_server::http::router(state.clone()), rtk_server::http::service(state), uri, auth)
+    });
+    let request =
+        || axum::http::Request::get(&uri).header("authorization", &auth).body(Body::empty()).unwrap();
+    let slow = rt.block_on(app.clone().oneshot(request())).unwrap();
+    assert_eq!(slow.status(), 200, "the bench request must succeed");
+    // Warm the caches through the router, then check the hot path answers the same bytes.
+    let fast = rt.block_on(hot.clone().oneshot(request())).unwrap();
+    let slow = rt.block_on(axum::body::to_bytes(slow.into_body(), usize::MAX)).unwrap();
+    let fast = rt.block_on(axum::body::to_bytes(fast.into_body(), usize::MAX)).unwrap();
+    assert_eq!(slow.len(), fast.len(), "the hot path answers like the router");
+    c.bench_function("http: GET session details through the router (no socket)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let resp = app.clone().oneshot(request()).await.unwrap();
+            axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap()
+        })
+    });
+    c.bench_function("http: GET session details through the server's service (hot path, no socket)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let resp = hot.clone().oneshot(request()).await.unwrap();
+            axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, accounting, serialisation, tokens, router);
 criterion_main!(benches);

@@ -18,7 +18,10 @@ use crate::store::TokenRow;
 pub const TOKEN_PREFIX: &str = "rtk_";
 
 pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    let mut hex = [0u8; 64];
+    // 32 digest bytes always fit 64 hex digits, and hex digits are ASCII.
+    let _ = hex::encode_to_slice(Sha256::digest(token.as_bytes()), &mut hex);
+    String::from_utf8_lossy(&hex).into_owned()
 }
 
 /// A fresh random API token.

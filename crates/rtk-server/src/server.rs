@@ -57,7 +57,7 @@ impl Server {
     /// Serves until `shutdown` completes: then tells gateway connections to go away (their
     /// peers may resume after a restart), drains in-flight requests and closes the store.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let app = crate::http::router(self.state.clone());
+        let app = crate::http::service(self.state.clone());
         let state = Arc::new(self.state);
         let reaper = state.config.reaper_interval.map(|every| {
             let engine = state.engine.clone();
@@ -77,9 +77,7 @@ impl Server {
             shutdown.await;
             hub.close_all(rtk_api::gateway::close::GOING_AWAY, "server shutting down");
         };
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(self.listener, tower::make::Shared::new(app)).with_graceful_shutdown(shutdown).await?;
         if let Some(r) = reaper {
             r.abort();
         }

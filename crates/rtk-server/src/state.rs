@@ -1,7 +1,7 @@
 //! Shared server state handed to every handler.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::clock::SharedClock;
@@ -21,9 +21,9 @@ pub struct Inner {
     pub engine: crate::engine::Engine,
     /// Open gateway connections, so shutdown can wait for them to record their peers.
     pub connections: Tracker,
-    auth_cache: Mutex<HashMap<String, (Instant, TokenRow)>>,
+    auth_cache: RwLock<HashMap<String, (Instant, Arc<TokenRow>)>>,
     /// Apps by id. Apps are never deleted nor moved between accounts, so entries never go stale.
-    apps: Mutex<HashMap<String, crate::store::AppRow>>,
+    apps: RwLock<HashMap<String, Arc<crate::store::AppRow>>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -51,8 +51,8 @@ impl AppState {
             config,
             engine,
             connections: Tracker::default(),
-            auth_cache: Mutex::default(),
-            apps: Mutex::default(),
+            auth_cache: RwLock::default(),
+            apps: RwLock::default(),
         }))
     }
 
@@ -66,44 +66,53 @@ impl AppState {
         account_id: &str,
         app_id: &str,
     ) -> Result<Option<crate::store::AppRow>, ApiError> {
-        let hit = self.apps.lock().unwrap_or_else(|e| e.into_inner()).get(app_id).cloned();
-        let app = match hit {
-            Some(a) => Some(a),
+        let app = match self.cached_app(app_id) {
+            Some(a) => Some(crate::store::AppRow::clone(&a)),
             None => {
                 let Some(a) = self.store.app_by_id(app_id).await? else { return Ok(None) };
-                let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+                let mut apps = self.apps.write().unwrap_or_else(|e| e.into_inner());
                 if apps.len() >= AUTH_CACHE_MAX {
                     apps.clear();
                 }
-                apps.insert(a.id.clone(), a.clone());
+                apps.insert(a.id.clone(), Arc::new(a.clone()));
                 Some(a)
             }
         };
         Ok(app.filter(|a| a.account_id == account_id))
     }
 
+    /// The app `app_id` if it is in memory (any account; callers check the owner).
+    pub fn cached_app(&self, app_id: &str) -> Option<Arc<crate::store::AppRow>> {
+        self.apps.read().unwrap_or_else(|e| e.into_inner()).get(app_id).cloned()
+    }
+
+    /// The token with this hash if a positive answer for it is in the cache and fresh.
+    pub fn cached_token(&self, hash: &str) -> Option<Arc<TokenRow>> {
+        let ttl = self.config.auth_cache_ttl;
+        if ttl == Duration::ZERO {
+            return None;
+        }
+        let cache = self.auth_cache.read().unwrap_or_else(|e| e.into_inner());
+        cache.get(hash).filter(|(at, _)| at.elapsed() < ttl).map(|(_, row)| row.clone())
+    }
+
     /// The live token with this hash, and its stored hash. Positive answers are cached for
     /// `config.auth_cache_ttl`, so a revocation made by another process takes effect within
     /// that time (0 disables the cache).
     pub async fn auth_cache_lookup(&self, hash: &str) -> Result<Option<(TokenRow, String)>, ApiError> {
-        let ttl = self.config.auth_cache_ttl;
-        if ttl > Duration::ZERO {
-            let cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((at, row)) = cache.get(hash) {
-                if at.elapsed() < ttl {
-                    return Ok(Some((row.clone(), hash.to_string())));
-                }
-            }
+        if let Some(row) = self.cached_token(hash) {
+            return Ok(Some((TokenRow::clone(&row), hash.to_string())));
         }
+        let ttl = self.config.auth_cache_ttl;
         let Some(row) = self.store.token_by_hash(hash).await? else {
             return Ok(None);
         };
         if ttl > Duration::ZERO {
-            let mut cache = self.auth_cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cache = self.auth_cache.write().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= AUTH_CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(hash.to_string(), (Instant::now(), row.clone()));
+            cache.insert(hash.to_string(), (Instant::now(), Arc::new(row.clone())));
         }
         Ok(Some((row, hash.to_string())))
     }

@@ -5,6 +5,7 @@ mod active_session;
 mod apps;
 pub mod de;
 pub mod extract;
+pub mod hot;
 mod meetings;
 mod ops;
 mod participants;
@@ -128,6 +129,12 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// What the server serves: the router behind the session-details hot path.
+pub fn service(state: AppState) -> hot::Hot<Router> {
+    let router = router(state.clone());
+    hot::Hot::new(state, router)
 }
 
 /// The process-wide Prometheus recorder.

@@ -96,17 +96,25 @@ impl Serialize for SessionOut {
     }
 }
 
-/// Session details as both SDK generations read them: the fields flat under `data`, and the
-/// same object again as `data.session` (the seed's shape).
-pub struct BothShapes(pub SessionOut);
+/// The session-details response body: the session's fields flat under `data` (current SDKs)
+/// and the same object again as `data.session` (the seed's SDK generation). The session is
+/// serialised once and its bytes written twice.
+pub fn details_body(view: &SessionOut) -> serde_json::Result<Vec<u8>> {
+    const HEAD: &[u8] = br#"{"success":true,"data":"#;
+    let mut one = Vec::with_capacity(640);
+    serde_json::to_writer(&mut one, view)?;
+    let mut body = Vec::with_capacity(HEAD.len() + 2 * one.len() + 16);
+    body.extend_from_slice(HEAD);
+    body.extend_from_slice(&one[..one.len() - 1]); // without the closing brace
+    body.extend_from_slice(br#","session":"#);
+    body.extend_from_slice(&one);
+    body.extend_from_slice(b"}}");
+    Ok(body)
+}
 
-impl Serialize for BothShapes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        self.0.write(&mut m)?;
-        m.serialize_entry("session", &self.0)?;
-        m.end()
-    }
+/// A JSON body that is already bytes, with status 200.
+pub fn json_bytes(body: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 pub fn session_view(s: &SessionRow, now: Millis) -> SessionOut {
@@ -264,7 +272,7 @@ async fn get_session(
     if q.include_breakout_rooms == Some(true) {
         view.breakout_rooms = Some(breakout_rooms(&s, &session, now).await?);
     }
-    Ok(super::ok(BothShapes(view)))
+    Ok(json_bytes(details_body(&view).map_err(|_| ApiError::internal())?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

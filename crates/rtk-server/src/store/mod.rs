@@ -56,7 +56,7 @@ pub struct Store {
     write_lock: Option<Arc<Mutex<()>>>,
     /// SQLite only (one process owns the file, so it sees every write): sessions by id,
     /// written through in commit order, so session reads need no query.
-    sessions: Option<Arc<std::sync::Mutex<std::collections::HashMap<String, sessions::SessionRow>>>>,
+    sessions: Option<Arc<std::sync::RwLock<sessions::SessionCache>>>,
     /// SQLite only: the queue of joins for the group commit (see `Store::batch_joins`).
     joins: Option<tokio::sync::mpsc::UnboundedSender<sessions::JoinReq>>,
 }

@@ -1,6 +1,8 @@
 //! Sessions, peers, chat and polls. Every state change is one transaction that keeps the
 //! session's aggregates exact, so reads are O(1) and a crash never leaves a session half-done.
 
+use std::sync::Arc;
+
 use sqlx::any::AnyRow;
 
 use super::{col, Store, StoreError, StoreResult};
@@ -553,12 +555,16 @@ impl Store {
         Ok(row.as_ref().map(session_row).transpose()?.filter(|s| !s.expired(now)))
     }
 
+    /// The session `id` if the write-through cache holds it (SQLite only; any app, callers
+    /// check the owner). `None` says nothing about whether the session exists.
+    pub fn cached_session(&self, id: &str) -> Option<Arc<SessionRow>> {
+        self.sessions.as_ref()?.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
+    }
+
+    /// The session `id` of app `app_id` (from the cache on SQLite).
     pub async fn session(&self, app_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
-        if let Some(cache) = &self.sessions {
-            let hit = cache.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
-            if let Some(s) = hit {
-                return Ok((s.app_id == app_id).then_some(s));
-            }
+        if let Some(s) = self.cached_session(id) {
+            return Ok((s.app_id == app_id).then(|| SessionRow::clone(&s)));
         }
         let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1"))
             .bind(id)
@@ -575,7 +581,7 @@ impl Store {
                     .fetch_optional(self.pool())
                     .await?;
                 if let Some(f) = fresh.as_ref().map(session_row).transpose()? {
-                    insert_bounded(&mut cache.lock().unwrap_or_else(|e| e.into_inner()), f);
+                    insert_bounded(&mut cache.write().unwrap_or_else(|e| e.into_inner()), f);
                 }
             }
         }
@@ -585,7 +591,7 @@ impl Store {
     /// Writes rows through to the session cache (SQLite); call under the writer lock.
     fn cache_sessions<'a>(&self, rows: impl IntoIterator<Item = &'a SessionRow>) {
         if let Some(cache) = &self.sessions {
-            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut c = cache.write().unwrap_or_else(|e| e.into_inner());
             for r in rows {
                 insert_bounded(&mut c, r.clone());
             }
@@ -954,9 +960,12 @@ async fn next_seqs(w: &mut super::WriteTx, app_id: &str, n: i64) -> StoreResult<
 /// The session cache holds at most this many rows; past it, it starts over.
 const SESSION_CACHE_MAX: usize = 200_000;
 
-fn insert_bounded(c: &mut std::collections::HashMap<String, SessionRow>, r: SessionRow) {
+/// Sessions by id, shared so a read copies a pointer, not the row.
+pub(crate) type SessionCache = std::collections::HashMap<String, Arc<SessionRow>>;
+
+fn insert_bounded(c: &mut SessionCache, r: SessionRow) {
     if c.len() >= SESSION_CACHE_MAX && !c.contains_key(&r.id) {
         c.clear();
     }
-    c.insert(r.id.clone(), r);
+    c.insert(r.id.clone(), Arc::new(r));
 }

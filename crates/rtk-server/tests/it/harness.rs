@@ -99,6 +99,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub store: Store,
     pub engine: rtk_server::engine::Engine,
+    /// The running server's shared state (for tests that drive its services directly).
+    pub state: rtk_server::state::AppState,
     pub db: TestDb,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -130,6 +132,7 @@ impl TestServer {
         let root = format!("http://{}", server.local_addr());
         let store = server.state().store.clone();
         let engine = server.state().engine.clone();
+        let state = server.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server
@@ -147,6 +150,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             store,
             engine,
+            state,
             db,
             stop: Some(tx),
             task: Some(task),

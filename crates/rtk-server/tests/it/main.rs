@@ -6,6 +6,7 @@ pub mod ws;
 mod auth;
 mod foundation;
 mod gateway;
+mod hot;
 mod property;
 mod sessions;
 mod store_conformance;
