@@ -109,7 +109,9 @@ impl Store {
         };
         let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         opts = match backend {
-            Backend::Sqlite => opts.max_connections(8).after_connect(|conn, _| {
+            // A connection to a local file cannot go stale: skip the ping sqlx would otherwise
+            // send through the connection's worker thread before every use.
+            Backend::Sqlite => opts.max_connections(8).test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
