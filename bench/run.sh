@@ -22,9 +22,9 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$SMOKE" = 1 ]; then
-  PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_RATE=200
+  PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_RATE=200; CRASH_N=40
 else
-  PROFILE=release; DUR=10; CONNS=64; BIG=10000; MANY=1000000; GW_N=10000; GW_RATE=2000
+  PROFILE=release; DUR=10; CONNS=64; BIG=10000; MANY=1000000; GW_N=10000; GW_RATE=2000; CRASH_N=1000
 fi
 PG_ADMIN=${RTK_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
@@ -45,6 +45,7 @@ WORK=$(mktemp -d)
 PIDS=()
 PG_DBS=()
 cleanup() {
+  [ -f "$WORK/restarted.pid" ] && PIDS+=("$(cat "$WORK/restarted.pid")")
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for d in "${PG_DBS[@]:-}"; do
@@ -90,11 +91,14 @@ new_db() { # backend name -> URL
 }
 
 SERVER_PID=
-serve() { # URL datadir -> sets BASE and SERVER_PID
+SERVE_CMD=
+serve() { # URL datadir [rtk serve flags…] -> sets BASE, SERVER_PID and SERVE_CMD (to start it again)
   local url=$1 dir=$2 port
+  shift 2
   port=$(free_port)
   mkdir -p "$dir"
-  RTK_LOG=warn "$BIN/rtk" serve --listen "127.0.0.1:$port" --data-dir "$dir" --database-url "$url" --log-format json \
+  SERVE_CMD="RTK_LOG=warn $BIN/rtk serve --listen 127.0.0.1:$port --data-dir $dir --database-url $url --log-format json $*"
+  RTK_LOG=warn "$BIN/rtk" serve --listen "127.0.0.1:$port" --data-dir "$dir" --database-url "$url" --log-format json "$@" \
     >"$dir/out.log" 2>"$dir/err.log" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
@@ -173,6 +177,21 @@ print(f\"{g['joined']}/{g['participants']} joined, {g['lost']} lost; {g['achieve
 }
 storm "$GW_N" "$((GW_N / 10))" "$GW_RATE"
 storm "$GW_N" "$((GW_N / 100 > 0 ? GW_N / 100 : 1))" "$GW_RATE"
+
+# Crash: kill -9 with peers connected, restart on the same store (heartbeat timeout 5 s so the
+# abandoned sessions end within seconds), check that nothing acknowledged was lost.
+echo "== crash: kill -9 with $CRASH_N peers connected (SQLite)" >&2
+URL=$(new_db sqlite crash)
+"$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-crash.json"
+serve "$URL" "$WORK/srv-crash" --heartbeat-timeout-secs 5
+"$BIN/rtk-bench" crash --base-url "$BASE" --account "$(j "$WORK/seed-crash.json" account)" \
+  --token "$(j "$WORK/seed-crash.json" token)" --app "$(j "$WORK/seed-crash.json" app)" \
+  --peers "$CRASH_N" --meetings "$((CRASH_N / 10))" --server-pid "$SERVER_PID" \
+  --restart "$SERVE_CMD >>$WORK/srv-crash/out.log 2>>$WORK/srv-crash/err.log & echo \$! >$WORK/restarted.pid" >"$WORK/crash.json"
+CR=$(python3 -c "
+import json; c = json.load(open('$WORK/crash.json'))
+print(f\"{c['acknowledged_joins']} joins and {c['acknowledged_chats']} messages acknowledged, {c['peers_in_store']} and {c['chats_in_store']} in the store after restart; restart {c['restart_secs']:.2f} s; {c['resumed']} resumed; {c['abandoned_sessions_ended']}/{c['abandoned_sessions']} abandoned sessions ended, at last heartbeat {c['end_minus_last_heartbeat_ms_min']}..{c['end_minus_last_heartbeat_ms_max']} ms; exact={c['exact']}\")")
+ROWS+=("| crash: kill -9 with $CRASH_N peers connected, restart | | | | $CR |")
 
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ); profile $PROFILE; wrk -t2 -c$CONNS -d${DUR}s"

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod crash;
+
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use rtk_server::store::{AppRow, MeetingRow, PeerRow, SessionRow};
@@ -65,6 +67,29 @@ enum Cmd {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// `kill -9` the server with peers connected, restart it, and check what survived:
+    /// every acknowledged join and chat message; half the meetings' peers resume, the other
+    /// half never come back and their sessions must end at their last heartbeat.
+    Crash {
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long, default_value_t = 1_000)]
+        peers: usize,
+        #[arg(long, default_value_t = 100)]
+        meetings: usize,
+        /// The server to kill.
+        #[arg(long)]
+        server_pid: u32,
+        /// A shell command that starts the server again (in the background) on the same store.
+        #[arg(long)]
+        restart: String,
+    },
 }
 
 #[tokio::main]
@@ -74,6 +99,10 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Baseline { listen, body_file } => baseline(listen, std::fs::read(body_file)?).await,
         Cmd::Gateway { base_url, account, token, app, participants, meetings, rate, server_pid } => {
             gateway(&base_url, &account, &token, &app, participants, meetings, rate, server_pid).await
+        }
+        Cmd::Crash { base_url, account, token, app, peers, meetings, server_pid, restart } => {
+            let api = Api::new(&base_url, &account, &token);
+            crash::run(&api, &base_url, &app, peers, meetings, server_pid, &restart).await
         }
     }
 }
@@ -237,6 +266,92 @@ async fn baseline(listen: SocketAddr, body: Vec<u8>) -> anyhow::Result<()> {
     }
 }
 
+/// CPU seconds (user + system) the process has used so far.
+fn cpu_secs(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/stat"),
+        None => "/proc/self/stat".to_string(),
+    };
+    let text = std::fs::read_to_string(path).ok()?;
+    // Fields after the command (which may hold spaces) start after the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}
+
+/// The REST API of the server under test, as its account.
+pub struct Api {
+    pub http: reqwest::Client,
+    /// `{base}/client/v4/accounts/{account}/realtime/kit`
+    pub kit: String,
+    token: String,
+}
+
+impl Api {
+    fn new(base: &str, account: &str, token: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            kit: format!("{base}/client/v4/accounts/{account}/realtime/kit"),
+            token: token.to_string(),
+        }
+    }
+
+    pub async fn post(&self, url: String, body: Value) -> anyhow::Result<Value> {
+        let r = self.http.post(&url).bearer_auth(&self.token).json(&body).send().await?;
+        let st = r.status();
+        let v: Value = r.json().await?;
+        if !st.is_success() {
+            bail!("POST {url}: {st} {v}");
+        }
+        Ok(v)
+    }
+
+    pub async fn get(&self, url: String) -> anyhow::Result<Value> {
+        let r = self.http.get(&url).bearer_auth(&self.token).send().await?;
+        let st = r.status();
+        let v: Value = r.json().await?;
+        if !st.is_success() {
+            bail!("GET {url}: {st} {v}");
+        }
+        Ok(v)
+    }
+
+    /// `meetings` meetings (`body` plus a title) and `n` participants (participant i in
+    /// meeting i % meetings) with the host preset; (meeting ids, participant tokens).
+    pub async fn people(
+        &self,
+        app: &str,
+        n: usize,
+        meetings: usize,
+        body: Value,
+    ) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+        let kit = &self.kit;
+        let preset: Value = serde_json::from_str(include_str!("../../../docs/examples/preset.json"))?;
+        let _ = self.post(format!("{kit}/{app}/presets"), preset).await; // exists already on a second run
+        let mut mids = Vec::with_capacity(meetings);
+        for m in 0..meetings {
+            let mut b = body.clone();
+            b["title"] = json!(format!("meeting {m}"));
+            let v = self.post(format!("{kit}/{app}/meetings"), b).await?;
+            mids.push(v["data"]["id"].as_str().context("meeting id")?.to_string());
+        }
+        let mut tokens = Vec::with_capacity(n);
+        for chunk in (0..n).collect::<Vec<_>>().chunks(32) {
+            let futs = chunk.iter().map(|i| {
+                self.post(
+                    format!("{kit}/{app}/meetings/{}/participants", mids[i % meetings]),
+                    json!({"custom_participant_id": format!("u{i}"), "preset_name": "host"}),
+                )
+            });
+            for v in futures_util::future::join_all(futs).await {
+                tokens.push(v?["data"]["token"].as_str().context("token")?.to_string());
+            }
+        }
+        Ok((mids, tokens))
+    }
+}
+
 fn rss_kib(pid: Option<u32>) -> Option<u64> {
     let path = match pid {
         Some(p) => format!("/proc/{p}/status"),
@@ -257,42 +372,11 @@ async fn gateway(
     rate: u64,
     server_pid: Option<u32>,
 ) -> anyhow::Result<()> {
-    let http = reqwest::Client::new();
-    let kit = format!("{base}/client/v4/accounts/{account}/realtime/kit");
-    let post = |url: String, body: Value| {
-        let http = http.clone();
-        async move {
-            let r = http.post(&url).bearer_auth(token).json(&body).send().await?;
-            let st = r.status();
-            let v: Value = r.json().await?;
-            if !st.is_success() {
-                bail!("POST {url}: {st} {v}");
-            }
-            Ok::<Value, anyhow::Error>(v)
-        }
-    };
-    let preset: Value = serde_json::from_str(include_str!("../../../docs/examples/preset.json"))?;
-    let _ = post(format!("{kit}/{app}/presets"), preset).await; // exists already on a second run
+    let api = Api::new(base, account, token);
+    let kit = &api.kit;
     let meetings = meetings.clamp(1, n.max(1));
-    let mut mids = Vec::with_capacity(meetings);
-    for m in 0..meetings {
-        let v = post(format!("{kit}/{app}/meetings"), json!({"title": format!("storm {m}")})).await?;
-        mids.push(v["data"]["id"].as_str().context("meeting id")?.to_string());
-    }
-    // Participants, 32 requests at a time; participant i is in meeting i % meetings.
     let t = Instant::now();
-    let mut tokens = Vec::with_capacity(n);
-    for chunk in (0..n).collect::<Vec<_>>().chunks(32) {
-        let futs = chunk.iter().map(|i| {
-            post(
-                format!("{kit}/{app}/meetings/{}/participants", mids[i % meetings]),
-                json!({"custom_participant_id": format!("u{i}"), "preset_name": "host"}),
-            )
-        });
-        for v in futures_util::future::join_all(futs).await {
-            tokens.push(v?["data"]["token"].as_str().context("token")?.to_string());
-        }
-    }
+    let (mids, tokens) = api.people(app, n, meetings, json!({})).await?;
     eprintln!("created {n} participants in {meetings} meetings in {:.1} s", t.elapsed().as_secs_f64());
     // The storm: one join every 1/rate s. Each participant then reads (and drops) its events
     // until told to leave.
@@ -303,6 +387,7 @@ async fn gateway(
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let t = Instant::now();
+    let cpu0 = (cpu_secs(server_pid), cpu_secs(None));
     let mut tasks = Vec::with_capacity(n);
     for tok in tokens {
         tick.tick().await;
@@ -347,19 +432,15 @@ async fn gateway(
     latencies.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0.0);
     let storm = t.elapsed().as_secs_f64();
+    let cpu1 = (cpu_secs(server_pid), cpu_secs(None));
+    let cpu_ms = |a: Option<f64>, b: Option<f64>| Some((b? - a?) * 1000.0 / n.max(1) as f64);
     let joined = ok.load(Ordering::SeqCst);
     let lost = n - joined;
     // What the server says, meeting by meeting.
     let (mut live, mut exact) = (0u64, true);
     for (m, mid) in mids.iter().enumerate() {
         let want = (0..n).filter(|i| i % meetings == m).count() as u64;
-        let a: Value = http
-            .get(format!("{kit}/{app}/meetings/{mid}/active-session"))
-            .bearer_auth(token)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let a: Value = api.get(format!("{kit}/{app}/meetings/{mid}/active-session")).await?;
         let l = a["data"]["live_participants"].as_u64().unwrap_or(0);
         let mx = a["data"]["max_concurrent_participants"].as_u64().unwrap_or(0);
         live += l;
@@ -375,6 +456,7 @@ async fn gateway(
         json!({"participants": n, "meetings": meetings, "rate": rate, "joined": joined, "lost": lost,
                "storm_secs": storm, "achieved_joins_per_sec": joined as f64 / storm,
                "join_ms_p50": pct(0.5), "join_ms_p99": pct(0.99),
+               "server_cpu_ms_per_join": cpu_ms(cpu0.0, cpu1.0), "client_cpu_ms_per_join": cpu_ms(cpu0.1, cpu1.1),
                "live_participants": live, "exact": exact && joined == n,
                "client_rss_mib": client_rss.map(|k| k as f64 / 1024.0), "server_rss_mib": server_rss.map(|k| k as f64 / 1024.0)})
     );
