@@ -266,10 +266,10 @@ impl Engine {
             .await?
             .ok_or_else(|| EngineError::NoActiveSession(meeting_id.into()))?;
         for p in &peers {
-            self.hub.send(&p.id, Outbound::Event(ServerEvent::Kicked { reason: "kick_all".into() }));
+            self.hub.send(&p.id, Outbound::event(ServerEvent::Kicked { reason: "kick_all".into() }));
             self.hub.send(
                 &p.id,
-                Outbound::Event(ServerEvent::SessionEnded {
+                Outbound::event(ServerEvent::SessionEnded {
                     session_id: session.id.clone(),
                     reason: "HOST_ENDED_MEETING".into(),
                 }),
@@ -298,7 +298,7 @@ impl Engine {
         let mut out = vec![];
         for p in self.targets(&session, Some(participant_ids)).await? {
             if let Some((_, left)) = self.leave(&p.id, "kicked").await? {
-                self.hub.send(&p.id, Outbound::Event(ServerEvent::Kicked { reason: "kick".into() }));
+                self.hub.send(&p.id, Outbound::event(ServerEvent::Kicked { reason: "kick".into() }));
                 self.hub.send(&p.id, Outbound::Close(close::KICKED, "kicked by the host".into()));
                 out.push(left);
             }
@@ -315,7 +315,7 @@ impl Engine {
         let session = self.active_session(meeting_id).await?;
         let peers = self.targets(&session, participant_ids).await?;
         for p in &peers {
-            self.hub.send(&p.id, Outbound::Event(ServerEvent::Muted { by: "host".into() }));
+            self.hub.send(&p.id, Outbound::event(ServerEvent::Muted { by: "host".into() }));
         }
         Ok(peers)
     }
@@ -399,7 +399,7 @@ impl Engine {
         if self.hub.rebind(&p.id, &joined.peer.id, &joined.session.id) {
             self.hub.send(
                 &joined.peer.id,
-                Outbound::Event(ServerEvent::Moved {
+                Outbound::event(ServerEvent::Moved {
                     meeting_id: to_meeting_id.to_string(),
                     session_id: joined.session.id.clone(),
                     peer_id: joined.peer.id.clone(),

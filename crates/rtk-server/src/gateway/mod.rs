@@ -125,7 +125,41 @@ async fn send_event(socket: &mut WebSocket, e: &ServerEvent) -> bool {
     }
 }
 
+/// Events written before one flush when several are waiting.
+const BURST: usize = 64;
+
+fn event_text(e: &ServerEvent) -> Option<axum::extract::ws::Utf8Bytes> {
+    serde_json::to_string(e).ok().map(Into::into)
+}
+
 impl Connection {
+    /// Writes `first` and whatever events are already waiting behind it (up to [`BURST`]),
+    /// then flushes once: a burst of fan-out costs one write, not one per event. A waiting
+    /// close or rebind is returned for the caller to carry out after the flush.
+    async fn send_burst(
+        &mut self,
+        first: axum::extract::ws::Utf8Bytes,
+        rx: &mut mpsc::Receiver<Outbound>,
+    ) -> Result<Option<Outbound>, ()> {
+        use futures_util::SinkExt;
+        self.socket.feed(Message::Text(first)).await.map_err(|_| ())?;
+        let mut held = None;
+        for _ in 1..BURST {
+            let text = match rx.try_recv() {
+                Ok(Outbound::Frame(t)) => t,
+                Ok(Outbound::Event(e)) => event_text(&e).ok_or(())?,
+                Ok(other) => {
+                    held = Some(other);
+                    break;
+                }
+                Err(_) => break,
+            };
+            self.socket.feed(Message::Text(text)).await.map_err(|_| ())?;
+        }
+        self.socket.flush().await.map_err(|_| ())?;
+        Ok(held)
+    }
+
     async fn run(s: AppState, socket: WebSocket, token: String) {
         let state = s.clone();
         let _tracked = state.connections.track();
@@ -217,22 +251,39 @@ impl Connection {
                     // Events pile up faster than this connection takes them.
                     return End::Close(close::SLOW_CONSUMER, "too slow: events were not read in time".into());
                 }
-                out = rx.recv() => match out {
-                    Some(Outbound::Event(e)) => { if !send_event(&mut self.socket, &e).await { return End::Dropped; } }
-                    Some(Outbound::Close(code, reason)) => {
-                        // The engine already recorded why (kick, revoke, timeout); on shutdown
-                        // (going away) the peer stays, dropped, so it can resume.
-                        if code != close::GOING_AWAY {
-                            self.peer = None;
-                        }
-                        return End::Close(code, reason);
+                out = rx.recv() => if let Some(end) = self.outbound(out, &mut rx).await { return end; },
+            }
+        }
+    }
+
+    /// Carries out what the engine queued for this connection.
+    async fn outbound(&mut self, mut m: Option<Outbound>, rx: &mut mpsc::Receiver<Outbound>) -> Option<End> {
+        loop {
+            let first = match m.take() {
+                Some(Outbound::Event(e)) => match event_text(&e) {
+                    Some(t) => t,
+                    None => return Some(End::Dropped),
+                },
+                Some(Outbound::Frame(t)) => t,
+                Some(Outbound::Close(code, reason)) => {
+                    // The engine already recorded why (kick, revoke, timeout); on shutdown
+                    // (going away) the peer stays, dropped, so it can resume.
+                    if code != close::GOING_AWAY {
+                        self.peer = None;
                     }
-                    Some(Outbound::Rebind { peer_id, .. }) => {
-                        self.peer = Some(peer_id.clone());
-                        self.bound = Some(peer_id);
-                    }
-                    None => return End::Dropped,
+                    return Some(End::Close(code, reason));
                 }
+                Some(Outbound::Rebind { peer_id, .. }) => {
+                    self.peer = Some(peer_id.clone());
+                    self.bound = Some(peer_id);
+                    return None;
+                }
+                None => return Some(End::Dropped),
+            };
+            match self.send_burst(first, rx).await {
+                Err(()) => return Some(End::Dropped),
+                Ok(None) => return None,
+                Ok(Some(held)) => m = Some(held),
             }
         }
     }
