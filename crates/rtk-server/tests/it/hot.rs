@@ -85,6 +85,22 @@ async fn answers_like_the_router_and_only_from_memory() {
     assert_eq!(v["data"]["max_concurrent_participants"], 2);
     assert_eq!(v["data"]["minutes_consumed"], 3.5);
 
+    // Counted in the router's series (one series, not a second one with other labels). The
+    // root route: no other test reads sessions there, so the count is this test's alone.
+    let series = "http_requests_total{method=\"GET\",route=\"/accounts/{account_id}/realtime/kit/{app_id}/sessions/{session_id}\",status=\"200\"}";
+    let count = |text: &str| -> u64 {
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(series)).collect();
+        assert_eq!(lines.len(), 1, "one series for the route: {lines:?}");
+        lines[0].rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let metrics =
+        || async { s.http.get(format!("{}/metrics", s.root)).send().await.unwrap().text().await.unwrap() };
+    let before = count(&metrics().await);
+    for _ in 0..3 {
+        assert_eq!(raw_get(&s, &root_url, &s.token).await.0, 200);
+    }
+    assert_eq!(count(&metrics().await), before + 3, "hot reads are counted");
+
     // In front of a stand-in router: only the warm success case is answered here.
     let svc = rtk_server::http::hot::Hot::new(s.state.clone(), teapot());
     let path = format!("/client/v4/accounts/{}/realtime/kit/{}/sessions/{sid}", s.account, room.app);
