@@ -26,6 +26,19 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// The server under test and the account, token and app to use on it.
+#[derive(clap::Args)]
+struct Target {
+    #[arg(long)]
+    base_url: String,
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    token: String,
+    #[arg(long)]
+    app: String,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Seed a store; prints {account, token, app, small_session, big_session, ended_session} as JSON.
@@ -48,14 +61,8 @@ enum Cmd {
     },
     /// Join N participants through the gateway at R joins per second.
     Gateway {
-        #[arg(long)]
-        base_url: String,
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        token: String,
-        #[arg(long)]
-        app: String,
+        #[command(flatten)]
+        target: Target,
         #[arg(long, default_value_t = 10_000)]
         participants: usize,
         /// Meetings to spread them over (every peer hears every other peer of its meeting).
@@ -71,14 +78,8 @@ enum Cmd {
     /// every acknowledged join and chat message; half the meetings' peers resume, the other
     /// half never come back and their sessions must end at their last heartbeat.
     Crash {
-        #[arg(long)]
-        base_url: String,
-        #[arg(long)]
-        account: String,
-        #[arg(long)]
-        token: String,
-        #[arg(long)]
-        app: String,
+        #[command(flatten)]
+        target: Target,
         #[arg(long, default_value_t = 1_000)]
         peers: usize,
         #[arg(long, default_value_t = 100)]
@@ -97,12 +98,12 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Seed { database_url, ended, participants } => seed(&database_url, ended, participants).await,
         Cmd::Baseline { listen, body_file } => baseline(listen, std::fs::read(body_file)?).await,
-        Cmd::Gateway { base_url, account, token, app, participants, meetings, rate, server_pid } => {
-            gateway(&base_url, &account, &token, &app, participants, meetings, rate, server_pid).await
+        Cmd::Gateway { target: t, participants, meetings, rate, server_pid } => {
+            gateway(&t.base_url, &t.account, &t.token, &t.app, participants, meetings, rate, server_pid).await
         }
-        Cmd::Crash { base_url, account, token, app, peers, meetings, server_pid, restart } => {
-            let api = Api::new(&base_url, &account, &token);
-            crash::run(&api, &base_url, &app, peers, meetings, server_pid, &restart).await
+        Cmd::Crash { target: t, peers, meetings, server_pid, restart } => {
+            let api = Api::new(&t.base_url, &t.account, &t.token);
+            crash::run(&api, &t.base_url, &t.app, peers, meetings, server_pid, &restart).await
         }
     }
 }
