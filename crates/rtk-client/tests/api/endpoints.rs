@@ -1,25 +1,11 @@
 //! Every endpoint through the SDK, against a real rtk.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use rtk_api::gateway::ServerEvent;
 use rtk_client::params::*;
-use rtk_client::participant::{Event, Participant};
+use rtk_client::participant::Event;
 
-use crate::harness::{env, preset_doc};
-
-async fn until(p: &mut Participant, f: impl Fn(&Event) -> bool) -> Event {
-    loop {
-        let e = tokio::time::timeout(Duration::from_secs(10), p.next_event())
-            .await
-            .expect("an event in time")
-            .expect("events continue");
-        if f(&e) {
-            return e;
-        }
-    }
-}
+use crate::harness::{env, preset_doc, until};
 
 #[tokio::test]
 async fn apps() {

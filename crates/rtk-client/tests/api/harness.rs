@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rtk_client::params::{AddParticipantParams, AppPostParams, MeetingParams, PresetParams};
-use rtk_client::participant::Participant;
+use rtk_client::participant::{Event, Participant};
 use rtk_client::Client;
 use rtk_server::{Config, ManualClock, Server};
 
@@ -16,6 +16,9 @@ pub struct Env {
     pub client: Client,
     pub clock: ManualClock,
     pub app: String,
+    /// The server's engine and store, for tests that drive time or look behind the API.
+    pub engine: rtk_server::engine::Engine,
+    pub store: rtk_server::Store,
     _dir: tempfile::TempDir,
 }
 
@@ -36,6 +39,8 @@ pub async fn env() -> Env {
     let server = Server::start(config, Arc::new(clock.clone())).await.unwrap();
     let boot = server.bootstrap.clone().unwrap();
     let base = format!("http://{}", server.local_addr());
+    let engine = server.state().engine.clone();
+    let store = server.state().store.clone();
     tokio::spawn(server.run(std::future::pending()));
     let client = Client::builder()
         .base_url(format!("{base}/client/v4"))
@@ -53,7 +58,7 @@ pub async fn env() -> Env {
         .app
         .id;
     kit.presets().create(&app, &PresetParams::from_document(&boot.account_id, preset_doc())).await.unwrap();
-    Env { base, account: boot.account_id, token: boot.token, client, clock, app, _dir: dir }
+    Env { base, account: boot.account_id, token: boot.token, client, clock, app, engine, store, _dir: dir }
 }
 
 impl Env {
@@ -81,5 +86,18 @@ impl Env {
         let mut p = Participant::connect(&self.base, &token).await.unwrap();
         let j = p.join(Some(serde_json::json!({"os": "linux", "browser": "rtk-test"}))).await.unwrap();
         (p, j)
+    }
+}
+
+/// The participant's next event that `f` accepts (others are skipped); fails after 10 s.
+pub async fn until(p: &mut Participant, f: impl Fn(&Event) -> bool) -> Event {
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(10), p.next_event())
+            .await
+            .expect("an event in time")
+            .expect("events continue");
+        if f(&e) {
+            return e;
+        }
     }
 }

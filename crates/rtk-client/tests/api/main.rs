@@ -1,5 +1,6 @@
 //! The REST SDK against an in-process rtk (every endpoint, success and error paths, paging
-//! across pages) and against small local servers (retries, unknown fields, raw responses).
+//! across pages), the participant client through a proxy that drops its connection, and the
+//! SDK against small local servers (retries, unknown fields, raw responses).
 //! One test binary, many modules.
 
 mod endpoints;
@@ -7,4 +8,5 @@ mod errors;
 mod harness;
 mod mock;
 mod pagination;
+mod participant;
 mod retries;
