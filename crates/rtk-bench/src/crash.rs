@@ -106,26 +106,7 @@ async fn resumed(mut p: Participant) -> (bool, Participant) {
 }
 
 fn parse_ms(v: &Value) -> Option<i64> {
-    time_from_rfc3339(v.as_str()?)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (what rtk writes) to Unix milliseconds.
-fn time_from_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 24 || b[23] != b'Z' {
-        return None;
-    }
-    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
-    let (hh, mm, ss, ms) = (n(11..13)?, n(14..16)?, n(17..19)?, n(20..23)?);
-    // Days from civil (Howard Hinnant).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + hh * 3_600 + mm * 60 + ss) * 1_000) + ms)
+    rtk_server::clock::parse_rfc3339(v.as_str()?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -306,15 +287,4 @@ pub async fn run(
         bail!("the crash check failed: {} problems, {resumed_n} resumed", errors.len());
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn parses_what_rtk_writes() {
-        assert_eq!(super::time_from_rfc3339("1970-01-01T00:00:00.000Z"), Some(0));
-        assert_eq!(super::time_from_rfc3339("2026-01-01T00:00:00.000Z"), Some(1_767_225_600_000));
-        assert_eq!(super::time_from_rfc3339("2024-02-29T12:34:56.789Z"), Some(1_709_210_096_789));
-        assert_eq!(super::time_from_rfc3339("2024-02-29T12:34:56Z"), None);
-    }
 }

@@ -267,13 +267,15 @@ async fn baseline(listen: SocketAddr, body: Vec<u8>) -> anyhow::Result<()> {
     }
 }
 
+/// `/proc/PID/NAME`, or the current process's.
+fn proc_file(pid: Option<u32>, name: &str) -> Option<String> {
+    let pid = pid.map_or_else(|| "self".to_string(), |p| p.to_string());
+    std::fs::read_to_string(format!("/proc/{pid}/{name}")).ok()
+}
+
 /// CPU seconds (user + system) the process has used so far.
 fn cpu_secs(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/stat"),
-        None => "/proc/self/stat".to_string(),
-    };
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = proc_file(pid, "stat")?;
     // Fields after the command (which may hold spaces) start after the last ')'.
     let rest = &text[text.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -354,11 +356,7 @@ impl Api {
 }
 
 fn rss_kib(pid: Option<u32>) -> Option<u64> {
-    let path = match pid {
-        Some(p) => format!("/proc/{p}/status"),
-        None => "/proc/self/status".to_string(),
-    };
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = proc_file(pid, "status")?;
     text.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -31,12 +31,13 @@ pub fn generate_token() -> String {
     format!("{TOKEN_PREFIX}{}", hex::encode(b))
 }
 
-enum Credentials<'a> {
+pub(crate) enum Credentials<'a> {
     Bearer(&'a str),
     EmailKey { email: &'a str, key: &'a str },
 }
 
-fn credentials(headers: &HeaderMap) -> Result<Credentials<'_>, ApiError> {
+/// The credentials a request carries; an error says what is wrong with them.
+pub(crate) fn credentials(headers: &HeaderMap) -> Result<Credentials<'_>, ApiError> {
     if let Some(v) = headers.get(axum::http::header::AUTHORIZATION) {
         let v = v.to_str().map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
         let (scheme, token) = v.trim().split_once(' ').unwrap_or((v, ""));

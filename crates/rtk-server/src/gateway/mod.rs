@@ -119,9 +119,9 @@ async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
 }
 
 async fn send_event(socket: &mut WebSocket, e: &ServerEvent) -> bool {
-    match serde_json::to_string(e) {
-        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
-        Err(_) => false,
+    match event_text(e) {
+        Some(text) => socket.send(Message::Text(text)).await.is_ok(),
+        None => false,
     }
 }
 

@@ -26,7 +26,7 @@ use futures_util::future::Either;
 use tower::Service;
 
 use super::sessions::{details_body, session_view};
-use crate::auth::hash_token;
+use crate::auth::{credentials, hash_token, Credentials};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -75,7 +75,7 @@ impl<S> Hot<S> {
             None => (path, false),
         };
         let (account_id, app_id, session_id) = details_path(rest)?;
-        let token = bearer(req.headers().get(header::AUTHORIZATION)?)?;
+        let Ok(Credentials::Bearer(token)) = credentials(req.headers()) else { return None };
         let started = Instant::now();
 
         let caller = self.state.cached_token(&hash_token(token))?;
@@ -115,13 +115,6 @@ fn details_path(path: &str) -> Option<(&str, &str, &str)> {
         && plain(app)
         && plain(session))
     .then_some((account, app, session))
-}
-
-/// The token of `Authorization: Bearer <token>`, parsed as the router's auth does.
-fn bearer(v: &HeaderValue) -> Option<&str> {
-    let (scheme, token) = v.to_str().ok()?.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl<S> Service<Request> for Hot<S>
@@ -168,15 +161,5 @@ mod tests {
         ] {
             assert_eq!(details_path(p), None, "{p}");
         }
-    }
-
-    #[test]
-    fn bearer_is_parsed_like_the_router() {
-        let v = |s: &str| HeaderValue::from_str(s).unwrap();
-        assert_eq!(bearer(&v("Bearer abc")), Some("abc"));
-        assert_eq!(bearer(&v("bearer   abc ")), Some("abc"));
-        assert_eq!(bearer(&v("Basic abc")), None);
-        assert_eq!(bearer(&v("Bearer ")), None);
-        assert_eq!(bearer(&v("Bearer")), None);
     }
 }

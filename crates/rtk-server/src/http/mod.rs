@@ -121,6 +121,8 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
         })
+        // For axum's own body extractors; the API's `Json` applies the same limit itself
+        // (extract.rs), so a refused body can be drained.
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(track_metrics))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
