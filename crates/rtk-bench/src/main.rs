@@ -129,6 +129,7 @@ fn session(id: &str, app: &str, meeting: &str, start: i64) -> SessionRow {
         live_join_sum: 0,
         last_leave_at: None,
         ends_at: None,
+        dropped_count: 0,
     }
 }
 
@@ -171,6 +172,7 @@ async fn live_session(store: &Store, app: &str, mid: &str, n: usize, now: i64) -
             node_id: None,
             created_at: joined,
             updated_at: joined,
+            dropped_at: None,
         });
         s.live_join_sum += joined;
     }

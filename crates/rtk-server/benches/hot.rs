@@ -32,6 +32,7 @@ fn session(live: i64) -> SessionRow {
         live_join_sum: live * 1_767_225_600_000,
         last_leave_at: None,
         ends_at: None,
+        dropped_count: 0,
     }
 }
 

@@ -20,6 +20,9 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     /// A peer silent for this long is considered gone (it leaves at its last message).
     pub heartbeat_timeout: Duration,
+    /// How long a new gateway connection may take to send `join` or `resume` (absolute from
+    /// connect: nothing but join or resume extends it).
+    pub join_timeout: Duration,
     /// How often the reaper applies heartbeat timeouts and keep-alive expiry (None: never;
     /// tests drive `Engine::tick` themselves).
     pub reaper_interval: Option<Duration>,
@@ -38,6 +41,7 @@ impl Default for Config {
             participant_token_ttl: Duration::from_secs(100 * 24 * 3600),
             auth_cache_ttl: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(30),
+            join_timeout: Duration::from_secs(30),
             reaper_interval: Some(Duration::from_secs(1)),
         }
     }

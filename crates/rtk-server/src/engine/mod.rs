@@ -212,11 +212,26 @@ impl Engine {
         Ok(())
     }
 
-    /// A peer's connection was lost without a leave. It stays live until its heartbeat
-    /// timeout runs out (then leaves at its last message) or it resumes.
+    /// A peer's connection was lost without a leave, now. Its presence stops counting now;
+    /// it stays live until its heartbeat timeout (counted from its last message) runs out —
+    /// then it leaves at this moment — or it resumes, and then the gap counts too.
     pub async fn drop_peer(&self, peer_id: &str) -> EngineResult<bool> {
         let last = self.beats_lock().remove(peer_id).unwrap_or(0);
-        Ok(self.store.set_connected(peer_id, false, None, last).await?)
+        Ok(self.store.drop_peer(peer_id, self.now(), last).await?)
+    }
+
+    /// A connected peer sent nothing for its heartbeat timeout (the gateway's timer): it leaves
+    /// at its last message. `None` if it had already left.
+    pub async fn time_out(&self, peer_id: &str) -> EngineResult<Option<(SessionRow, PeerRow)>> {
+        let recorded = self.beats_lock().get(peer_id).copied();
+        let last = match recorded {
+            Some(t) => t,
+            None => match self.store.peer(peer_id).await? {
+                Some(p) => p.last_seen_at,
+                None => return Ok(None),
+            },
+        };
+        self.leave_at(peer_id, last, "heartbeat_timeout", self.now()).await
     }
 
     /// A dropped peer reconnects: it must still be live and belong to `participant_id`.
@@ -227,21 +242,23 @@ impl Engine {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
         self.beats_lock().remove(peer_id);
-        if !self.store.set_connected(peer_id, true, self.node_id.as_deref(), self.now()).await? {
+        if !self.store.resume_peer(peer_id, self.node_id.as_deref(), self.now()).await? {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
         Ok(peer)
     }
 
-    /// Applies what time has made due at `now`: dropped peers silent past the heartbeat
-    /// timeout leave at their last message; sessions past their keep-alive end at their last
-    /// leave.
+    /// Applies what time has made due at `now`: peers whose last message is a heartbeat
+    /// timeout old leave — a dropped one at its drop, a silent connected one at its last
+    /// message (and its connection is closed with 4009); sessions past their keep-alive end at
+    /// their last leave.
     pub async fn tick(&self) -> EngineResult<TickReport> {
         let now = self.now();
         let mut report = TickReport::default();
         self.flush_beats().await?;
         for p in self.store.silent_peers(now - self.heartbeat_timeout_ms).await? {
-            if self.leave_at(&p.id, p.last_seen_at, "heartbeat_timeout", now).await?.is_some() {
+            let at = p.dropped_at.unwrap_or(p.last_seen_at);
+            if self.leave_at(&p.id, at, "heartbeat_timeout", now).await?.is_some() {
                 report.timed_out += 1;
                 self.hub.send(&p.id, Outbound::Close(close::TIMEOUT, "heartbeat timeout".into()));
             }
@@ -329,8 +346,10 @@ impl Engine {
         Ok((session, poll))
     }
 
-    /// A chat message from a live peer, kept and delivered to the whole session.
+    /// A chat message from a live peer (also its heartbeat), kept and delivered to the whole
+    /// session.
     pub async fn chat(&self, peer_id: &str, message: &str) -> EngineResult<ChatRow> {
+        self.beat(peer_id).await?;
         let peer = self.store.peer(peer_id).await?.filter(|p| p.left_at.is_none());
         let peer = peer.ok_or_else(|| EngineError::PeerGone(peer_id.into()))?;
         let row = ChatRow {

@@ -27,8 +27,6 @@ pub const MAX_CHAT_CHARS: usize = 4000;
 /// Sustained messages per second per connection, and the burst above it.
 pub const RATE_PER_SEC: f64 = 20.0;
 pub const RATE_BURST: f64 = 60.0;
-/// How long a new connection may take to send `join` or `resume`.
-pub const JOIN_WAIT: Duration = Duration::from_secs(30);
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/gateway/v1", get(upgrade))
@@ -98,9 +96,40 @@ enum End {
     Dropped,
 }
 
+/// The longest close reason a close frame can carry (RFC 6455: 125 bytes of payload, 2 of
+/// them the code).
+pub const MAX_CLOSE_REASON: usize = 123;
+
+/// `reason` cut to [`MAX_CLOSE_REASON`] bytes at a character boundary: a longer one would make
+/// the client fail the connection (1002) instead of reading our code.
+pub fn close_reason(reason: &str) -> &str {
+    if reason.len() <= MAX_CLOSE_REASON {
+        return reason;
+    }
+    let mut end = MAX_CLOSE_REASON;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
+/// True when a read failed because the client sent a frame or message over our limits.
+fn too_big(e: &axum::Error) -> bool {
+    let inner: &(dyn std::error::Error + 'static) = e;
+    let mut cur = Some(inner);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<tungstenite::Error>() {
+            return matches!(t, tungstenite::Error::Capacity(_));
+        }
+        cur = err.source();
+    }
+    false
+}
+
 /// Sends a close frame, then reads (and discards) until the client's close arrives, so the
 /// close frame is not lost to a reset when unread frames are still in flight.
 async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let reason = close_reason(reason);
     if socket
         .send(Message::Close(Some(CloseFrame { code, reason: reason.to_string().into() })))
         .await
@@ -218,17 +247,27 @@ impl Connection {
     async fn serve(&mut self, mut rx: mpsc::Receiver<Outbound>) -> End {
         let mut bucket = Bucket { tokens: RATE_BURST, at: Instant::now() };
         let idle = self.s.engine.heartbeat_timeout().max(Duration::from_secs(1));
+        // Deadlines count only what the client sends: traffic to it never extends them. Before
+        // join/resume the deadline is absolute from connect.
+        let join_by = tokio::time::Instant::now() + self.s.config.join_timeout;
+        let mut last_heard = tokio::time::Instant::now();
         loop {
-            let wait = if self.peer.is_some() { idle } else { JOIN_WAIT };
+            let deadline = if self.peer.is_some() { last_heard + idle } else { join_by };
             tokio::select! {
-                msg = tokio::time::timeout(wait, self.socket.recv()) => {
+                msg = self.socket.recv() => {
                     let msg = match msg {
-                        Err(_) if self.peer.is_none() => return End::Close(close::TIMEOUT, "no join or resume in time".into()),
-                        // Silent past the heartbeat timeout: treat as a lost connection.
-                        Err(_) => return End::Dropped,
-                        Ok(None) | Ok(Some(Err(_))) => return End::Dropped,
-                        Ok(Some(Ok(m))) => m,
+                        None => return End::Dropped,
+                        Some(Err(e)) if too_big(&e) => {
+                            return self.leave_with(close::TOO_BIG, &format!("message too big: at most {MAX_MESSAGE_BYTES} bytes")).await;
+                        }
+                        Some(Err(_)) => return End::Dropped,
+                        Some(Ok(m)) => m,
                     };
+                    last_heard = tokio::time::Instant::now();
+                    // Every frame from the client counts against its rate, control frames too.
+                    if !matches!(msg, Message::Close(_)) && !bucket.take() {
+                        return self.leave_with(close::RATE_LIMITED, "rate limit: too many messages").await;
+                    }
                     let text = match msg {
                         Message::Text(t) => t,
                         Message::Close(_) => return End::Dropped,
@@ -238,14 +277,22 @@ impl Connection {
                         }
                         Message::Binary(_) => return self.leave_with(close::PROTOCOL, "binary frames are not part of the protocol").await,
                     };
-                    if !bucket.take() {
-                        return self.leave_with(close::RATE_LIMITED, "rate limit: too many messages").await;
-                    }
                     let parsed: ClientMessage = match serde_json::from_str(text.as_str()) {
                         Ok(m) => m,
                         Err(e) => return self.leave_with(close::PROTOCOL, &format!("invalid message: {e}")).await,
                     };
                     if let Some(end) = self.handle(parsed).await { return end; }
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    let Some(peer) = self.peer.take() else {
+                        return End::Close(close::TIMEOUT, "no join or resume in time".into());
+                    };
+                    // Silent past the heartbeat timeout on an open connection: it leaves at its
+                    // last message.
+                    if let Err(e) = self.s.engine.time_out(&peer).await {
+                        tracing::warn!(error = %e, %peer, "gateway: heartbeat timeout not recorded");
+                    }
+                    return End::Close(close::TIMEOUT, "heartbeat timeout".into());
                 }
                 _ = self.tx.too_slow() => {
                     // Events pile up faster than this connection takes them.

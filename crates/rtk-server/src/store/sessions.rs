@@ -10,7 +10,7 @@ use crate::clock::Millis;
 
 pub const SESSION_COLS: &str = "id, app_id, seq, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
     started_at, ended_at, created_at, updated_at, live_count, max_live, peer_count, closed_ms, live_join_sum, \
-    last_leave_at, ends_at";
+    last_leave_at, ends_at, dropped_count";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -34,6 +34,8 @@ pub struct SessionRow {
     pub live_join_sum: i64,
     pub last_leave_at: Option<Millis>,
     pub ends_at: Option<Millis>,
+    /// Live peers whose connection dropped: still in `live_count`, no longer accruing.
+    pub dropped_count: i64,
 }
 
 /// A session as it stands at a moment: a LIVE session whose keep-alive has run out is ENDED
@@ -53,9 +55,10 @@ impl SessionRow {
         self.status == "LIVE" && self.live_count == 0 && self.ends_at.is_some_and(|e| e <= now)
     }
 
-    /// The participant-milliseconds up to `now`: closed intervals plus open ones.
+    /// The participant-milliseconds up to `now`: closed intervals (a dropped peer's up to
+    /// its drop) plus the open intervals of connected peers.
     pub fn presence_ms(&self, now: Millis) -> i64 {
-        self.closed_ms + self.live_count * now - self.live_join_sum
+        self.closed_ms + (self.live_count - self.dropped_count) * now - self.live_join_sum
     }
 
     pub fn state(&self, now: Millis) -> SessionState {
@@ -92,11 +95,12 @@ pub(crate) fn session_row(r: &AnyRow) -> StoreResult<SessionRow> {
         live_join_sum: col(r, "live_join_sum")?,
         last_leave_at: col(r, "last_leave_at")?,
         ends_at: col(r, "ends_at")?,
+        dropped_count: col(r, "dropped_count")?,
     })
 }
 
 pub const PEER_COLS: &str = "id, session_id, meeting_id, participant_id, custom_participant_id, display_name, \
-    preset_name, device, joined_at, left_at, last_seen_at, leave_reason, connected, node_id, created_at, updated_at";
+    preset_name, device, joined_at, left_at, last_seen_at, leave_reason, connected, node_id, created_at, updated_at, dropped_at";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerRow {
@@ -117,12 +121,14 @@ pub struct PeerRow {
     pub node_id: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// When the server saw its connection close, while it is dropped (cleared by a resume).
+    pub dropped_at: Option<Millis>,
 }
 
 impl PeerRow {
-    /// Presence up to `now` (or the leave), in milliseconds.
+    /// Presence up to `now` (or the leave, or the drop while dropped), in milliseconds.
     pub fn presence_ms(&self, now: Millis) -> i64 {
-        self.left_at.unwrap_or(now) - self.joined_at
+        self.left_at.or(self.dropped_at).unwrap_or(now) - self.joined_at
     }
 }
 
@@ -144,6 +150,7 @@ pub(crate) fn peer_row(r: &AnyRow) -> StoreResult<PeerRow> {
         node_id: col(r, "node_id")?,
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,
+        dropped_at: col(r, "dropped_at")?,
     })
 }
 
@@ -325,7 +332,7 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
                 let seq = next_seqs(w, &spec.app_id, 1).await?;
                 let r = sqlx::query(&format!(
                     "INSERT INTO sessions ({SESSION_COLS}) VALUES \
-                     ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL) \
+                     ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL, 0) \
                      RETURNING {SESSION_COLS}"
                 ))
                 .bind(&id)
@@ -343,7 +350,7 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
             }
         };
         let r = sqlx::query(&format!(
-            "INSERT INTO peers ({PEER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $9, NULL, 1, $10, $9, $9) \
+            "INSERT INTO peers ({PEER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $9, NULL, 1, $10, $9, $9, NULL) \
              RETURNING {PEER_COLS}"
         ))
         .bind(&spec.peer_id)
@@ -365,8 +372,9 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
 }
 
 impl Store {
-    /// Ends a live peer's presence at `at` (≤ now): the peer and its session's aggregates in
-    /// one transaction. `None` if the peer is unknown or already gone.
+    /// Ends a live peer's presence at `at` (≤ now), or at its drop if its connection had
+    /// dropped (its presence stopped there): the peer and its session's aggregates in one
+    /// transaction. `None` if the peer is unknown or already gone.
     pub async fn leave_peer(
         &self,
         peer_id: &str,
@@ -376,7 +384,7 @@ impl Store {
     ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
         let mut w = self.write().await?;
         let Some(r) = sqlx::query(&format!(
-            "UPDATE peers SET left_at = $1, leave_reason = $2, updated_at = $3 \
+            "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $3 \
              WHERE id = $4 AND left_at IS NULL RETURNING {PEER_COLS}"
         ))
         .bind(at)
@@ -389,9 +397,15 @@ impl Store {
             return Ok(None);
         };
         let peer = peer_row(&r)?;
+        let left = peer.left_at.unwrap_or(at);
+        // A dropped peer's presence is already closed (at its drop); a connected one's closes now.
+        let (join_dec, closed_inc, dropped_dec) = match peer.dropped_at {
+            Some(_) => (0, 0, 1),
+            None => (peer.joined_at, left - peer.joined_at, 0),
+        };
         let r = sqlx::query(&format!(
             "UPDATE sessions SET live_count = live_count - 1, live_join_sum = live_join_sum - $1, \
-               closed_ms = closed_ms + ($2 - $1), \
+               closed_ms = closed_ms + $5, dropped_count = dropped_count - $6, \
                last_leave_at = CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END, \
                ends_at = CASE WHEN live_count = 1 THEN \
                    (CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END) + keep_alive_ms \
@@ -399,10 +413,12 @@ impl Store {
                updated_at = $3 \
              WHERE id = $4 AND status = 'LIVE' RETURNING {SESSION_COLS}"
         ))
-        .bind(peer.joined_at)
-        .bind(at)
+        .bind(join_dec)
+        .bind(left)
         .bind(now)
         .bind(&peer.session_id)
+        .bind(closed_inc)
+        .bind(dropped_dec)
         .fetch_optional(&mut *w.tx)
         .await?;
         let Some(r) = r else {
@@ -441,50 +457,116 @@ impl Store {
         Ok(gone)
     }
 
-    /// Marks a live peer's connection as open (`true`: a resume, on `node_id`) or dropped, and
-    /// records `at` as its last message if that is later. False if the peer is not live.
-    pub async fn set_connected(
-        &self,
-        peer_id: &str,
-        connected: bool,
-        node_id: Option<&str>,
-        at: Millis,
-    ) -> StoreResult<bool> {
+    /// A live, connected peer's connection closed at `at` without a leave: it stays live (it
+    /// may resume) but its presence stops counting at `at`; `last` is its last message if
+    /// that is later than the one recorded. True if the peer is live (dropped now or before).
+    pub async fn drop_peer(&self, peer_id: &str, at: Millis, last: Millis) -> StoreResult<bool> {
         let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE peers SET connected = $1, node_id = COALESCE($2, node_id), \
-               last_seen_at = CASE WHEN $3 > last_seen_at THEN $3 ELSE last_seen_at END \
-             WHERE id = $4 AND left_at IS NULL",
-        )
-        .bind(if connected { 1i64 } else { 0i64 })
+        let r = sqlx::query(&format!(
+            "UPDATE peers SET connected = 0, dropped_at = $1, \
+               last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
+             WHERE id = $3 AND left_at IS NULL AND connected = 1 RETURNING {PEER_COLS}"
+        ))
+        .bind(at)
+        .bind(last)
+        .bind(peer_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let Some(r) = r else {
+            drop(w);
+            return Ok(self.peer(peer_id).await?.is_some_and(|p| p.left_at.is_none()));
+        };
+        let peer = peer_row(&r)?;
+        let session = sqlx::query(&format!(
+            "UPDATE sessions SET dropped_count = dropped_count + 1, closed_ms = closed_ms + $1, \
+               live_join_sum = live_join_sum - $2 WHERE id = $3 RETURNING {SESSION_COLS}"
+        ))
+        .bind(at - peer.joined_at)
+        .bind(peer.joined_at)
+        .bind(&peer.session_id)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let session = session_row(&session)?;
+        w.commit_then(|| self.cache_sessions([&session])).await?;
+        Ok(true)
+    }
+
+    /// A live peer's connection is open again at `at` (a resume, on `node_id`). A dropped
+    /// peer's presence continues as if it had never dropped: the gap counts. False if the peer
+    /// is not live.
+    pub async fn resume_peer(&self, peer_id: &str, node_id: Option<&str>, at: Millis) -> StoreResult<bool> {
+        let mut w = self.write().await?;
+        // Still carries the old dropped_at: cleared below, once the session has taken it back.
+        let r = sqlx::query(&format!(
+            "UPDATE peers SET connected = 1, node_id = COALESCE($1, node_id), \
+               last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
+             WHERE id = $3 AND left_at IS NULL RETURNING {PEER_COLS}"
+        ))
         .bind(node_id)
         .bind(at)
         .bind(peer_id)
-        .execute(&mut *w.tx)
+        .fetch_optional(&mut *w.tx)
         .await?;
-        w.commit().await?;
-        Ok(done.rows_affected() > 0)
+        let Some(r) = r else { return Ok(false) };
+        let peer = peer_row(&r)?;
+        let Some(dropped_at) = peer.dropped_at else {
+            w.commit().await?;
+            return Ok(true);
+        };
+        sqlx::query("UPDATE peers SET dropped_at = NULL WHERE id = $1")
+            .bind(peer_id)
+            .execute(&mut *w.tx)
+            .await?;
+        let session = sqlx::query(&format!(
+            "UPDATE sessions SET dropped_count = dropped_count - 1, closed_ms = closed_ms - $1, \
+               live_join_sum = live_join_sum + $2 WHERE id = $3 RETURNING {SESSION_COLS}"
+        ))
+        .bind(dropped_at - peer.joined_at)
+        .bind(peer.joined_at)
+        .bind(&peer.session_id)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let session = session_row(&session)?;
+        w.commit_then(|| self.cache_sessions([&session])).await?;
+        Ok(true)
     }
 
-    /// Marks every live peer held by `node_id` as dropped (that node restarted: their
-    /// connections are gone; they may resume until their heartbeat timeout).
+    /// Marks every live, connected peer held by `node_id` as dropped (that node restarted:
+    /// their connections are gone; they may resume until their heartbeat timeout). The moment
+    /// their connections closed is unknown: their presence is taken to stop at their last
+    /// recorded message.
     pub async fn drop_node_peers(&self, node_id: &str) -> StoreResult<u64> {
         let mut w = self.write().await?;
+        const HELD: &str =
+            "p.session_id = sessions.id AND p.node_id = $1 AND p.left_at IS NULL AND p.connected = 1";
+        let rows = sqlx::query(&format!(
+            "UPDATE sessions SET \
+               dropped_count = dropped_count + (SELECT COUNT(*) FROM peers p WHERE {HELD}), \
+               closed_ms = closed_ms + (SELECT COALESCE(SUM(p.last_seen_at - p.joined_at), 0) FROM peers p WHERE {HELD}), \
+               live_join_sum = live_join_sum - (SELECT COALESCE(SUM(p.joined_at), 0) FROM peers p WHERE {HELD}) \
+             WHERE status = 'LIVE' AND id IN (SELECT session_id FROM peers \
+               WHERE node_id = $1 AND left_at IS NULL AND connected = 1) \
+             RETURNING {SESSION_COLS}"
+        ))
+        .bind(node_id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let sessions = rows.iter().map(session_row).collect::<StoreResult<Vec<_>>>()?;
         let done = sqlx::query(
-            "UPDATE peers SET connected = 0 WHERE node_id = $1 AND left_at IS NULL AND connected = 1",
+            "UPDATE peers SET connected = 0, dropped_at = last_seen_at \
+             WHERE node_id = $1 AND left_at IS NULL AND connected = 1",
         )
         .bind(node_id)
         .execute(&mut *w.tx)
         .await?;
-        w.commit().await?;
+        w.commit_then(|| self.cache_sessions(&sessions)).await?;
         Ok(done.rows_affected())
     }
 
-    /// Dropped live peers silent since `cutoff` or before.
+    /// Live peers (connected or dropped) whose last message was at `cutoff` or before.
     pub async fn silent_peers(&self, cutoff: Millis) -> StoreResult<Vec<PeerRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {PEER_COLS} FROM peers WHERE left_at IS NULL AND connected = 0 AND last_seen_at <= $1 \
-             ORDER BY last_seen_at"
+            "SELECT {PEER_COLS} FROM peers WHERE left_at IS NULL AND last_seen_at <= $1 ORDER BY last_seen_at"
         ))
         .bind(cutoff)
         .fetch_all(self.pool())
@@ -517,8 +599,9 @@ impl Store {
     ) -> StoreResult<Option<(SessionRow, Vec<PeerRow>)>> {
         let mut w = self.write().await?;
         let Some(r) = sqlx::query(&format!(
-            "UPDATE sessions SET closed_ms = closed_ms + live_count * $1 - live_join_sum, live_count = 0, \
-               live_join_sum = 0, status = 'ENDED', ended_at = $1, last_leave_at = $1, ends_at = NULL, updated_at = $1 \
+            "UPDATE sessions SET closed_ms = closed_ms + (live_count - dropped_count) * $1 - live_join_sum, \
+               live_count = 0, dropped_count = 0, live_join_sum = 0, status = 'ENDED', ended_at = $1, \
+               last_leave_at = $1, ends_at = NULL, updated_at = $1 \
              WHERE meeting_id = $2 AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $1) \
              RETURNING {SESSION_COLS}"
         ))
@@ -531,7 +614,7 @@ impl Store {
         };
         let session = session_row(&r)?;
         let rows = sqlx::query(&format!(
-            "UPDATE peers SET left_at = $1, leave_reason = $2, updated_at = $1 \
+            "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $1 \
              WHERE session_id = $3 AND left_at IS NULL RETURNING {PEER_COLS}"
         ))
         .bind(now)
@@ -690,7 +773,7 @@ impl Store {
         }
         let dir = if f.descending { "DESC" } else { "ASC" };
         let order = if f.sort_by_minutes {
-            format!("closed_ms + live_count * {now} - live_join_sum {dir}, seq {dir}")
+            format!("closed_ms + (live_count - dropped_count) * {now} - live_join_sum {dir}, seq {dir}")
         } else {
             format!("seq {dir}")
         };
@@ -820,7 +903,7 @@ impl Store {
     /// their ids and numbers; benchmarks seed with it).
     /// Their `seq` is assigned here, in the order given (give them oldest first).
     pub async fn import_sessions(&self, rows: &[SessionRow]) -> StoreResult<()> {
-        const N: usize = 19;
+        const N: usize = 20;
         let mut w = self.write().await?;
         let mut rows = rows.to_vec();
         let mut by_app: std::collections::HashMap<String, i64> = Default::default();
@@ -861,7 +944,8 @@ impl Store {
                     .bind(r.closed_ms)
                     .bind(r.live_join_sum)
                     .bind(r.last_leave_at)
-                    .bind(r.ends_at);
+                    .bind(r.ends_at)
+                    .bind(r.dropped_count);
             }
             q.execute(&mut *w.tx).await?;
         }
@@ -882,7 +966,7 @@ impl Store {
 
     /// Inserts peers exactly as given, in one transaction (see `import_sessions`).
     pub async fn import_peers(&self, rows: &[PeerRow]) -> StoreResult<()> {
-        const N: usize = 16;
+        const N: usize = 17;
         let mut w = self.write().await?;
         for chunk in rows.chunks(500) {
             let values = placeholders(chunk.len(), N);
@@ -905,7 +989,8 @@ impl Store {
                     .bind(if r.connected { 1i64 } else { 0i64 })
                     .bind(&r.node_id)
                     .bind(r.created_at)
-                    .bind(r.updated_at);
+                    .bind(r.updated_at)
+                    .bind(r.dropped_at);
             }
             q.execute(&mut *w.tx).await?;
         }

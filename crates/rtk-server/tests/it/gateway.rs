@@ -201,6 +201,7 @@ async fn drop_and_resume(s: &TestServer) {
     // Now A vanishes for good at +40 after a beat; it leaves at +40 once 30 s have passed.
     s.clock.advance(15_000);
     a.ping().await;
+    b.ping().await;
     a.vanish();
     let (store, p2) = (s.store.clone(), peer.clone());
     eventually("the server notices the lost connection", || {
@@ -209,7 +210,10 @@ async fn drop_and_resume(s: &TestServer) {
         async move { store.peer(&p).await.unwrap().is_some_and(|p| !p.connected) }
     })
     .await;
-    s.advance(29_000).await; // +69
+    // B's client keeps it alive meanwhile: a connected peer that sends nothing times out too.
+    s.advance(10_000).await; // +50
+    b.ping().await;
+    s.advance(19_000).await; // +69
     assert_eq!(room.details(s, &sid).await["live_participants"], 2);
     s.advance(1_000).await; // +70
     let d = room.details(s, &sid).await;
@@ -378,16 +382,39 @@ async fn protocol_limits(s: &TestServer) {
     c.send_raw(Message::Binary(vec![1, 2, 3].into())).await;
     assert_eq!(c.closed().await, close::PROTOCOL);
     assert_eq!(room.details(s, &sid2).await["live_participants"], 0);
-    // Oversized.
+    // An unknown message type: 1008 with a reason that fits a close frame (a longer one
+    // would make the client fail the connection with 1002 instead).
     let mut c = s.connect(&t).await;
+    c.join().await;
+    c.send_raw(Message::Text(r#"{"type":"dance","with":"everyone"}"#.into())).await;
+    let (code, reason) = c.closed_with().await;
+    assert_eq!(code, close::PROTOCOL, "{reason}");
+    assert!(!reason.is_empty() && reason.len() <= 123, "{reason}");
+    // Oversized, once joined: the documented 1009, and the peer leaves (it is not dropped, to
+    // resume and try again).
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    let big_peer = c.peer_id.clone().unwrap();
     c.send_raw(Message::Text("x".repeat(70 * 1024).into())).await;
-    let code = c.closed().await;
-    assert!(code == close::TOO_BIG || code == 0, "oversized frame closes the connection: {code}");
+    assert_eq!(c.closed().await, close::TOO_BIG);
+    let p = s.store.peer(&big_peer).await.unwrap().unwrap();
+    assert!(p.left_at.is_some(), "{p:?}");
+    // Far over the limit too (the frame header alone tells).
+    let mut c = s.connect(&t).await;
+    c.send_raw(Message::Text("x".repeat(2 * 1024 * 1024).into())).await;
+    assert_eq!(c.closed().await, close::TOO_BIG);
     // Too many messages.
     let mut c = s.connect(&t).await;
     c.join().await;
     for _ in 0..200 {
         c.send_raw(Message::Text(r#"{"type":"ping"}"#.into())).await;
+    }
+    assert_eq!(c.closed().await, close::RATE_LIMITED);
+    // WebSocket control frames count against the rate too.
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    for _ in 0..200 {
+        c.send_raw(Message::Ping(vec![1].into())).await;
     }
     assert_eq!(c.closed().await, close::RATE_LIMITED);
     // Chat before join is an error, not a close.
@@ -430,3 +457,108 @@ both!(devices, super::two_devices);
 both!(controls, super::host_controls);
 both!(refused, super::refusals);
 both!(limits, super::protocol_limits);
+
+/// The gateway's own timers, on real time with short settings: only what a client sends
+/// counts as its heartbeat, and the join deadline is absolute from connect.
+mod timers {
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use rtk_api::gateway::{close, ClientMessage, ServerEvent};
+    use serde_json::json;
+    use tokio_tungstenite::tungstenite::Message;
+
+    use super::Room;
+    use crate::harness::{Db, TestServer};
+
+    async fn silent_peer_times_out_while_others_chat(db: Db) {
+        let Some(s) = TestServer::start_with(db, |c| c.heartbeat_timeout = Duration::from_secs(1)).await
+        else {
+            return;
+        };
+        let room = Room::new(&s, json!({})).await;
+        let (_, ta) = room.person(&s, "a").await;
+        let (_, tb) = room.person(&s, "b").await;
+        let mut a = s.connect(&ta).await;
+        a.join().await;
+        let silent = a.peer_id.clone().unwrap();
+        let joined_at = s.store.peer(&silent).await.unwrap().unwrap().joined_at;
+        let mut b = s.connect(&tb).await;
+        b.join().await;
+        // B chats every 200 ms; A receives each message and sends nothing. A is closed with
+        // 4009 about 1 s after its join, however much traffic it receives.
+        let talk = async {
+            let mut every = tokio::time::interval(Duration::from_millis(200));
+            loop {
+                every.tick().await;
+                b.send(&ClientMessage::Chat { message: "still here".into() }).await;
+            }
+        };
+        let mut heard = 0;
+        let closed = async {
+            loop {
+                match a.next().await {
+                    crate::ws::Next::Event(ServerEvent::Chat { .. }) => heard += 1,
+                    crate::ws::Next::Event(_) => {}
+                    crate::ws::Next::Closed(code, reason) => return (code, reason),
+                }
+            }
+        };
+        let (code, reason) = tokio::select! {
+            r = closed => r,
+            _ = talk => unreachable!(),
+        };
+        assert_eq!((code, reason.as_str()), (close::TIMEOUT, "heartbeat timeout"));
+        assert!(heard >= 3, "A received chat while silent ({heard} messages)");
+        let p = s.store.peer(&silent).await.unwrap().unwrap();
+        assert_eq!(p.leave_reason.as_deref(), Some("heartbeat_timeout"));
+        assert_eq!(p.left_at, Some(joined_at), "it leaves at its last message");
+        s.stop().await;
+    }
+
+    async fn pings_do_not_extend_the_join_deadline(db: Db) {
+        let Some(s) = TestServer::start_with(db, |c| c.join_timeout = Duration::from_millis(500)).await
+        else {
+            return;
+        };
+        let room = Room::new(&s, json!({})).await;
+        let (_, t) = room.person(&s, "a").await;
+        // Transport pings and protocol pings every 100 ms, never a join: closed at 500 ms.
+        let url = s.gateway_url(&t);
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut every = tokio::time::interval(Duration::from_millis(100));
+        let code = loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    use futures_util::SinkExt;
+                    let _ = ws.send(Message::Ping(vec![0].into())).await;
+                    let _ = ws.send(Message::Text(r#"{"type":"ping"}"#.into())).await;
+                }
+                m = ws.next() => match m {
+                    Some(Ok(Message::Close(Some(f)))) => break u16::from(f.code),
+                    Some(Ok(_)) => {}
+                    other => panic!("expected a close frame, got {other:?}"),
+                }
+            }
+            assert!(started.elapsed() < crate::ws::WAIT, "never closed");
+        };
+        assert_eq!(code, close::TIMEOUT);
+        s.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn silent_peer_sqlite() {
+        silent_peer_times_out_while_others_chat(Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn silent_peer_postgres() {
+        silent_peer_times_out_while_others_chat(Db::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn join_deadline_sqlite() {
+        pings_do_not_extend_the_join_deadline(Db::Sqlite).await;
+    }
+}

@@ -1,6 +1,8 @@
 //! Property: for random join / leave / drop / resume / beat / kick-all sequences on the
 //! injected clock, the O(1) aggregates kept by the engine equal a brute-force recomputation
-//! from the stored presence intervals.
+//! from the stored presence intervals, and `minutes_consumed` never decreases between two
+//! reads (connected peers' clients keep them alive, as real clients do: no peer goes silent
+//! on an open connection, the one case where a read may be lower than the one before).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +49,8 @@ struct Case {
     engine: Engine,
     meeting: String,
     participants: Vec<ParticipantRow>,
+    /// The last presence read per session.
+    seen: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 async fn case(store: &Store, n: usize) -> Case {
@@ -85,7 +89,7 @@ async fn case(store: &Store, n: usize) -> Case {
     }
     let clock = ManualClock::new(T0);
     let engine = Engine::new(store.clone(), Arc::new(clock.clone()), Duration::from_secs(30));
-    Case { store: store.clone(), clock, engine, meeting, participants }
+    Case { store: store.clone(), clock, engine, meeting, participants, seen: Default::default() }
 }
 
 fn pick(peers: &[PeerRow], i: usize, f: impl Fn(&PeerRow) -> bool) -> Option<&PeerRow> {
@@ -96,8 +100,18 @@ fn pick(peers: &[PeerRow], i: usize, f: impl Fn(&PeerRow) -> bool) -> Option<&Pe
 impl Case {
     async fn run(&self, steps: &[(i64, Act)]) {
         for (dt, a) in steps {
-            self.clock.advance(*dt);
-            self.engine.tick().await.unwrap();
+            // Connected peers' clients beat at least every 20 s on the way.
+            let mut left = *dt;
+            while left > 0 {
+                let step = left.min(20_000);
+                left -= step;
+                self.clock.advance(step);
+                for p in self.all_peers().await.iter().filter(|p| p.left_at.is_none() && p.connected) {
+                    self.engine.beat(&p.id).await.unwrap();
+                }
+                self.engine.tick().await.unwrap();
+                self.check().await;
+            }
             let all = self.all_peers().await;
             match a {
                 Act::Join(k) => {
@@ -150,6 +164,12 @@ impl Case {
             assert_eq!(s.peer_count, peers.len() as i64, "peer_count");
             let brute: i64 = peers.iter().map(|p| p.presence_ms(now)).sum();
             assert_eq!(s.presence_ms(now), brute, "participant-milliseconds");
+            let dropped = peers.iter().filter(|p| p.left_at.is_none() && !p.connected).count() as i64;
+            assert_eq!(s.dropped_count, dropped, "dropped_count");
+            let before = self.seen.lock().unwrap().insert(s.id.clone(), s.presence_ms(now));
+            if let Some(before) = before {
+                assert!(s.presence_ms(now) >= before, "minutes fell from {before} to {}", s.presence_ms(now));
+            }
             // The peak: a peer counts from its join until its leave was recorded (a dropped
             // peer is counted until its timeout, though its presence ends at its last message).
             let mut ev: Vec<(i64, i32)> = vec![];

@@ -122,6 +122,7 @@ async fn import_and_pages(db: Db) {
             live_join_sum: 0,
             last_leave_at: Some(i + 10),
             ends_at: None,
+            dropped_count: 0,
         })
         .collect();
     store.import_sessions(&rows[..10]).await.unwrap();

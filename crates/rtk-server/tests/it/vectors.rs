@@ -32,11 +32,52 @@ pub struct World {
     pub meeting: MeetingRow,
     participants: HashMap<String, ParticipantRow>,
     peers: HashMap<String, String>,
+    keepers: Keepers,
     _db: TestDb,
 }
 
 pub fn at(t: &Value) -> i64 {
     T0 + (t.as_f64().unwrap() * 1000.0).round() as i64
+}
+
+/// The peers whose clients keep them alive between the listed events (joined, and neither
+/// left, dropped nor silent), with the time of their last message. A kept peer gets a
+/// heartbeat one second before its timeout would run out, and no sooner, so the listed
+/// events alone decide every other peer's last message.
+#[derive(Default)]
+pub struct Keepers {
+    last: HashMap<String, i64>,
+    timeout_ms: i64,
+}
+
+impl Keepers {
+    pub fn new(heartbeat_secs: u64) -> Self {
+        Self { last: HashMap::new(), timeout_ms: heartbeat_secs as i64 * 1000 }
+    }
+
+    /// The peer sent a message at `t` (join, beat, chat, resume): kept from now on.
+    pub fn heard(&mut self, peer: &str, t: i64) {
+        self.last.insert(peer.to_string(), t);
+    }
+
+    /// The peer leaves, drops or goes silent: its client no longer keeps it alive.
+    pub fn forget(&mut self, peer: &str) {
+        self.last.remove(peer);
+    }
+
+    pub fn forget_all(&mut self) {
+        self.last.clear();
+    }
+
+    /// The next heartbeat a kept peer must send before the clock reaches `t` (not before
+    /// `now`), if any.
+    pub fn due(&self, now: i64, t: i64) -> Option<(i64, String)> {
+        self.last
+            .iter()
+            .map(|(p, last)| ((last + self.timeout_ms - 1000).max(now), p.clone()))
+            .filter(|(at, _)| *at < t)
+            .min()
+    }
 }
 
 impl World {
@@ -74,6 +115,7 @@ impl World {
             meeting,
             participants: HashMap::new(),
             peers: HashMap::new(),
+            keepers: Keepers::new(heartbeat_secs),
             _db: tdb,
         })
     }
@@ -99,8 +141,15 @@ impl World {
         p
     }
 
-    /// Moves the clock to `t` and applies what became due.
-    pub async fn advance(&self, t: i64) {
+    /// Moves the clock to `t` and applies what became due, with the heartbeats of the peers
+    /// whose clients keep them alive on the way.
+    pub async fn advance(&mut self, t: i64) {
+        while let Some((at, peer)) = self.keepers.due(self.clock.now(), t) {
+            self.clock.set(at);
+            self.engine.tick().await.unwrap();
+            assert!(self.engine.beat(&self.peers[&peer]).await.unwrap());
+            self.keepers.heard(&peer, at);
+        }
         self.clock.set(t);
         self.engine.tick().await.unwrap();
     }
@@ -118,22 +167,33 @@ impl World {
             } else {
                 let joined = r.unwrap_or_else(|e| panic!("{ctx}: join failed: {e}"));
                 self.peers.insert(peer.into(), joined.peer.id);
+                self.keepers.heard(peer, self.clock.now());
             }
         } else if let Some(peer) = ev["leave"].as_str() {
             let left = self.engine.leave(&self.peers[peer], "left").await.unwrap();
             assert!(left.is_some(), "{ctx}: {peer} was not live");
+            self.keepers.forget(peer);
         } else if let Some(peer) = ev["beat"].as_str() {
             assert!(self.engine.beat(&self.peers[peer]).await.unwrap(), "{ctx}: beat from a gone peer");
+            self.keepers.heard(peer, self.clock.now());
+        } else if let Some(peer) = ev["chat"].as_str() {
+            self.engine.chat(&self.peers[peer], "hello").await.unwrap_or_else(|e| panic!("{ctx}: chat: {e}"));
+            self.keepers.heard(peer, self.clock.now());
+        } else if let Some(peer) = ev["silent"].as_str() {
+            self.keepers.forget(peer);
         } else if let Some(peer) = ev["drop"].as_str() {
             assert!(self.engine.drop_peer(&self.peers[peer]).await.unwrap(), "{ctx}: drop of a gone peer");
+            self.keepers.forget(peer);
         } else if let Some(peer) = ev["resume"].as_str() {
             let pid = self.participants[ev["participant"].as_str().unwrap_or(peer)].id.clone();
             self.engine
                 .resume(&self.peers[peer], &pid)
                 .await
                 .unwrap_or_else(|e| panic!("{ctx}: resume: {e}"));
+            self.keepers.heard(peer, self.clock.now());
         } else if ev["kick_all"] == true {
             self.engine.kick_all(&self.meeting.id).await.unwrap();
+            self.keepers.forget_all();
         } else if let Some(st) = ev["set_status"].as_str() {
             self.meeting.status = st.into();
             self.store.update_meeting(&self.meeting).await.unwrap();
@@ -228,10 +288,11 @@ mod through_the_gateway {
     use rtk_api::gateway::{close, ClientMessage, ServerEvent};
     use serde_json::{json, Value};
 
-    use super::{at, timeline, VECTORS};
+    use super::{at, timeline, Keepers, VECTORS};
     use crate::gateway::Room;
     use crate::harness::{Db, TestServer, T0};
     use crate::ws::{eventually, Client};
+    use rtk_server::Clock;
 
     async fn replay(db: Db) {
         let doc: Value = serde_json::from_str(VECTORS).unwrap();
@@ -251,7 +312,16 @@ mod through_the_gateway {
             let mut tokens: HashMap<String, String> = HashMap::new();
             let mut clients: HashMap<String, Client> = HashMap::new();
             let mut peer_ids: HashMap<String, String> = HashMap::new();
+            let mut keepers = Keepers::new(hb);
+            // Silent peers' clients: open, reading nothing, sending nothing.
+            let mut silent: Vec<(String, Client)> = vec![];
             for (t, is_expect, step) in timeline(sc) {
+                while let Some((at, peer)) = keepers.due(s.clock.now(), t) {
+                    s.clock.set(at);
+                    s.tick().await;
+                    clients.get_mut(&peer).unwrap().ping().await;
+                    keepers.heard(&peer, at);
+                }
                 s.clock.set(t);
                 s.tick().await;
                 let ctx = format!("{name} @ t={} (gateway)", (t - T0) as f64 / 1000.0);
@@ -272,12 +342,25 @@ mod through_the_gateway {
                         c.join().await;
                         peer_ids.insert(peer.into(), c.peer_id.clone().unwrap());
                         clients.insert(peer.into(), c);
+                        keepers.heard(peer, t);
                     }
                 } else if let Some(peer) = step["leave"].as_str() {
                     clients.remove(peer).unwrap().leave().await;
+                    keepers.forget(peer);
                 } else if let Some(peer) = step["beat"].as_str() {
                     clients.get_mut(peer).unwrap().ping().await;
+                    keepers.heard(peer, t);
+                } else if let Some(peer) = step["chat"].as_str() {
+                    let c = clients.get_mut(peer).unwrap();
+                    c.send(&ClientMessage::Chat { message: format!("hello from {peer}") }).await;
+                    // The sender hears its own message once the server has carried it.
+                    c.wait_for(|e| matches!(e, ServerEvent::Chat { .. })).await;
+                    keepers.heard(peer, t);
+                } else if let Some(peer) = step["silent"].as_str() {
+                    silent.push((peer.to_string(), clients.remove(peer).unwrap()));
+                    keepers.forget(peer);
                 } else if let Some(peer) = step["drop"].as_str() {
+                    keepers.forget(peer);
                     clients.remove(peer).unwrap().vanish();
                     let (store, id) = (s.store.clone(), peer_ids[peer].clone());
                     eventually("the drop is seen", || {
@@ -291,7 +374,9 @@ mod through_the_gateway {
                     c.send(&ClientMessage::Resume { peer_id: peer_ids[peer].clone() }).await;
                     c.wait_for(|e| matches!(e, ServerEvent::Resumed { .. })).await;
                     clients.insert(peer.into(), c);
+                    keepers.heard(peer, t);
                 } else if step["kick_all"] == true {
+                    keepers.forget_all();
                     let url =
                         format!("{}/{}/meetings/{}/active-session/kick-all", s.kit(), room.app, room.meeting);
                     let (st, v) = s.post(&url, json!(null)).await;
@@ -303,6 +388,14 @@ mod through_the_gateway {
                     let url = format!("{}/{}/meetings/{}", s.kit(), room.app, room.meeting);
                     let (st, _) = s.call(reqwest::Method::PATCH, &url, Some(json!({"status": status}))).await;
                     assert_eq!(st, 200, "{ctx}");
+                }
+            }
+            // A silent peer that timed out was told so with 4009 on its open connection, though
+            // the others' chat reached it all along.
+            for (peer, mut c) in silent {
+                let gone = s.store.peer(&peer_ids[&peer]).await.unwrap().unwrap();
+                if gone.leave_reason.as_deref() == Some("heartbeat_timeout") {
+                    assert_eq!(c.closed().await, close::TIMEOUT, "{name}: silent {peer}");
                 }
             }
             for (_, c) in clients.drain() {

@@ -93,9 +93,14 @@ impl Client {
 
     /// Waits for the close, skipping events; its code.
     pub async fn closed(&mut self) -> u16 {
+        self.closed_with().await.0
+    }
+
+    /// Waits for the close, skipping events; its code and reason.
+    pub async fn closed_with(&mut self) -> (u16, String) {
         loop {
-            if let Next::Closed(c, _) = self.next().await {
-                return c;
+            if let Next::Closed(c, r) = self.next().await {
+                return (c, r);
             }
         }
     }
