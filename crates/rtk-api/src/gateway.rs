@@ -1,11 +1,15 @@
-//! The participant gateway protocol, version 1 (`docs/gateway.md`): JSON text frames over a
+//! The participant gateway protocol, version 2 (`docs/gateway.md`): JSON text frames over a
 //! WebSocket, each an object with a `type`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The protocol version this crate speaks (the gateway path is `/gateway/v1`).
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol version this crate speaks (the gateway path is `/gateway/v1`). Version 2 pages
+/// the peer list of `joined` (at most [`PEER_PAGE`] peers a frame, the rest in `peers` events).
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The most peers one `joined` or `peers` event lists.
+pub const PEER_PAGE: usize = 100;
 
 /// Messages a participant sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,11 +62,21 @@ pub enum ServerEvent {
         meeting_id: String,
     },
     /// The join succeeded. `peers` are the others already in the session.
+    /// At most [`PEER_PAGE`] of them; when `peers_total` is larger, `peers` events with the
+    /// rest follow at once, the last one marked `last`.
     Joined {
         peer_id: String,
         session_id: String,
         meeting_id: String,
         peers: Vec<PeerInfo>,
+        /// How many others were in the session at the join (all pages together).
+        #[serde(default)]
+        peers_total: u64,
+    },
+    /// A further page of the peer list of `joined`.
+    Peers {
+        peers: Vec<PeerInfo>,
+        last: bool,
     },
     /// The resume succeeded: the same peer, presence continuous.
     Resumed {
@@ -152,4 +166,6 @@ pub mod close {
     pub const RATE_LIMITED: u16 = 4008;
     /// No join or resume arrived in time, or the peer was silent past the heartbeat timeout.
     pub const TIMEOUT: u16 = 4009;
+    /// This participant already has as many open connections as the server allows.
+    pub const TOO_MANY_CONNECTIONS: u16 = 4010;
 }

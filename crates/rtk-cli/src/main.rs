@@ -123,6 +123,15 @@ struct ServeArgs {
     /// Seconds a peer may stay silent before it is considered gone.
     #[arg(long, env = "RTK_HEARTBEAT_TIMEOUT_SECS", default_value_t = 30)]
     heartbeat_timeout_secs: u64,
+    /// Seconds a new gateway connection has to send join or resume (absolute from connect).
+    #[arg(long, env = "RTK_JOIN_TIMEOUT_SECS", default_value_t = 30)]
+    join_timeout_secs: u64,
+    /// Open gateway connections one participant may hold on this node (one per device).
+    #[arg(long, env = "RTK_MAX_CONNECTIONS_PER_PARTICIPANT", default_value_t = 10)]
+    max_connections_per_participant: usize,
+    /// Chat messages stored per session; past it chat is refused.
+    #[arg(long, env = "RTK_MAX_CHAT_MESSAGES_PER_SESSION", default_value_t = 10_000)]
+    max_chat_messages_per_session: i64,
 }
 
 #[derive(Subcommand)]
@@ -258,6 +267,9 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         listen: a.listen,
         body_limit: a.body_limit,
         heartbeat_timeout: std::time::Duration::from_secs(a.heartbeat_timeout_secs),
+        join_timeout: std::time::Duration::from_secs(a.join_timeout_secs),
+        max_connections_per_participant: a.max_connections_per_participant,
+        max_chat_messages_per_session: a.max_chat_messages_per_session,
         ..a.store.config()
     };
     let server = Server::start(config, Arc::new(SystemClock)).await?;

@@ -216,6 +216,8 @@ enum Outcome {
 impl Link {
     async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Cmd>) {
         let mut pending_join: Option<oneshot::Sender<Result<Joined, ParticipantError>>> = None;
+        // A join whose peer list is still arriving in `peers` pages.
+        let mut assembling: Option<Joined> = None;
         let mut pending_leave: Option<oneshot::Sender<()>> = None;
         let mut beat = tokio::time::interval(self.heartbeat / 3);
         beat.tick().await;
@@ -246,10 +248,23 @@ impl Link {
                     Some(Ok(Message::Text(t))) => {
                         let Ok(ev) = serde_json::from_str::<ServerEvent>(t.as_str()) else { continue };
                         match &ev {
-                            ServerEvent::Joined { peer_id, session_id, meeting_id, peers } => {
+                            ServerEvent::Joined { peer_id, session_id, meeting_id, peers, peers_total } => {
                                 self.peer = Some(peer_id.clone());
-                                if let Some(r) = pending_join.take() {
-                                    let _ = r.send(Ok(Joined { peer_id: peer_id.clone(), session_id: session_id.clone(), meeting_id: meeting_id.clone(), peers: peers.clone() }));
+                                let j = Joined { peer_id: peer_id.clone(), session_id: session_id.clone(), meeting_id: meeting_id.clone(), peers: peers.clone() };
+                                if (peers.len() as u64) < *peers_total {
+                                    assembling = Some(j);
+                                } else if let Some(r) = pending_join.take() {
+                                    let _ = r.send(Ok(j));
+                                }
+                            }
+                            ServerEvent::Peers { peers, last } => {
+                                if let Some(j) = assembling.as_mut() {
+                                    j.peers.extend(peers.iter().cloned());
+                                }
+                                if *last {
+                                    if let (Some(j), Some(r)) = (assembling.take(), pending_join.take()) {
+                                        let _ = r.send(Ok(j));
+                                    }
                                 }
                             }
                             ServerEvent::Moved { peer_id, .. } => self.peer = Some(peer_id.clone()),

@@ -23,6 +23,10 @@ pub struct Config {
     /// How long a new gateway connection may take to send `join` or `resume` (absolute from
     /// connect: nothing but join or resume extends it).
     pub join_timeout: Duration,
+    /// Open gateway connections one participant may hold on this node (one per device).
+    pub max_connections_per_participant: usize,
+    /// Chat messages stored per session; past it, chat is refused (`chat_limit`).
+    pub max_chat_messages_per_session: i64,
     /// How often the reaper applies heartbeat timeouts and keep-alive expiry (None: never;
     /// tests drive `Engine::tick` themselves).
     pub reaper_interval: Option<Duration>,
@@ -42,6 +46,8 @@ impl Default for Config {
             auth_cache_ttl: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(30),
             join_timeout: Duration::from_secs(30),
+            max_connections_per_participant: 10,
+            max_chat_messages_per_session: 10_000,
             reaper_interval: Some(Duration::from_secs(1)),
         }
     }

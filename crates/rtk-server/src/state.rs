@@ -21,6 +21,8 @@ pub struct Inner {
     pub engine: crate::engine::Engine,
     /// Open gateway connections, so shutdown can wait for them to record their peers.
     pub connections: Tracker,
+    /// Open gateway connections per participant.
+    pub seats: crate::gateway::Seats,
     auth_cache: RwLock<HashMap<String, (Instant, Arc<TokenRow>)>>,
     /// Apps by id. Apps are never deleted nor moved between accounts, so entries never go stale.
     apps: RwLock<HashMap<String, Arc<crate::store::AppRow>>>,
@@ -51,6 +53,7 @@ impl AppState {
             config,
             engine,
             connections: Tracker::default(),
+            seats: Default::default(),
             auth_cache: RwLock::default(),
             apps: RwLock::default(),
         }))

@@ -75,6 +75,31 @@ async fn joins_chats_leaves() {
     assert_eq!(s.live_count, 0);
 }
 
+/// In a meeting larger than one page of peers, `join` resolves with every peer already there:
+/// the client puts the paged list back together.
+#[tokio::test]
+async fn join_collects_every_page_of_peers() {
+    let env = env().await;
+    let m = env.meeting("crowd").await;
+    let base = format!("{}/client/v4", env.base);
+    let n = rtk_api::gateway::PEER_PAGE + 30;
+    let mut crowd = vec![];
+    let mut ids = vec![];
+    for i in 0..n {
+        let (_, t) = env.participant(&m, &format!("p{i}")).await;
+        let mut p = Participant::connect(&base, &t).await.unwrap();
+        ids.push(p.join(None).await.unwrap().peer_id);
+        crowd.push(p);
+    }
+    let (_, t) = env.participant(&m, "late").await;
+    let mut late = Participant::connect(&base, &t).await.unwrap();
+    let j = late.join(None).await.unwrap();
+    let mut got: Vec<String> = j.peers.into_iter().map(|p| p.peer_id).collect();
+    got.sort();
+    ids.sort();
+    assert_eq!(got, ids);
+}
+
 #[tokio::test]
 async fn resumes_within_the_timeout_and_rejoins_after() {
     let env = env().await;

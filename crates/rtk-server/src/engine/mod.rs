@@ -30,6 +30,8 @@ pub enum EngineError {
     PeerGone(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("the session has stored its {0} chat messages")]
+    ChatFull(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -348,7 +350,8 @@ impl Engine {
 
     /// A chat message from a live peer (also its heartbeat), kept and delivered to the whole
     /// session.
-    pub async fn chat(&self, peer_id: &str, message: &str) -> EngineResult<ChatRow> {
+    /// At most `max_stored` messages are kept per session; past that, [`EngineError::ChatFull`].
+    pub async fn chat(&self, peer_id: &str, message: &str, max_stored: i64) -> EngineResult<ChatRow> {
         self.beat(peer_id).await?;
         let peer = self.store.peer(peer_id).await?.filter(|p| p.left_at.is_none());
         let peer = peer.ok_or_else(|| EngineError::PeerGone(peer_id.into()))?;
@@ -361,7 +364,9 @@ impl Engine {
             message: message.to_string(),
             sent_at: self.now(),
         };
-        self.store.insert_chat(&row).await?;
+        if !self.store.insert_chat(&row, max_stored).await? {
+            return Err(EngineError::ChatFull(max_stored));
+        }
         self.hub.broadcast(
             &row.session_id,
             None,

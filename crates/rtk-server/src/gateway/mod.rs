@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use rtk_api::gateway::{close, ClientMessage, ServerEvent, PROTOCOL_VERSION};
+use rtk_api::gateway::{close, ClientMessage, ServerEvent, PEER_PAGE, PROTOCOL_VERSION};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -23,7 +23,7 @@ use crate::tokens::TokenError;
 /// Largest accepted frame.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Longest chat message, in characters.
-pub const MAX_CHAT_CHARS: usize = 4000;
+pub const MAX_CHAT_CHARS: usize = crate::http::limits::CHAT_CHARS;
 /// Sustained messages per second per connection, and the burst above it.
 pub const RATE_PER_SEC: f64 = 20.0;
 pub const RATE_BURST: f64 = 60.0;
@@ -54,6 +54,42 @@ async fn upgrade(
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| Connection::run(s, socket, token))
+}
+
+/// Open connections per participant on this node, so one token cannot open connections
+/// without end (each may chat at the rate limit).
+#[derive(Debug, Default)]
+pub struct Seats(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>);
+
+/// One participant's connection, counted while it lives.
+pub struct Seat {
+    seats: Seats,
+    participant: String,
+}
+
+impl Seats {
+    /// A seat for `participant` unless it already holds `max`.
+    pub fn take(&self, participant: &str, max: usize) -> Option<Seat> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(participant.to_string()).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Seat { seats: Seats(self.0.clone()), participant: participant.to_string() })
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut m = self.seats.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.participant) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.participant);
+            }
+        }
+    }
 }
 
 /// A token bucket on the connection's wall clock (not the session clock: it limits load).
@@ -216,6 +252,16 @@ impl Connection {
                 tracing::error!(error = %e, "gateway: participant lookup failed");
                 return send_close(&mut socket, 1011, "internal error").await;
             }
+        };
+        let max = s.config.max_connections_per_participant;
+        let Some(_seat) = s.seats.take(&participant.id, max) else {
+            tracing::warn!(participant = %participant.id, max, "gateway: connection refused, participant at its connection limit");
+            return send_close(
+                &mut socket,
+                close::TOO_MANY_CONNECTIONS,
+                &format!("this participant already has {max} open connections"),
+            )
+            .await;
         };
         let hello = ServerEvent::Hello {
             protocol: PROTOCOL_VERSION,
@@ -435,18 +481,28 @@ impl Connection {
                         self.s.engine.hub().register(&j.peer.id, &j.session.id, self.tx.clone());
                         self.peer = Some(j.peer.id.clone());
                         self.bound = Some(j.peer.id.clone());
-                        let peers = match self.s.store.live_peers(&j.session.id).await {
+                        let peers: Vec<_> = match self.s.store.live_peers(&j.session.id).await {
                             Ok(ps) => ps.iter().filter(|p| p.id != j.peer.id).map(peer_info).collect(),
                             Err(_) => vec![],
                         };
+                        // The peer list in pages, so no frame grows with the meeting.
+                        let mut pages = peers.chunks(PEER_PAGE);
                         let ev = ServerEvent::Joined {
                             peer_id: j.peer.id,
                             session_id: j.session.id,
                             meeting_id: j.session.meeting_id,
-                            peers,
+                            peers: pages.next().map(<[_]>::to_vec).unwrap_or_default(),
+                            peers_total: peers.len() as u64,
                         };
                         if !send_event(&mut self.socket, &ev).await {
                             return Some(End::Dropped);
+                        }
+                        let rest = pages.len();
+                        for (i, page) in pages.enumerate() {
+                            let ev = ServerEvent::Peers { peers: page.to_vec(), last: i + 1 == rest };
+                            if !send_event(&mut self.socket, &ev).await {
+                                return Some(End::Dropped);
+                            }
                         }
                         None
                     }
@@ -503,8 +559,12 @@ impl Connection {
                         .await;
                     return None;
                 }
-                if let Err(e) = self.s.engine.chat(&peer, &message).await {
-                    self.error("chat_failed", e.to_string()).await;
+                match self.s.engine.chat(&peer, &message, self.s.config.max_chat_messages_per_session).await {
+                    Ok(_) => {}
+                    Err(EngineError::ChatFull(max)) => {
+                        self.error("chat_limit", format!("this session has stored its {max} chat messages; no more are accepted")).await;
+                    }
+                    Err(e) => self.error("chat_failed", e.to_string()).await,
                 }
                 None
             }

@@ -9,6 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
 use super::meetings::{find_meeting, meeting_view};
+use super::limits;
 use super::schema::{errors, F, S};
 use super::sessions::{breakout_rooms, session_view};
 use super::{Json, Path};
@@ -41,6 +42,7 @@ impl From<EngineError> for ApiError {
             EngineError::MeetingInactive(m) => ApiError::conflict(format!("meeting {m} is INACTIVE")),
             EngineError::PeerGone(p) => ApiError::not_found(format!("peer {p} is not in a live session")),
             EngineError::Invalid(m) => ApiError::bad_request(m),
+            e @ EngineError::ChatFull(_) => ApiError::conflict(e.to_string()),
             EngineError::Store(s) => s.into(),
         }
     }
@@ -208,8 +210,16 @@ async fn create_poll(
 ) -> ApiResult<Response> {
     let mut errors = errors(&body, &POLL, false);
     let options = strings(&body, "options");
-    if errors.is_empty() && options.len() < 2 {
-        errors.push("\"options\" needs at least two choices".into());
+    if errors.is_empty() && !(2..=limits::POLL_OPTIONS_MAX).contains(&options.len()) {
+        errors.push(format!("\"options\" must list 2 to {} choices", limits::POLL_OPTIONS_MAX));
+    }
+    limits::text(&body, "question", limits::POLL_QUESTION_CHARS, &mut errors);
+    if errors.is_empty() {
+        for (i, o) in options.iter().enumerate() {
+            if o.chars().count() > limits::POLL_OPTION_CHARS {
+                errors.push(format!("\"options[{i}]\" must be at most {} characters", limits::POLL_OPTION_CHARS));
+            }
+        }
     }
     if body.get("question").and_then(Value::as_str).is_some_and(|q| q.trim().is_empty()) {
         errors.push("\"question\" must not be empty".into());
@@ -268,6 +278,11 @@ async fn create_breakout_rooms(
     let n = body.get("rooms").and_then(Value::as_array).map_or(0, Vec::len);
     if errors.is_empty() && !(1..=50).contains(&n) {
         errors.push("\"rooms\" must list 1 to 50 rooms".into());
+    }
+    if errors.is_empty() {
+        for (i, room) in body["rooms"].as_array().into_iter().flatten().enumerate() {
+            limits::text_at(room.get("title"), &format!("rooms[{i}].title"), limits::NAME_CHARS, &mut errors);
+        }
     }
     ApiError::check(errors)?;
     let m = meeting(&s, &account, &app_id, &meeting_id).await?;

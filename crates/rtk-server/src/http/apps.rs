@@ -71,8 +71,9 @@ async fn create_app(
     Json(body): Json<CreateApp>,
 ) -> ApiResult<Response> {
     let name = body.name.trim();
-    if name.is_empty() || name.len() > 256 {
-        return Err(ApiError::bad_request("\"name\" must be 1 to 256 characters"));
+    let max = super::limits::NAME_CHARS;
+    if name.is_empty() || name.chars().count() > max {
+        return Err(ApiError::bad_request(format!("\"name\" must be 1 to {max} characters")));
     }
     let row = AppRow { id: new_id(), account_id: account.id, name: name.to_string(), created_at: s.now() };
     s.store.insert_app(&row).await?;

@@ -68,6 +68,7 @@ fn defaults() -> Map<String, Value> {
 /// Validates a body and returns its known fields.
 fn known_fields(body: &Value) -> ApiResult<Map<String, Value>> {
     let mut errors = errors(body, &MEETING_IN, true);
+    super::limits::text(body, "title", super::limits::NAME_CHARS, &mut errors);
     if let Some(k) = body.get("session_keep_alive_time_in_secs").and_then(Value::as_f64) {
         if k.fract() != 0.0 || !(0.0..=MAX_KEEP_ALIVE_SECS as f64).contains(&k) {
             errors.push(format!(

@@ -6,6 +6,7 @@ mod apps;
 pub mod de;
 pub mod extract;
 pub mod hot;
+pub mod limits;
 mod meetings;
 mod ops;
 mod participants;

@@ -8,6 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
 use super::meetings::find_meeting;
+use super::limits;
 use super::schema::{errors, F, S};
 use super::{Json, PageParams, Path, Query};
 use crate::auth::Account;
@@ -68,6 +69,10 @@ fn parse_body(body: &Value, partial: bool) -> ApiResult<ParticipantIn> {
             errors.push(format!("\"{k}\" must not be empty"));
         }
     }
+    for k in ["custom_participant_id", "preset_name", "name"] {
+        limits::text(body, k, limits::NAME_CHARS, &mut errors);
+    }
+    limits::text(body, "picture", limits::URL_CHARS, &mut errors);
     ApiError::check(errors)?;
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(|s| s.trim().to_string());
     Ok(ParticipantIn {

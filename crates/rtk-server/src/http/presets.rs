@@ -47,6 +47,7 @@ fn summary_view(p: &PresetRow) -> Value {
 /// Validates a whole document; `name` must be a non-empty string.
 fn check(doc: &Value, partial: bool) -> ApiResult<()> {
     let mut errors = errors(doc, &PRESET, partial);
+    super::limits::text(doc, "name", super::limits::NAME_CHARS, &mut errors);
     if let Some(name) = doc.get("name").and_then(Value::as_str) {
         if name.trim().is_empty() {
             errors.push("\"name\" must not be empty".into());

@@ -555,14 +555,16 @@ impl Expiring for ExportClaims {
 pub const EXPORT_TTL_SECS: i64 = 3600;
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/sessions/{session_id}/chat", tag = "sessions",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("session_id" = String, Path)),
-    responses((status = 200, description = "`data.chat_download_url` (a CSV of the messages, valid for an hour) and its expiry; `data.messages` lists them inline", body = Object)))]
+    params(("account_id" = String, Path), ("app_id" = String, Path), ("session_id" = String, Path), PageParams),
+    responses((status = 200, description = "`data.chat_download_url` (a CSV of all the messages, valid for an hour) and its expiry; `data.messages` lists one page of them inline (`page_no`, `per_page`; `paging` as on lists)", body = Object)))]
 async fn session_chat(
     State(s): State<AppState>,
     account: Account,
     headers: HeaderMap,
     Path((_, app_id, session_id)): Path<(String, String, String)>,
+    Query(paging): Query<PageParams>,
 ) -> ApiResult<Response> {
+    let page = paging.page()?;
     let app = find_app(&s, &account, &app_id).await?;
     let session = find_session(&s, &app.id, &session_id).await?;
     let now = s.now();
@@ -584,9 +586,10 @@ async fn session_chat(
     let scheme = header_str("x-forwarded-proto")
         .filter(|p| p == "https" || p == "http")
         .unwrap_or_else(|| "http".into());
+    let total = s.store.chat_count(&session.id).await?;
     let messages: Vec<Value> = s
         .store
-        .chat(&session.id)
+        .chat_page(&session.id, page.limit(), page.offset())
         .await?
         .iter()
         .map(|c| {
@@ -594,11 +597,36 @@ async fn session_chat(
                    "display_name": c.display_name, "message": c.message, "sent_at": rfc3339(c.sent_at)})
         })
         .collect();
-    Ok(super::ok(json!({
-        "chat_download_url": format!("{scheme}://{host}/chat-exports/{token}"),
-        "chat_download_url_expiry": rfc3339(exp * 1000),
-        "messages": messages,
-    })))
+    let paging = page.paging(total, messages.len());
+    Ok(axum::Json(json!({
+        "success": true,
+        "data": {
+            "chat_download_url": format!("{scheme}://{host}/chat-exports/{token}"),
+            "chat_download_url_expiry": rfc3339(exp * 1000),
+            "messages": messages,
+        },
+        "paging": paging,
+    }))
+    .into_response())
+}
+
+/// Messages read per step of a streamed chat export.
+const EXPORT_BATCH: i64 = 500;
+
+fn csv_rows(rows: &[crate::store::ChatRow]) -> String {
+    let mut out = String::new();
+    for c in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            csv_field(&c.id),
+            rfc3339(c.sent_at),
+            csv_field(&c.peer_id),
+            csv_field(&c.participant_id),
+            csv_field(c.display_name.as_deref().unwrap_or("")),
+            csv_field(&c.message)
+        ));
+    }
+    out
 }
 
 fn csv_field(s: &str) -> String {
@@ -624,21 +652,41 @@ async fn chat_export(
             return ApiError::new(StatusCode::GONE, "this download link has expired").into_response()
         }
     };
-    let rows = match s.store.chat(&claims.session_id).await {
+    // The first batch is read before answering, so a store failure is still a proper error;
+    // the rest is streamed a batch at a time, so an export costs one batch of memory however
+    // long the chat.
+    let store = s.store.clone();
+    let session_id = claims.session_id;
+    let first = match store.chat_after(&session_id, None, EXPORT_BATCH).await {
         Ok(r) => r,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let mut out = String::from("id,sent_at,peer_id,participant_id,display_name,message\n");
-    for c in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            csv_field(&c.id),
-            rfc3339(c.sent_at),
-            csv_field(&c.peer_id),
-            csv_field(&c.participant_id),
-            csv_field(c.display_name.as_deref().unwrap_or("")),
-            csv_field(&c.message)
-        ));
-    }
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()
+    let head = String::from("id,sent_at,peer_id,participant_id,display_name,message\n");
+    let batches = futures_util::stream::unfold(Some(first), move |batch| {
+        let (store, session_id) = (store.clone(), session_id.clone());
+        async move {
+            let batch = batch?;
+            if batch.is_empty() {
+                return None;
+            }
+            let out = csv_rows(&batch);
+            let next = match batch.last() {
+                Some(last) if batch.len() as i64 == EXPORT_BATCH => {
+                    match store.chat_after(&session_id, Some((last.sent_at, &last.id)), EXPORT_BATCH).await {
+                        Ok(rows) => Some(rows),
+                        Err(e) => {
+                            tracing::error!(error = %e, "chat export: reading the next batch failed");
+                            return Some((Err(std::io::Error::other("chat export interrupted")), None));
+                        }
+                    }
+                }
+                _ => None,
+            };
+            Some((Ok(bytes::Bytes::from(out)), next))
+        }
+    });
+    use futures_util::StreamExt;
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(head)) })
+        .chain(batches);
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], axum::body::Body::from_stream(body)).into_response()
 }

@@ -857,8 +857,25 @@ impl Store {
         rows.iter().map(peer_row).collect()
     }
 
-    pub async fn insert_chat(&self, c: &ChatRow) -> StoreResult<()> {
+    /// Stores a chat message unless its session already holds `max` (then false, nothing
+    /// stored). The count and the message are one transaction.
+    pub async fn insert_chat(&self, c: &ChatRow, max: i64) -> StoreResult<bool> {
+        if max < 1 {
+            return Ok(false);
+        }
         let mut w = self.write().await?;
+        let counted = sqlx::query(
+            "INSERT INTO chat_counters (session_id, messages) VALUES ($1, 1) \
+             ON CONFLICT (session_id) DO UPDATE SET messages = chat_counters.messages + 1 \
+             WHERE chat_counters.messages < $2 RETURNING messages",
+        )
+        .bind(&c.session_id)
+        .bind(max)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        if counted.is_none() {
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO chat_messages (id, session_id, peer_id, participant_id, display_name, message, sent_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -872,32 +889,67 @@ impl Store {
         .bind(c.sent_at)
         .execute(&mut *w.tx)
         .await?;
-        w.commit().await
+        w.commit().await?;
+        Ok(true)
     }
 
-    /// A session's chat in the order the gateway carried it.
-    pub async fn chat(&self, session_id: &str) -> StoreResult<Vec<ChatRow>> {
-        let rows = sqlx::query(
+    /// How many chat messages the session has stored.
+    pub async fn chat_count(&self, session_id: &str) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT messages FROM chat_counters WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => col(&r, "messages")?,
+            None => 0,
+        })
+    }
+
+    /// A session's chat in the order the gateway carried it: `limit` messages after the
+    /// message `after` (its `sent_at` and id; `None`: from the start), an index seek.
+    pub async fn chat_after(
+        &self,
+        session_id: &str,
+        after: Option<(Millis, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatRow>> {
+        const COLS: &str = "id, session_id, peer_id, participant_id, display_name, message, sent_at";
+        let rows = match after {
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {COLS} FROM chat_messages WHERE session_id = $1 ORDER BY sent_at, id LIMIT {limit}"
+                ))
+                .bind(session_id)
+                .fetch_all(self.pool())
+                .await?
+            }
+            Some((at, id)) => {
+                sqlx::query(&format!(
+                    "SELECT {COLS} FROM chat_messages WHERE session_id = $1 \
+                     AND (sent_at > $2 OR (sent_at = $2 AND id > $3)) ORDER BY sent_at, id LIMIT {limit}"
+                ))
+                .bind(session_id)
+                .bind(at)
+                .bind(id)
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
+        chat_rows(&rows)
+    }
+
+    /// A page of a session's chat, in order.
+    pub async fn chat_page(&self, session_id: &str, limit: i64, offset: i64) -> StoreResult<Vec<ChatRow>> {
+        let rows = sqlx::query(&format!(
             "SELECT id, session_id, peer_id, participant_id, display_name, message, sent_at FROM chat_messages \
-             WHERE session_id = $1 ORDER BY sent_at, id",
-        )
+             WHERE session_id = $1 ORDER BY sent_at, id LIMIT {limit} OFFSET {offset}"
+        ))
         .bind(session_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ChatRow {
-                    id: col(r, "id")?,
-                    session_id: col(r, "session_id")?,
-                    peer_id: col(r, "peer_id")?,
-                    participant_id: col(r, "participant_id")?,
-                    display_name: col(r, "display_name")?,
-                    message: col(r, "message")?,
-                    sent_at: col(r, "sent_at")?,
-                })
-            })
-            .collect()
+        chat_rows(&rows)
     }
+
 
     /// Inserts sessions exactly as given, in one transaction (imports from elsewhere keep
     /// their ids and numbers; benchmarks seed with it).
@@ -1053,4 +1105,20 @@ fn insert_bounded(c: &mut SessionCache, r: SessionRow) {
         c.clear();
     }
     c.insert(r.id.clone(), Arc::new(r));
+}
+
+fn chat_rows(rows: &[AnyRow]) -> StoreResult<Vec<ChatRow>> {
+    rows.iter()
+        .map(|r| {
+            Ok(ChatRow {
+                id: col(r, "id")?,
+                session_id: col(r, "session_id")?,
+                peer_id: col(r, "peer_id")?,
+                participant_id: col(r, "participant_id")?,
+                display_name: col(r, "display_name")?,
+                message: col(r, "message")?,
+                sent_at: col(r, "sent_at")?,
+            })
+        })
+        .collect()
 }

@@ -36,7 +36,7 @@ impl Client {
     pub async fn connect(url: &str) -> Client {
         let mut c = Self::connect_raw(url).await;
         match c.next().await {
-            Next::Event(ServerEvent::Hello { protocol, .. }) => assert_eq!(protocol, 1),
+            Next::Event(ServerEvent::Hello { protocol, .. }) => assert_eq!(protocol, rtk_api::gateway::PROTOCOL_VERSION),
             other => panic!("expected hello, got {other:?}"),
         }
         c
