@@ -79,6 +79,13 @@ struct StoreArgs {
     /// Database URL (sqlite://PATH or postgres://…); default: SQLite in the data directory.
     #[arg(long, env = "RTK_DATABASE_URL")]
     database_url: Option<String>,
+    /// The key file that seals the participant-token signing keys in the database
+    /// [default: DATA_DIR/signing.key]. Every node on one PostgreSQL database needs the same.
+    #[arg(long, env = "RTK_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
+    /// Seconds the first connection to the database may take.
+    #[arg(long, env = "RTK_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    connect_timeout_secs: u64,
 }
 
 impl StoreArgs {
@@ -86,16 +93,15 @@ impl StoreArgs {
         Config {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            signing_key_file: self.signing_key_file.clone(),
+            connect_timeout: std::time::Duration::from_secs(self.connect_timeout_secs),
             ..Config::default()
         }
     }
     async fn open(&self) -> anyhow::Result<Store> {
         let cfg = self.config();
-        if cfg.database_url.is_none() {
-            std::fs::create_dir_all(&cfg.data_dir)
-                .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
-        }
-        Store::connect(&cfg.database_url()).await.context("cannot open the store")
+        rtk_server::secrets::ensure_private_dir(&cfg.data_dir)?;
+        Store::open(&cfg.database_url(), cfg.connect_timeout).await.context("cannot open the store")
     }
 }
 
@@ -123,6 +129,18 @@ struct ServeArgs {
     /// Seconds a peer may stay silent before it is considered gone.
     #[arg(long, env = "RTK_HEARTBEAT_TIMEOUT_SECS", default_value_t = 30)]
     heartbeat_timeout_secs: u64,
+    /// The public base URL for links the server hands out (chat downloads), e.g.
+    /// https://rtk.example.com [default: http:// + the listen address].
+    #[arg(long, env = "RTK_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
+    /// Build links from X-Forwarded-Host / X-Forwarded-Proto: only behind a proxy that sets
+    /// (and overwrites) them.
+    #[arg(long, env = "RTK_TRUST_FORWARDED_HEADERS")]
+    trust_forwarded_headers: bool,
+}
+
+fn parse_public_url(s: &str) -> Result<String, String> {
+    rtk_server::config::validate_public_url(s).map(|_| s.to_string())
 }
 
 #[derive(Subcommand)]
@@ -245,7 +263,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys(KeysCmd::Rotate { store }) => {
             let s = store.open().await?;
-            let kid = admin::rotate_keys(&s, now()).await?;
+            let keys =
+                rtk_server::tokens::KeyRing::load(s, &store.config().signing_key_file(), now()).await?;
+            let kid = admin::rotate_keys(&keys, now()).await?;
             eprintln!("new signing key {kid} is active; tokens signed before stay valid until they expire");
             Ok(())
         }
@@ -258,6 +278,8 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         listen: a.listen,
         body_limit: a.body_limit,
         heartbeat_timeout: std::time::Duration::from_secs(a.heartbeat_timeout_secs),
+        public_url: a.public_url.clone(),
+        trust_forwarded_headers: a.trust_forwarded_headers,
         ..a.store.config()
     };
     let server = Server::start(config, Arc::new(SystemClock)).await?;

@@ -8,6 +8,7 @@ mod foundation;
 mod gateway;
 mod hot;
 mod property;
+mod secrets;
 mod sessions;
 mod store_conformance;
 mod vectors;
