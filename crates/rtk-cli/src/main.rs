@@ -79,6 +79,13 @@ struct StoreArgs {
     /// Database URL (sqlite://PATH or postgres://…); default: SQLite in the data directory.
     #[arg(long, env = "RTK_DATABASE_URL")]
     database_url: Option<String>,
+    /// The key file that seals the participant-token signing keys in the database
+    /// [default: DATA_DIR/signing.key]. Every node on one PostgreSQL database needs the same.
+    #[arg(long, env = "RTK_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
+    /// Seconds the first connection to the database may take.
+    #[arg(long, env = "RTK_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    connect_timeout_secs: u64,
 }
 
 impl StoreArgs {
@@ -86,16 +93,15 @@ impl StoreArgs {
         Config {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            signing_key_file: self.signing_key_file.clone(),
+            connect_timeout: std::time::Duration::from_secs(self.connect_timeout_secs),
             ..Config::default()
         }
     }
     async fn open(&self) -> anyhow::Result<Store> {
         let cfg = self.config();
-        if cfg.database_url.is_none() {
-            std::fs::create_dir_all(&cfg.data_dir)
-                .with_context(|| format!("cannot create {}", cfg.data_dir.display()))?;
-        }
-        Store::connect(&cfg.database_url()).await.context("cannot open the store")
+        rtk_server::secrets::ensure_private_dir(&cfg.data_dir)?;
+        Store::open(&cfg.database_url(), cfg.connect_timeout).await.context("cannot open the store")
     }
 }
 
@@ -132,6 +138,18 @@ struct ServeArgs {
     /// Chat messages stored per session; past it chat is refused.
     #[arg(long, env = "RTK_MAX_CHAT_MESSAGES_PER_SESSION", default_value_t = 10_000)]
     max_chat_messages_per_session: i64,
+    /// The public base URL for links the server hands out (chat downloads), e.g.
+    /// https://rtk.example.com [default: http:// + the listen address].
+    #[arg(long, env = "RTK_PUBLIC_URL", value_parser = parse_public_url)]
+    public_url: Option<String>,
+    /// Build links from X-Forwarded-Host / X-Forwarded-Proto: only behind a proxy that sets
+    /// (and overwrites) them.
+    #[arg(long, env = "RTK_TRUST_FORWARDED_HEADERS")]
+    trust_forwarded_headers: bool,
+}
+
+fn parse_public_url(s: &str) -> Result<String, String> {
+    rtk_server::config::validate_public_url(s).map(|_| s.to_string())
 }
 
 #[derive(Subcommand)]
@@ -254,7 +272,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keys(KeysCmd::Rotate { store }) => {
             let s = store.open().await?;
-            let kid = admin::rotate_keys(&s, now()).await?;
+            let keys =
+                rtk_server::tokens::KeyRing::load(s, &store.config().signing_key_file(), now()).await?;
+            let kid = admin::rotate_keys(&keys, now()).await?;
             eprintln!("new signing key {kid} is active; tokens signed before stay valid until they expire");
             Ok(())
         }
@@ -270,6 +290,8 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         join_timeout: std::time::Duration::from_secs(a.join_timeout_secs),
         max_connections_per_participant: a.max_connections_per_participant,
         max_chat_messages_per_session: a.max_chat_messages_per_session,
+        public_url: a.public_url.clone(),
+        trust_forwarded_headers: a.trust_forwarded_headers,
         ..a.store.config()
     };
     let server = Server::start(config, Arc::new(SystemClock)).await?;

@@ -62,7 +62,7 @@ fn tokens(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let (keys, token) = rt.block_on(async {
         let store = Store::connect(&format!("sqlite://{}", dir.path().join("b.db").display())).await.unwrap();
-        let keys = KeyRing::load(store, 0).await.unwrap();
+        let keys = KeyRing::load(store, &dir.path().join("signing.key"), 0).await.unwrap();
         let claims = ParticipantClaims {
             sub: "p".into(),
             participant_id: "p".into(),

@@ -67,38 +67,52 @@ pub struct FirstStart {
 
 /// On an empty store (no account), creates an account and a token and writes them to
 /// `credentials.json` (mode 0600) in `data_dir`. Does nothing on a store that has accounts.
+///
+/// An existing credentials file is never overwritten: if `credentials.json` is already there
+/// (it belongs to another store — a database that was removed, or another `--database-url`),
+/// it is left as it is, the new credentials go to `credentials-<account id>.json`, and a
+/// warning names both.
 pub async fn first_start(store: &Store, data_dir: &Path, now: Millis) -> anyhow::Result<Option<FirstStart>> {
     if store.account_count().await? > 0 {
         return Ok(None);
     }
     let account_id = create_account(store, None, now).await?;
     let (_, token) = create_token(store, &account_id, "first-start", DEFAULT_EMAIL, now).await?;
-    std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join("credentials.json");
+    crate::secrets::ensure_private_dir(data_dir)?;
     let body = serde_json::to_string_pretty(&serde_json::json!({
         "account_id": account_id, "api_token": token, "api_email": DEFAULT_EMAIL,
     }))?;
-    write_private(&path, body.as_bytes())?;
+    let usual = data_dir.join("credentials.json");
+    let path = match write_new_private(&usual, body.as_bytes()) {
+        Ok(()) => usual,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let other = data_dir.join(format!("credentials-{account_id}.json"));
+            write_new_private(&other, body.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", other.display()))?;
+            tracing::warn!(
+                existing = %usual.display(),
+                written = %other.display(),
+                "the store is empty but {} already exists (it belongs to another store): it is left \
+                 untouched, and this store's first credentials are in {}",
+                usual.display(),
+                other.display(),
+            );
+            other
+        }
+        Err(e) => anyhow::bail!("cannot write {}: {e}", usual.display()),
+    };
     Ok(Some(FirstStart { account_id, token, email: DEFAULT_EMAIL.into(), credentials_file: path }))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a new file (mode 0600); fails with `AlreadyExists` rather than replace one.
+fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
+    let mut f = crate::secrets::create_private_file(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }
 
 /// Rotates the participant-token signing key; tokens signed earlier stay valid.
-pub async fn rotate_keys(store: &Store, now: Millis) -> StoreResult<String> {
-    let key = crate::tokens::new_key(now);
-    store.rotate_signing_key(&key).await?;
-    Ok(key.kid)
+pub async fn rotate_keys(keys: &crate::tokens::KeyRing, now: Millis) -> StoreResult<String> {
+    keys.rotate(now).await
 }

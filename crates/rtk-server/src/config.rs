@@ -8,7 +8,8 @@ use std::time::Duration;
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Directory for the SQLite database and the first-start credentials file.
+    /// Directory (mode 0700) for the SQLite database, the signing key file, the first-start
+    /// credentials file and the node id.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default: SQLite in `data_dir`.
     pub database_url: Option<String>,
@@ -30,6 +31,18 @@ pub struct Config {
     /// How often the reaper applies heartbeat timeouts and keep-alive expiry (None: never;
     /// tests drive `Engine::tick` themselves).
     pub reaper_interval: Option<Duration>,
+    /// The key file holding the key-encryption key that seals the signing keys in the
+    /// database; default `<data_dir>/signing.key`. Nodes sharing a PostgreSQL database must
+    /// all use the same one.
+    pub signing_key_file: Option<PathBuf>,
+    /// How long the first connection to the database may take before start fails.
+    pub connect_timeout: Duration,
+    /// The server's public base URL (e.g. `https://rtk.example.com`), for the links it hands
+    /// out (`chat_download_url`); default `http://` + the bound listen address.
+    pub public_url: Option<String>,
+    /// Build links from `X-Forwarded-Host` / `X-Forwarded-Proto` (only behind a proxy that
+    /// sets them); off by default, since any client can send them.
+    pub trust_forwarded_headers: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -49,6 +62,10 @@ impl Default for Config {
             max_connections_per_participant: 10,
             max_chat_messages_per_session: 10_000,
             reaper_interval: Some(Duration::from_secs(1)),
+            signing_key_file: None,
+            connect_timeout: crate::store::DEFAULT_CONNECT_TIMEOUT,
+            public_url: None,
+            trust_forwarded_headers: false,
         }
     }
 }
@@ -60,5 +77,39 @@ impl Config {
             Some(u) => u.clone(),
             None => format!("sqlite://{}", self.data_dir.join("rtk.db").display()),
         }
+    }
+
+    /// The signing key file in force: the configured one, or `signing.key` in the data
+    /// directory.
+    pub fn signing_key_file(&self) -> PathBuf {
+        match &self.signing_key_file {
+            Some(p) => p.clone(),
+            None => self.data_dir.join(crate::secrets::KEY_FILE_NAME),
+        }
+    }
+
+    /// The public base URL without a trailing slash (set by `Server::start` when not
+    /// configured).
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+}
+
+/// Checks a `--public-url`: `http://` or `https://`, a host, no query or spaces.
+pub fn validate_public_url(u: &str) -> Result<(), String> {
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    match rest {
+        Some(r)
+            if !r.is_empty()
+                && !r.starts_with('/')
+                && !r.contains(['?', '#', ' ', '@'])
+                && !r.contains(char::is_control) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!("the public URL must be http://HOST[:PORT][/PATH] or https://…, got {u:?}")),
     }
 }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod tokens;

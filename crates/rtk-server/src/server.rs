@@ -27,13 +27,16 @@ pub struct Server {
 impl Server {
     /// Opens the store (applying migrations), creates the first credentials on an empty store,
     /// loads the signing keys and binds the listener.
-    pub async fn start(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
-        if config.database_url.is_none() {
-            std::fs::create_dir_all(&config.data_dir)?;
+    pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        if let Some(u) = &config.public_url {
+            crate::config::validate_public_url(u).map_err(anyhow::Error::msg)?;
         }
-        let store = Store::connect(&config.database_url()).await?;
+        // The data directory holds secrets (the key file, credentials): owner only.
+        crate::secrets::ensure_private_dir(&config.data_dir)?;
+        let store = Store::open(&config.database_url(), config.connect_timeout).await?;
+        // Before first start writes anything: a wrong key file stops here.
+        let keys = KeyRing::load(store.clone(), &config.signing_key_file(), clock.now()).await?;
         let bootstrap = first_start(&store, &config.data_dir, clock.now()).await?;
-        let keys = KeyRing::load(store.clone(), clock.now()).await?;
         let node_id = node_id(&config)?;
         let engine =
             Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout).with_node_id(node_id);
@@ -42,6 +45,9 @@ impl Server {
             tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");
         }
         let listener = TcpListener::bind(config.listen).await?;
+        if config.public_url.is_none() {
+            config.public_url = Some(default_public_url(listener.local_addr()?));
+        }
         let state = AppState::new(store, clock, keys, config, engine);
         Ok(Self { listener, state, bootstrap })
     }
@@ -90,6 +96,17 @@ impl Server {
     }
 }
 
+/// `http://` + the bound address; an unspecified address (0.0.0.0, ::) becomes loopback,
+/// since it names no host a client could use (set `--public-url` for anything else).
+fn default_public_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 /// This node's id, kept in the data directory so a restart recognises its own peers.
 fn node_id(config: &Config) -> anyhow::Result<String> {
     let path = config.data_dir.join("node-id");
@@ -99,7 +116,6 @@ fn node_id(config: &Config) -> anyhow::Result<String> {
             return Ok(id.to_string());
         }
     }
-    std::fs::create_dir_all(&config.data_dir)?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     std::fs::write(&path, &id)?;
     Ok(id)

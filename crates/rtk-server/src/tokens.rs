@@ -1,10 +1,12 @@
-//! Participant tokens: HS256 JWTs signed with a key kept in the store.
+//! Participant tokens: HS256 JWTs signed with a key kept in the store, sealed there with the
+//! key-encryption key of the signing key file (`secrets::Kek`).
 //!
 //! The active key signs; every key in the ring verifies (selected by the `kid` header), so
 //! `rtk keys rotate` leaves tokens signed earlier valid until they expire. A token names its
 //! participant; the gateway also requires that participant to still exist, which is how
 //! deleting a participant revokes all of its tokens at once.
 
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -12,7 +14,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Millis;
-use crate::store::{KeyRow, Store, StoreResult};
+use crate::secrets::{is_sealed, Kek};
+use crate::store::{KeyRow, Store, StoreError, StoreResult};
 
 /// What a participant token carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,42 +59,161 @@ pub enum TokenError {
     Invalid,
 }
 
-/// The signing keys, cached from the store.
+/// The signing keys, cached from the store and opened with the key-encryption key.
 #[derive(Clone, Debug)]
 pub struct KeyRing {
     store: Store,
-    keys: Arc<RwLock<Vec<KeyRow>>>,
+    kek: Kek,
+    keys: Arc<RwLock<Vec<Key>>>,
 }
 
-pub fn new_key(now: Millis) -> KeyRow {
+/// An opened signing key.
+#[derive(Clone)]
+struct Key {
+    kid: String,
+    active: bool,
+    /// The sealed form in the store (to notice a row that changed).
+    stored: String,
+    secret: Arc<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Key").field("kid", &self.kid).field("active", &self.active).finish_non_exhaustive()
+    }
+}
+
+/// Why the signing keys cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    #[error(
+        "the signing key file {path} does not open the keys in the database (key {kid}): restore the \
+         key file that belongs to this database, or point --signing-key-file / RTK_SIGNING_KEY_FILE at it"
+    )]
+    WrongKeyFile { path: String, kid: String },
+    #[error(
+        "the signing keys in the database are sealed, but the signing key file {path} does not exist: \
+         restore it from the backup taken with the database, or point --signing-key-file / \
+         RTK_SIGNING_KEY_FILE at it"
+    )]
+    MissingKeyFile { path: String },
+    #[error("signing key {kid} in the database is neither sealed nor a plain key")]
+    Malformed { kid: String },
+    #[error(transparent)]
+    KeyFile(#[from] anyhow::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new signing key, sealed with `kek`.
+pub fn new_key(kek: &Kek, now: Millis) -> KeyRow {
     let mut secret = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut secret);
-    KeyRow {
-        kid: uuid::Uuid::new_v4().simple().to_string(),
-        secret: hex::encode(secret),
-        active: true,
-        created_at: now,
-    }
+    let kid = uuid::Uuid::new_v4().simple().to_string();
+    KeyRow { secret: kek.seal(&kid, &secret), kid, active: true, created_at: now }
 }
 
 impl KeyRing {
-    /// Loads the keys, generating the first one if the store has none.
-    pub async fn load(store: Store, now: Millis) -> StoreResult<Self> {
-        let mut keys = store.signing_keys().await?;
-        if !keys.iter().any(|k| k.active) {
-            store.ensure_signing_key(&new_key(now)).await?;
-            keys = store.signing_keys().await?;
+    /// Loads the signing keys with the key-encryption key in `key_file`.
+    ///
+    /// - Keys stored plain by an older rtk are sealed in place (tokens they signed stay valid).
+    /// - A key file that does not open every key in the database is an error, never a reason
+    ///   to make new keys; so is a missing key file when the database holds sealed keys.
+    /// - The key file is created (mode 0600) only when the database holds no sealed key.
+    /// - The first signing key is generated if the store has none.
+    pub async fn load(store: Store, key_file: &Path, now: Millis) -> Result<Self, KeyRingError> {
+        let rows = store.signing_keys().await?;
+        let kek = match Kek::read(key_file)? {
+            Some(k) => k,
+            None if rows.iter().any(|r| is_sealed(&r.secret)) => {
+                return Err(KeyRingError::MissingKeyFile { path: key_file.display().to_string() })
+            }
+            None => {
+                let kek = Kek::create(key_file)?;
+                tracing::info!(path = %key_file.display(), "created the signing key file (keep it with the database's backups)");
+                if store.backend() == crate::store::Backend::Postgres {
+                    tracing::warn!(
+                        path = %key_file.display(),
+                        "on PostgreSQL every node needs this same key file: copy it to the others, or \
+                         point their --signing-key-file / RTK_SIGNING_KEY_FILE at a shared copy"
+                    );
+                }
+                kek
+            }
+        };
+        let mut sealed_now = 0;
+        for r in &rows {
+            if is_sealed(&r.secret) {
+                if kek.open(&r.kid, &r.secret).is_none() {
+                    return Err(KeyRingError::WrongKeyFile {
+                        path: key_file.display().to_string(),
+                        kid: r.kid.clone(),
+                    });
+                }
+            } else {
+                let plain =
+                    plain_secret(&r.secret).ok_or_else(|| KeyRingError::Malformed { kid: r.kid.clone() })?;
+                store.reseal_signing_key(&r.kid, &r.secret, &kek.seal(&r.kid, &plain)).await?;
+                sealed_now += 1;
+            }
         }
-        Ok(Self { store, keys: Arc::new(RwLock::new(keys)) })
+        if sealed_now > 0 {
+            tracing::info!(keys = sealed_now, "sealed the plain signing keys of an earlier version in place");
+        }
+        let ring = Self { store, kek, keys: Arc::new(RwLock::new(Vec::new())) };
+        if !rows.iter().any(|k| k.active) {
+            ring.store.ensure_signing_key(&new_key(&ring.kek, now)).await?;
+        }
+        ring.reload().await?;
+        Ok(ring)
+    }
+
+    /// Makes a new key the active signer; tokens signed with earlier keys stay valid.
+    pub async fn rotate(&self, now: Millis) -> StoreResult<String> {
+        let key = new_key(&self.kek, now);
+        self.store.rotate_signing_key(&key).await?;
+        self.reload().await?;
+        Ok(key.kid)
+    }
+
+    /// The key-encryption key (its file), for administration.
+    pub fn kek(&self) -> &Kek {
+        &self.kek
     }
 
     async fn reload(&self) -> StoreResult<()> {
-        let keys = self.store.signing_keys().await?;
+        let rows = self.store.signing_keys().await?;
+        let old = self.keys.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut keys = Vec::with_capacity(rows.len());
+        for r in rows {
+            let secret = match old.iter().find(|k| k.kid == r.kid && k.stored == r.secret) {
+                Some(k) => k.secret.clone(),
+                None => match self.open_row(&r) {
+                    Some(s) => Arc::new(s),
+                    None => {
+                        // Rotated in by a process with another key file: it cannot verify here.
+                        tracing::error!(kid = %r.kid, path = %self.kek.path().display(),
+                            "a signing key in the database does not open with this node's key file");
+                        continue;
+                    }
+                },
+            };
+            keys.push(Key { kid: r.kid, active: r.active, stored: r.secret, secret });
+        }
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
         Ok(())
     }
 
-    fn find(&self, pred: impl Fn(&KeyRow) -> bool) -> Option<KeyRow> {
+    fn open_row(&self, r: &KeyRow) -> Option<Vec<u8>> {
+        if is_sealed(&r.secret) {
+            self.kek.open(&r.kid, &r.secret)
+        } else {
+            // Written by an older rtk since we started; sealed at the next start.
+            plain_secret(&r.secret)
+        }
+    }
+
+    fn find(&self, pred: impl Fn(&Key) -> bool) -> Option<Key> {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).iter().find(|k| pred(k)).cloned()
     }
 
@@ -103,8 +225,7 @@ impl KeyRing {
             .ok_or_else(|| crate::store::StoreError::Invalid("no active signing key".into()))?;
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(key.kid.clone());
-        let secret = hex::decode(&key.secret).unwrap_or_default();
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&secret))
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&key.secret))
             .map_err(|e| crate::store::StoreError::Invalid(format!("cannot sign token: {e}")))
     }
 
@@ -133,16 +254,20 @@ impl KeyRing {
                 self.find(|k| k.kid == kid).ok_or(TokenError::Invalid)?
             }
         };
-        let secret = hex::decode(&key.secret).map_err(|_| TokenError::Invalid)?;
         let mut v = Validation::new(Algorithm::HS256);
         // Expiry is checked below against the injected clock, not the wall clock.
         v.validate_exp = false;
         v.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<T>(token, &DecodingKey::from_secret(&secret), &v)
+        let data = jsonwebtoken::decode::<T>(token, &DecodingKey::from_secret(&key.secret), &v)
             .map_err(|_| TokenError::Invalid)?;
         if data.claims.exp() * 1000 <= now {
             return Err(TokenError::Expired);
         }
         Ok(data.claims)
     }
+}
+
+/// A plain (pre-sealing) stored secret: 32 bytes as hex.
+fn plain_secret(stored: &str) -> Option<Vec<u8>> {
+    hex::decode(stored).ok().filter(|b| !b.is_empty())
 }

@@ -3,7 +3,7 @@ so the sessions the SDKs read come from the session engine, not from fixtures.
 
 - `JoinedPeer`: the `rtk join` subprocess (rtk's own terminal participant). It prints one JSON
   line per event (the first is `joined`) and leaves cleanly on SIGTERM (`left`, exit 0).
-- `WsPeer`: a WebSocket client written here (`websockets`), speaking gateway protocol v1
+- `WsPeer`: a WebSocket client written here (`websockets`), speaking gateway protocol v2
   directly; it is the one that sends chat, which `rtk join` cannot.
 """
 
@@ -104,7 +104,7 @@ class JoinedPeer:
 
 
 class WsPeer:
-    """A participant on a plain WebSocket (gateway protocol v1): hello, join, chat, leave."""
+    """A participant on a plain WebSocket (gateway protocol v2): hello, join, chat, leave."""
 
     def __init__(self, origin: str, token: str, device: "dict | None" = None):
         url = origin.replace("http://", "ws://", 1) + "/gateway/v1?" + urllib.parse.urlencode({"token": token})
@@ -112,7 +112,7 @@ class WsPeer:
         self.ws = self._stack.enter_context(connect(url, open_timeout=JOIN_TIMEOUT_S))
         self.events: "list[dict]" = []
         hello = self.recv()
-        assert hello["type"] == "hello" and hello["protocol"] == 1, hello
+        assert hello["type"] == "hello" and hello["protocol"] == 2, hello
         self.participant_id: str = hello["participant_id"]
         join = {"type": "join"}
         if device is not None:

@@ -586,7 +586,7 @@ def test_create_poll_rejects_a_single_option(cf, ids, meeting, member, join):
     join(member("Ada"))
     with pytest.raises(cloudflare.BadRequestError) as e:
         cf.realtime_kit.active_session.create_poll(meeting.id, **ids, question="Only?", options=["one"])
-    assert_api_error(e, 400, '"options" needs at least two choices')
+    assert_api_error(e, 400, '"options" must list 2 to 50 choices')
 
 
 @needs("active_session.mute_participants")

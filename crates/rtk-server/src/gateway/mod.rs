@@ -562,7 +562,11 @@ impl Connection {
                 match self.s.engine.chat(&peer, &message, self.s.config.max_chat_messages_per_session).await {
                     Ok(_) => {}
                     Err(EngineError::ChatFull(max)) => {
-                        self.error("chat_limit", format!("this session has stored its {max} chat messages; no more are accepted")).await;
+                        self.error(
+                            "chat_limit",
+                            format!("this session has stored its {max} chat messages; no more are accepted"),
+                        )
+                        .await;
                     }
                     Err(e) => self.error("chat_failed", e.to_string()).await,
                 }

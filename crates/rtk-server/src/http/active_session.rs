@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
-use super::meetings::{find_meeting, meeting_view};
 use super::limits;
+use super::meetings::{find_meeting, meeting_view};
 use super::schema::{errors, F, S};
 use super::sessions::{breakout_rooms, session_view};
 use super::{Json, Path};
@@ -217,7 +217,10 @@ async fn create_poll(
     if errors.is_empty() {
         for (i, o) in options.iter().enumerate() {
             if o.chars().count() > limits::POLL_OPTION_CHARS {
-                errors.push(format!("\"options[{i}]\" must be at most {} characters", limits::POLL_OPTION_CHARS));
+                errors.push(format!(
+                    "\"options[{i}]\" must be at most {} characters",
+                    limits::POLL_OPTION_CHARS
+                ));
             }
         }
     }

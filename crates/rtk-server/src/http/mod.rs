@@ -130,7 +130,16 @@ pub fn router(state: AppState) -> Router {
             tracing::error!("a request handler panicked");
             ApiError::internal().into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        // Requests are logged without their credentials: `?token=` values and chat download
+        // links redacted, no headers (Authorization, X-Auth-Key) at all.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::debug_span!(
+                "request",
+                method = %req.method(),
+                uri = %crate::secrets::redact_uri(req.uri()),
+                version = ?req.version(),
+            )
+        }))
         .with_state(state)
 }
 

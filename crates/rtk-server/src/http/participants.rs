@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::apps::find_app;
-use super::meetings::find_meeting;
 use super::limits;
+use super::meetings::find_meeting;
 use super::schema::{errors, F, S};
 use super::{Json, PageParams, Path, Query};
 use crate::auth::Account;

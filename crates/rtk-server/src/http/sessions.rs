@@ -572,20 +572,7 @@ async fn session_chat(
     let claims =
         ExportClaims { typ: "chat_export".into(), session_id: session.id.clone(), app_id: app.id, exp };
     let token = s.keys.sign(&claims).await?;
-    // Behind a proxy, the link must name the public scheme and host.
-    let header_str = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|h| h.to_str().ok())
-            .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
-    };
-    let host = header_str("x-forwarded-host")
-        .filter(|h| !h.is_empty())
-        .or_else(|| header_str(header::HOST.as_str()))
-        .unwrap_or_else(|| "127.0.0.1".into());
-    let scheme = header_str("x-forwarded-proto")
-        .filter(|p| p == "https" || p == "http")
-        .unwrap_or_else(|| "http".into());
+    let base = download_base(&s.config, &headers);
     let total = s.store.chat_count(&session.id).await?;
     let messages: Vec<Value> = s
         .store
@@ -601,7 +588,7 @@ async fn session_chat(
     Ok(axum::Json(json!({
         "success": true,
         "data": {
-            "chat_download_url": format!("{scheme}://{host}/chat-exports/{token}"),
+            "chat_download_url": format!("{base}/chat-exports/{token}"),
             "chat_download_url_expiry": rfc3339(exp * 1000),
             "messages": messages,
         },
@@ -629,11 +616,48 @@ fn csv_rows(rows: &[crate::store::ChatRow]) -> String {
     out
 }
 
+/// The base of links handed out: the configured public URL; behind a trusted proxy
+/// (`trust_forwarded_headers`), the scheme and host it forwards. The client's own
+/// `X-Forwarded-*` headers are not trusted otherwise: anyone can send them.
+fn download_base(config: &crate::config::Config, headers: &HeaderMap) -> String {
+    let base = config.public_base();
+    if !config.trust_forwarded_headers {
+        return base;
+    }
+    let header_str = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+    };
+    let host = header_str("x-forwarded-host")
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)));
+    let scheme = header_str("x-forwarded-proto").filter(|p| p == "https" || p == "http");
+    match (scheme, host) {
+        (None, None) => base,
+        (scheme, host) => {
+            let (base_scheme, rest) = base.split_once("://").unwrap_or(("http", &base));
+            let (base_host, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            format!(
+                "{}://{}{path}",
+                scheme.as_deref().unwrap_or(base_scheme),
+                host.as_deref().unwrap_or(base_host)
+            )
+        }
+    }
+}
+
+/// A CSV cell. Text a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab or
+/// carriage return: OWASP's CSV injection list) gets a leading `'`, so it shows as text.
 fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 

@@ -23,6 +23,7 @@ pub struct TokenRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRow {
     pub kid: String,
+    /// As stored: sealed (see `secrets::Kek`), or plain hex if written by an older rtk.
     pub secret: String,
     pub active: bool,
     pub created_at: Millis,
@@ -157,6 +158,19 @@ impl Store {
             .bind(&key.kid)
             .bind(&key.secret)
             .bind(key.created_at)
+            .execute(&mut *w.tx)
+            .await?;
+        w.commit().await
+    }
+
+    /// Replaces the stored form of key `kid` (sealing a plain key in place), if it is still
+    /// `old` (another node may have done it first).
+    pub async fn reseal_signing_key(&self, kid: &str, old: &str, new: &str) -> StoreResult<()> {
+        let mut w = self.write().await?;
+        sqlx::query("UPDATE signing_keys SET secret = $1 WHERE kid = $2 AND secret = $3")
+            .bind(new)
+            .bind(kid)
+            .bind(old)
             .execute(&mut *w.tx)
             .await?;
         w.commit().await

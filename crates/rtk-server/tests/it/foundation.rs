@@ -327,7 +327,13 @@ async fn participants(s: &TestServer) {
     assert_eq!(st, StatusCode::OK, "{v}");
     let t3 = v["data"]["token"].as_str().unwrap().to_string();
     assert!(t3 != token && t3 != t2);
-    let state_keys = rtk_server::tokens::KeyRing::load(s.store.clone(), s.clock_now()).await.unwrap();
+    let state_keys = rtk_server::tokens::KeyRing::load(
+        s.store.clone(),
+        &s.db.dir.path().join("signing.key"),
+        s.clock_now(),
+    )
+    .await
+    .unwrap();
     for t in [&token, &t2, &t3] {
         let c = state_keys.verify(t, s.clock_now()).await.expect("older tokens stay valid");
         assert_eq!(c.participant_id, pid);
@@ -345,7 +351,7 @@ async fn participants(s: &TestServer) {
     forged.push(if token.ends_with('A') { 'B' } else { 'A' });
     assert!(state_keys.verify(&forged, s.clock_now()).await.is_err());
     // Key rotation: old tokens stay valid, new ones use the new key.
-    let kid = rtk_server::admin::rotate_keys(&s.store, s.clock_now()).await.unwrap();
+    let kid = rtk_server::admin::rotate_keys(&s.state.keys, s.clock_now()).await.unwrap();
     let (_, v) = s.post(&format!("{base}/{pid}/token"), json!(null)).await;
     let t4 = v["data"]["token"].as_str().unwrap().to_string();
     assert!(state_keys.verify(&token, s.clock_now()).await.is_ok());

@@ -91,7 +91,8 @@ async fn joined_is_paged(s: &TestServer) {
     assert_eq!((peers.len(), peers_total), (PEER_PAGE, n as u64));
     let mut all: Vec<String> = peers.into_iter().map(|p| p.peer_id).collect();
     loop {
-        let ServerEvent::Peers { peers, last } = late.wait_for(|e| matches!(e, ServerEvent::Peers { .. })).await
+        let ServerEvent::Peers { peers, last } =
+            late.wait_for(|e| matches!(e, ServerEvent::Peers { .. })).await
         else {
             unreachable!()
         };
@@ -227,7 +228,8 @@ mod seats {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
-        let Some(s) = TestServer::start_with(Db::Sqlite, |c| c.max_connections_per_participant = 2).await else {
+        let Some(s) = TestServer::start_with(Db::Sqlite, |c| c.max_connections_per_participant = 2).await
+        else {
             return;
         };
         super::connections_per_participant(&s).await;

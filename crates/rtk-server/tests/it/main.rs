@@ -9,6 +9,7 @@ mod gateway;
 mod hot;
 mod limits;
 mod property;
+mod secrets;
 mod sessions;
 mod store_conformance;
 mod vectors;

@@ -177,7 +177,10 @@ impl World {
             assert!(self.engine.beat(&self.peers[peer]).await.unwrap(), "{ctx}: beat from a gone peer");
             self.keepers.heard(peer, self.clock.now());
         } else if let Some(peer) = ev["chat"].as_str() {
-            self.engine.chat(&self.peers[peer], "hello", 10_000).await.unwrap_or_else(|e| panic!("{ctx}: chat: {e}"));
+            self.engine
+                .chat(&self.peers[peer], "hello", 10_000)
+                .await
+                .unwrap_or_else(|e| panic!("{ctx}: chat: {e}"));
             self.keepers.heard(peer, self.clock.now());
         } else if let Some(peer) = ev["silent"].as_str() {
             self.keepers.forget(peer);

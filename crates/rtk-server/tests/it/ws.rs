@@ -36,7 +36,9 @@ impl Client {
     pub async fn connect(url: &str) -> Client {
         let mut c = Self::connect_raw(url).await;
         match c.next().await {
-            Next::Event(ServerEvent::Hello { protocol, .. }) => assert_eq!(protocol, rtk_api::gateway::PROTOCOL_VERSION),
+            Next::Event(ServerEvent::Hello { protocol, .. }) => {
+                assert_eq!(protocol, rtk_api::gateway::PROTOCOL_VERSION)
+            }
             other => panic!("expected hello, got {other:?}"),
         }
         c

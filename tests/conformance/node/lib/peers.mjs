@@ -3,7 +3,7 @@
 //
 //   join(rtk, participant, { device })    `rtk join` (rtk's terminal participant): one JSON line
 //                                         per event, the first `joined`; SIGTERM leaves cleanly
-//   wsJoin(rtk, participant, { device })  a WebSocket client (`ws`) speaking gateway protocol v1;
+//   wsJoin(rtk, participant, { device })  a WebSocket client (`ws`) speaking gateway protocol v2;
 //                                         it sends chat, which `rtk join` cannot
 //
 // Both record every peer they start in `started`, so a test file can stop them all (`stopAll`).
@@ -131,7 +131,7 @@ export async function join(rtk, participant, { device } = {}) {
   return peer;
 }
 
-/** A participant on a plain WebSocket (gateway protocol v1): hello, join, chat, leave. */
+/** A participant on a plain WebSocket (gateway protocol v2): hello, join, chat, leave. */
 export async function wsJoin(rtk, participant, { device } = {}) {
   const url = `${rtk.origin.replace(/^http:/, 'ws:')}/gateway/v1?token=${encodeURIComponent(participant.token)}`;
   const ws = new WebSocket(url);
@@ -163,7 +163,7 @@ export async function wsJoin(rtk, participant, { device } = {}) {
   };
   started.add(peer);
   const hello = await stream.waitFor('hello', JOIN_TIMEOUT_MS);
-  if (hello.protocol !== 1) throw new Error(`unexpected hello: ${JSON.stringify(hello)}`);
+  if (hello.protocol !== 2) throw new Error(`unexpected hello: ${JSON.stringify(hello)}`);
   ws.send(JSON.stringify(device ? { type: 'join', device } : { type: 'join' }));
   const joined = await stream.waitFor('joined', JOIN_TIMEOUT_MS);
   Object.assign(peer, { peerId: joined.peer_id, sessionId: joined.session_id, peers: joined.peers });

@@ -328,7 +328,7 @@ test('createPoll reaches every peer', async () => {
     cf.realtimeKit.activeSession.createPoll(meeting.id, { ...ids, question: 'Only?', options: ['one'] }),
     Cloudflare.BadRequestError,
     400,
-    '"options" needs at least two choices',
+    '"options" must list 2 to 50 choices',
   );
 });
 
