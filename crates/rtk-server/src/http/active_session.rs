@@ -209,10 +209,10 @@ async fn create_poll(
     let mut errors = errors(&body, &POLL, false);
     let options = strings(&body, "options");
     if errors.is_empty() && options.len() < 2 {
-        errors.push("\"options\" needs at least two choices".into());
+        errors.push("\"options\" needs at least two choices");
     }
     if body.get("question").and_then(Value::as_str).is_some_and(|q| q.trim().is_empty()) {
-        errors.push("\"question\" must not be empty".into());
+        errors.push("\"question\" must not be empty");
     }
     ApiError::check(errors)?;
     let m = meeting(&s, &account, &app_id, &meeting_id).await?;
@@ -267,7 +267,7 @@ async fn create_breakout_rooms(
     let mut errors = errors(&body, &ROOMS, false);
     let n = body.get("rooms").and_then(Value::as_array).map_or(0, Vec::len);
     if errors.is_empty() && !(1..=50).contains(&n) {
-        errors.push("\"rooms\" must list 1 to 50 rooms".into());
+        errors.push("\"rooms\" must list 1 to 50 rooms");
     }
     ApiError::check(errors)?;
     let m = meeting(&s, &account, &app_id, &meeting_id).await?;

@@ -49,7 +49,7 @@ fn check(doc: &Value, partial: bool) -> ApiResult<()> {
     let mut errors = errors(doc, &PRESET, partial);
     if let Some(name) = doc.get("name").and_then(Value::as_str) {
         if name.trim().is_empty() {
-            errors.push("\"name\" must not be empty".into());
+            errors.push("\"name\" must not be empty");
         }
     }
     ApiError::check(errors)
