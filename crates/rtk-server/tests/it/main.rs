@@ -7,6 +7,7 @@ mod auth;
 mod foundation;
 mod gateway;
 mod hot;
+mod limits;
 mod property;
 mod sessions;
 mod store_conformance;
