@@ -66,15 +66,32 @@ pub struct ErrorEnvelope {
 }
 
 impl ErrorEnvelope {
-    /// An envelope whose first message is `error` and that lists every message in `errors`.
+    /// An envelope listing every message in `errors`; `error.message` is the first message
+    /// alone, or a short summary of it and how many follow (the list is never repeated).
     pub fn new(code: u16, messages: Vec<String>) -> Self {
-        let errors: Vec<ErrorItem> =
-            messages.into_iter().map(|message| ErrorItem { code, message }).collect();
-        let error = ErrorItem {
-            code,
-            message: errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "),
+        Self::with_omitted(code, messages, 0)
+    }
+
+    /// Like [`ErrorEnvelope::new`] for a list that was cut short: `omitted` more errors were
+    /// found but not listed; `errors[]` ends with one "and N more errors" item for them.
+    pub fn with_omitted(code: u16, messages: Vec<String>, omitted: usize) -> Self {
+        let total = messages.len() + omitted;
+        let message = match messages.first() {
+            None => String::new(),
+            Some(first) if total == 1 => first.clone(),
+            Some(first) => {
+                let more = total - 1;
+                let s = if more == 1 { "" } else { "s" };
+                format!("{first} (and {more} more error{s}, listed in \"errors\")")
+            }
         };
-        Self { success: false, error, errors }
+        let mut errors: Vec<ErrorItem> =
+            messages.into_iter().map(|message| ErrorItem { code, message }).collect();
+        if omitted > 0 {
+            let s = if omitted == 1 { "" } else { "s" };
+            errors.push(ErrorItem { code, message: format!("and {omitted} more error{s}") });
+        }
+        Self { success: false, error: ErrorItem { code, message }, errors }
     }
 }
 
@@ -96,5 +113,14 @@ mod tests {
         assert_eq!(v["success"], false);
         assert_eq!(v["error"]["code"], 404);
         assert_eq!(v["errors"][0]["message"], "No app found");
+        assert_eq!(v["error"]["message"], "No app found");
+    }
+
+    #[test]
+    fn error_message_summarises_and_never_repeats_the_list() {
+        let e = ErrorEnvelope::with_omitted(400, vec!["a bad".into(), "b bad".into()], 7);
+        assert_eq!(e.error.message, "a bad (and 8 more errors, listed in \"errors\")");
+        let listed: Vec<_> = e.errors.iter().map(|i| i.message.as_str()).collect();
+        assert_eq!(listed, ["a bad", "b bad", "and 7 more errors"]);
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use rtk_server::{admin, Config, Server, Store, SystemClock};
+use rtk_server::{admin, config, Config, Server, Store, SystemClock};
 
 #[derive(Parser)]
 #[command(name = "rtk", version, about = "A self-hostable RealtimeKit control plane", long_about = None,
@@ -146,6 +146,37 @@ struct ServeArgs {
     /// (and overwrites) them.
     #[arg(long, env = "RTK_TRUST_FORWARDED_HEADERS")]
     trust_forwarded_headers: bool,
+    /// Seconds a client has to send a request's head (request line and headers).
+    #[arg(long, env = "RTK_HEADER_READ_TIMEOUT_SECS", default_value_t = secs(config::DEFAULT_HEADER_READ_TIMEOUT), value_parser = positive())]
+    header_read_timeout_secs: u64,
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(long, env = "RTK_IDLE_TIMEOUT_SECS", default_value_t = secs(config::DEFAULT_IDLE_TIMEOUT), value_parser = positive())]
+    idle_timeout_secs: u64,
+    /// Seconds a request may take (body and handler) before it is answered 503.
+    #[arg(long, env = "RTK_REQUEST_TIMEOUT_SECS", default_value_t = secs(config::DEFAULT_REQUEST_TIMEOUT), value_parser = positive())]
+    request_timeout_secs: u64,
+    /// Seconds a connection's writes may make no progress before it is closed.
+    #[arg(long, env = "RTK_WRITE_TIMEOUT_SECS", default_value_t = secs(config::DEFAULT_WRITE_TIMEOUT), value_parser = positive())]
+    write_timeout_secs: u64,
+    /// Open connections at most (WebSocket ones included); more are refused with a 503.
+    #[arg(long, env = "RTK_MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS as u64,
+          value_parser = positive())]
+    max_connections: u64,
+    /// Longest request target (path and query), in bytes; longer is 414.
+    #[arg(long, env = "RTK_MAX_URI_BYTES", default_value_t = config::DEFAULT_MAX_URI_BYTES)]
+    max_uri_bytes: usize,
+    /// Largest total of request header names and values, in bytes; larger is 431.
+    #[arg(long, env = "RTK_MAX_HEADER_BYTES", default_value_t = config::DEFAULT_MAX_HEADER_BYTES)]
+    max_header_bytes: usize,
+}
+
+const fn secs(d: std::time::Duration) -> u64 {
+    d.as_secs()
+}
+
+/// Timeouts and the connection cap: 0 would refuse everything, so it is not a setting.
+fn positive() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..)
 }
 
 fn parse_public_url(s: &str) -> Result<String, String> {
@@ -292,6 +323,13 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_chat_messages_per_session: a.max_chat_messages_per_session,
         public_url: a.public_url.clone(),
         trust_forwarded_headers: a.trust_forwarded_headers,
+        header_read_timeout: std::time::Duration::from_secs(a.header_read_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(a.idle_timeout_secs),
+        request_timeout: std::time::Duration::from_secs(a.request_timeout_secs),
+        write_timeout: std::time::Duration::from_secs(a.write_timeout_secs),
+        max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
+        max_uri_bytes: a.max_uri_bytes,
+        max_header_bytes: a.max_header_bytes,
         ..a.store.config()
     };
     let server = Server::start(config, Arc::new(SystemClock)).await?;

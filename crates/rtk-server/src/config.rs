@@ -43,10 +43,34 @@ pub struct Config {
     /// Build links from `X-Forwarded-Host` / `X-Forwarded-Proto` (only behind a proxy that
     /// sets them); off by default, since any client can send them.
     pub trust_forwarded_headers: bool,
+    /// A request's head (request line and headers) must arrive within this, counted from the
+    /// connection's accept for its first request and from the head's first byte after that.
+    pub header_read_timeout: Duration,
+    /// A keep-alive connection with no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// A request must be answered within this (body read and handler); else 503.
+    pub request_timeout: Duration,
+    /// A connection whose writes make no progress for this long is closed (the client does
+    /// not read what it asked for). Applies to upgraded (WebSocket) connections too.
+    pub write_timeout: Duration,
+    /// Open connections (WebSocket ones included) at most; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Longest request target (path and query), in bytes; longer is 414.
+    pub max_uri_bytes: usize,
+    /// Largest total of request header names and values, in bytes; larger is 431.
+    pub max_header_bytes: usize,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 pub const DEFAULT_DATA_DIR: &str = "./rtk-data";
+// The reasons for these defaults are in docs/limits.md.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+pub const DEFAULT_MAX_URI_BYTES: usize = 8 * 1024;
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
 
 impl Default for Config {
     fn default() -> Self {
@@ -66,6 +90,13 @@ impl Default for Config {
             connect_timeout: crate::store::DEFAULT_CONNECT_TIMEOUT,
             public_url: None,
             trust_forwarded_headers: false,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_uri_bytes: DEFAULT_MAX_URI_BYTES,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod engine;
 pub mod error;
 pub mod gateway;

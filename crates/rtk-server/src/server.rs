@@ -62,6 +62,7 @@ impl Server {
 
     /// Serves until `shutdown` completes: then tells gateway connections to go away (their
     /// peers may resume after a restart), drains in-flight requests and closes the store.
+    /// Connections are served by `conn::serve` (timeouts and the connection cap).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let app = crate::http::service(self.state.clone());
         let state = Arc::new(self.state);
@@ -83,7 +84,8 @@ impl Server {
             shutdown.await;
             hub.close_all(rtk_api::gateway::close::GOING_AWAY, "server shutting down");
         };
-        axum::serve(self.listener, tower::make::Shared::new(app)).with_graceful_shutdown(shutdown).await?;
+        let limits = crate::conn::Limits::from_config(&state.config);
+        crate::conn::serve(self.listener, app, limits, shutdown).await;
         if let Some(r) = reaper {
             r.abort();
         }

@@ -225,7 +225,7 @@ async fn create_poll(
         }
     }
     if body.get("question").and_then(Value::as_str).is_some_and(|q| q.trim().is_empty()) {
-        errors.push("\"question\" must not be empty".into());
+        errors.push("\"question\" must not be empty");
     }
     ApiError::check(errors)?;
     let m = meeting(&s, &account, &app_id, &meeting_id).await?;
@@ -280,7 +280,7 @@ async fn create_breakout_rooms(
     let mut errors = errors(&body, &ROOMS, false);
     let n = body.get("rooms").and_then(Value::as_array).map_or(0, Vec::len);
     if errors.is_empty() && !(1..=50).contains(&n) {
-        errors.push("\"rooms\" must list 1 to 50 rooms".into());
+        errors.push("\"rooms\" must list 1 to 50 rooms");
     }
     if errors.is_empty() {
         for (i, room) in body["rooms"].as_array().into_iter().flatten().enumerate() {

@@ -11,17 +11,49 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// A JSON body. Malformed JSON and wrong types are 400 with the offending field named;
-/// a body over the limit is 413.
+/// A JSON body. Malformed JSON (trailing data included) and wrong types are 400 with the
+/// offending field named; a body over the limit is 413; a body declared as another media type
+/// is 415.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let content_type = json_content_type(req.headers());
         let bytes = read_body(req, state.config.body_limit).await?;
+        // An empty body is `{}` whatever it is labelled (SDKs label bodiless calls as JSON).
+        if !blank(&bytes) {
+            content_type?;
+        }
         parse_json(&bytes).map(Json)
     }
+}
+
+/// `Ok` when the request's `Content-Type` lets its body be read as JSON: absent,
+/// `application/json` (any parameters, e.g. `; charset=utf-8`), `application/*+json`, or
+/// `application/x-www-form-urlencoded`, which is what `curl -d '{…}'` sends unless told
+/// otherwise. Anything else (`text/plain`, `multipart/form-data`, …) is 415.
+fn json_content_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let Some(v) = headers.get(axum::http::header::CONTENT_TYPE) else { return Ok(()) };
+    let essence = v.to_str().ok().map(|s| s.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let ok = match essence.as_deref() {
+        Some("application/json" | "application/x-www-form-urlencoded") => true,
+        Some(e) => e.strip_prefix("application/").is_some_and(|sub| sub.ends_with("+json")),
+        None => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let shown = v.to_str().unwrap_or("(not text)");
+    Err(ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("unsupported Content-Type {shown:?}: send the body as application/json"),
+    ))
+}
+
+fn blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
 }
 
 /// After refusing a body as too large, up to this many more bytes of it are read and thrown
@@ -68,11 +100,12 @@ async fn drain(mut body: axum::body::BodyDataStream) {
     .await;
 }
 
-/// Parses a JSON body into `T`, naming the field at fault. An empty body reads as `{}`.
+/// Parses a JSON body into `T`, naming the field at fault. An empty body reads as `{}`; one
+/// JSON value is allowed, followed by whitespace only (`{…}{…}` is malformed).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let bytes: &[u8] = if blank(bytes) { b"{}" } else { bytes };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -85,7 +118,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 strip_position(&inner.to_string())
             ))
         }
-    })
+    })?;
+    de.end().map_err(|e| ApiError::bad_request(format!("malformed JSON body: {e}")))?;
+    Ok(value)
 }
 
 fn strip_position(msg: &str) -> &str {

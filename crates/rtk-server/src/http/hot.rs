@@ -130,13 +130,34 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(&req))) {
-            Ok(Some(resp)) => Either::Left(ready(Ok(resp))),
-            Ok(None) => Either::Right(self.inner.call(req)),
+        match self.try_answer(&req) {
+            Some(resp) => Either::Left(ready(Ok(resp))),
+            None => Either::Right(self.inner.call(req)),
+        }
+    }
+}
+
+impl<S> Hot<S> {
+    /// The hot answer, if any; a panic in it is a 500 in the envelope.
+    fn try_answer(&self, req: &Request) -> Option<Response> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(req))) {
+            Ok(answer) => answer,
             Err(_) => {
                 tracing::error!("the session-details hot path panicked");
-                Either::Left(ready(Ok(ApiError::internal().into_response())))
+                Some(ApiError::internal().into_response())
             }
+        }
+    }
+
+    /// [`Service::call`] through a shared reference, for servers that serve a connection's
+    /// requests from one `&self` (the inner service is cloned only when it is needed).
+    pub fn respond(&self, req: Request) -> Either<Ready<Result<Response, Infallible>>, S::Future>
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Clone,
+    {
+        match self.try_answer(&req) {
+            Some(resp) => Either::Left(ready(Ok(resp))),
+            None => Either::Right(self.inner.clone().call(req)),
         }
     }
 }

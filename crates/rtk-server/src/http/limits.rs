@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::error::FieldErrors;
+
 /// Names and titles: app, preset, meeting and breakout-room titles, participant display names,
 /// `custom_participant_id`, and the preset a participant names.
 pub const NAME_CHARS: usize = 256;
@@ -19,15 +21,15 @@ pub const POLL_OPTIONS_MAX: usize = 50;
 pub const CHAT_CHARS: usize = 4000;
 
 /// An error for `body[key]` if it is a string longer than `max` characters.
-pub fn text(body: &Value, key: &str, max: usize, errors: &mut Vec<String>) {
+pub fn text(body: &Value, key: &str, max: usize, errors: &mut FieldErrors) {
     text_at(body.get(key), key, max, errors)
 }
 
 /// An error for `v` (named `path`) if it is a string longer than `max` characters.
-pub fn text_at(v: Option<&Value>, path: &str, max: usize, errors: &mut Vec<String>) {
+pub fn text_at(v: Option<&Value>, path: &str, max: usize, errors: &mut FieldErrors) {
     if let Some(s) = v.and_then(Value::as_str) {
         if s.chars().count() > max {
-            errors.push(format!("\"{path}\" must be at most {max} characters"));
+            errors.push_with(|| format!("\"{path}\" must be at most {max} characters"));
         }
     }
 }
@@ -39,11 +41,11 @@ mod tests {
 
     #[test]
     fn counts_characters_not_bytes() {
-        let mut e = vec![];
+        let mut e = FieldErrors::new();
         text(&json!({"name": "é".repeat(256)}), "name", 256, &mut e);
         assert!(e.is_empty());
         text(&json!({"name": "é".repeat(257)}), "name", 256, &mut e);
-        assert_eq!(e, vec!["\"name\" must be at most 256 characters".to_string()]);
+        assert_eq!(e.listed(), ["\"name\" must be at most 256 characters".to_string()]);
         text(&json!({"name": 5}), "name", 1, &mut e);
         assert_eq!(e.len(), 1, "only strings are measured; types are checked elsewhere");
     }

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     let (api, mut doc) = api();
     ops::document_ops(&mut doc);
     let body_limit = state.config.body_limit;
+    let request_timeout = state.config.request_timeout;
     Router::new()
         .merge(api.clone())
         .nest("/client/v4", api)
@@ -125,7 +126,9 @@ pub fn router(state: AppState) -> Router {
         // For axum's own body extractors; the API's `Json` applies the same limit itself
         // (extract.rs), so a refused body can be drained.
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(track_metrics))
+        .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+            track_metrics(req, next, request_timeout)
+        }))
         .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             tracing::error!("a request handler panicked");
             ApiError::internal().into_response()
@@ -164,7 +167,9 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
     })
 }
 
-async fn track_metrics(req: Request, next: Next) -> Response {
+/// Counts and times each routed request, and answers 503 in the envelope for one not done
+/// within `timeout` (body read and handler; a WebSocket upgrade is done once it is accepted).
+async fn track_metrics(req: Request, next: Next, timeout: std::time::Duration) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -172,7 +177,23 @@ async fn track_metrics(req: Request, next: Next) -> Response {
         .unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().to_string();
     let start = Instant::now();
-    let resp = next.run(req).await;
+    let resp = match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            static LOG: crate::conn::Throttle = crate::conn::Throttle::new();
+            if let Some(suppressed) = LOG.allow() {
+                tracing::warn!(
+                    limit = "request_timeout",
+                    ?timeout,
+                    route,
+                    suppressed,
+                    "a request timed out (503)"
+                );
+            }
+            ApiError::unavailable(format!("the request did not complete within {timeout:?}; try again"))
+                .into_response()
+        }
+    };
     let status = resp.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);

@@ -50,7 +50,7 @@ fn check(doc: &Value, partial: bool) -> ApiResult<()> {
     super::limits::text(doc, "name", super::limits::NAME_CHARS, &mut errors);
     if let Some(name) = doc.get("name").and_then(Value::as_str) {
         if name.trim().is_empty() {
-            errors.push("\"name\" must not be empty".into());
+            errors.push("\"name\" must not be empty");
         }
     }
     ApiError::check(errors)

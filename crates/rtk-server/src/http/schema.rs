@@ -5,10 +5,18 @@
 
 use serde_json::Value;
 
+use crate::error::FieldErrors;
+
 pub enum S {
     Str,
+    /// Any JSON number.
     Num,
+    /// A whole number that JSON readers hold exactly (|n| ≤ 2^53 − 1).
     Int,
+    /// A whole number from `min` to `max` (`2.0` counts as whole: Python SDKs send floats).
+    Whole(i64, i64),
+    /// A number (fractions allowed) from `min` to `max`.
+    Real(f64, f64),
     Bool,
     Any,
     Enum(&'static [&'static str]),
@@ -22,12 +30,26 @@ pub enum S {
 /// A field: name, required (on create), schema.
 pub struct F(pub &'static str, pub bool, pub S);
 
+/// The largest count a document may hold: what a signed 32-bit integer holds, as the
+/// hosted service's models store them (the SDKs document no smaller bound).
+pub const MAX_COUNT: i64 = i32::MAX as i64;
+/// A count: a non-negative whole number.
+pub const COUNT: S = S::Whole(0, MAX_COUNT);
+/// A non-negative quantity that may be fractional (a frame rate, a spacing).
+pub const AMOUNT: S = S::Real(0.0, MAX_COUNT as f64);
+
+const MAX_SAFE_INT: f64 = 9_007_199_254_740_991.0;
+
 /// Validates `v` against `s`. With `partial`, required fields may be absent (PATCH bodies).
-pub fn validate(v: &Value, s: &S, path: &str, partial: bool, errors: &mut Vec<String>) {
+/// Once `errors` is full, further errors are only counted, and no path is built for them.
+pub fn validate(v: &Value, s: &S, path: &str, partial: bool, errors: &mut FieldErrors) {
     let here = if path.is_empty() { "body" } else { path };
-    let bad = |errors: &mut Vec<String>, what: &str| {
-        errors.push(format!("\"{here}\" must be {what}"));
+    let bad = |errors: &mut FieldErrors, what: &str| {
+        errors.push_with(|| format!("\"{here}\" must be {what}"));
     };
+    // Child paths are only needed while errors are still listed.
+    let child =
+        |errors: &FieldErrors, f: &dyn Fn() -> String| if errors.is_full() { String::new() } else { f() };
     match s {
         S::Any => {}
         S::Str => {
@@ -41,10 +63,24 @@ pub fn validate(v: &Value, s: &S, path: &str, partial: bool, errors: &mut Vec<St
             }
         }
         S::Int => {
-            if !(v.is_i64() || v.is_u64() || v.as_f64().is_some_and(|f| f.fract() == 0.0)) {
+            if !v.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() <= MAX_SAFE_INT) {
                 bad(errors, "an integer")
             }
         }
+        S::Whole(min, max) => match v.as_f64() {
+            None => bad(errors, "a number"),
+            Some(f) if f.fract() != 0.0 || f < *min as f64 || f > *max as f64 => {
+                errors.push_with(|| format!("\"{here}\" must be a whole number from {min} to {max}"))
+            }
+            Some(_) => {}
+        },
+        S::Real(min, max) => match v.as_f64() {
+            None => bad(errors, "a number"),
+            Some(f) if !(*min..=*max).contains(&f) => {
+                errors.push_with(|| format!("\"{here}\" must be a number from {min} to {max}"))
+            }
+            Some(_) => {}
+        },
         S::Bool => {
             if !v.is_boolean() {
                 bad(errors, "true or false")
@@ -62,7 +98,8 @@ pub fn validate(v: &Value, s: &S, path: &str, partial: bool, errors: &mut Vec<St
         S::Arr(inner) => match v.as_array() {
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    validate(item, inner, &format!("{path}[{i}]"), partial, errors);
+                    let p = child(errors, &|| format!("{path}[{i}]"));
+                    validate(item, inner, &p, partial, errors);
                 }
             }
             None => bad(errors, "an array"),
@@ -70,7 +107,8 @@ pub fn validate(v: &Value, s: &S, path: &str, partial: bool, errors: &mut Vec<St
         S::Map(inner) => match v.as_object() {
             Some(m) => {
                 for (k, item) in m {
-                    validate(item, inner, &join(path, k), partial, errors);
+                    let p = child(errors, &|| join(path, k));
+                    validate(item, inner, &p, partial, errors);
                 }
             }
             None => bad(errors, "an object"),
@@ -79,9 +117,12 @@ pub fn validate(v: &Value, s: &S, path: &str, partial: bool, errors: &mut Vec<St
             Some(m) => {
                 for F(name, required, fs) in fields.iter() {
                     match m.get(*name) {
-                        Some(item) => validate(item, fs, &join(path, name), partial, errors),
+                        Some(item) => {
+                            let p = child(errors, &|| join(path, name));
+                            validate(item, fs, &p, partial, errors)
+                        }
                         None if *required && !partial => {
-                            errors.push(format!("\"{}\" is required", join(path, name)))
+                            errors.push_with(|| format!("\"{}\" is required", join(path, name)))
                         }
                         None => {}
                     }
@@ -100,9 +141,9 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// Every error of `v` against `s` (empty when valid).
-pub fn errors(v: &Value, s: &S, partial: bool) -> Vec<String> {
-    let mut out = vec![];
+/// The errors of `v` against `s` (empty when valid; the first few listed, the rest counted).
+pub fn errors(v: &Value, s: &S, partial: bool) -> FieldErrors {
+    let mut out = FieldErrors::new();
     validate(v, s, "", partial, &mut out);
     out
 }
@@ -134,8 +175,8 @@ pub const PRESET: S = S::Obj(&[
         "config",
         true,
         S::Obj(&[
-            F("max_screenshare_count", true, S::Num),
-            F("max_video_streams", true, S::Obj(&[F("desktop", true, S::Num), F("mobile", true, S::Num)])),
+            F("max_screenshare_count", true, COUNT),
+            F("max_video_streams", true, S::Obj(&[F("desktop", true, COUNT), F("mobile", true, COUNT)])),
             F(
                 "media",
                 true,
@@ -143,13 +184,13 @@ pub const PRESET: S = S::Obj(&[
                     F(
                         "screenshare",
                         true,
-                        S::Obj(&[F("frame_rate", true, S::Num), F("quality", true, QUALITY)]),
+                        S::Obj(&[F("frame_rate", true, AMOUNT), F("quality", true, QUALITY)]),
                     ),
                     F(
                         "video",
                         true,
                         S::Obj(&[
-                            F("frame_rate", true, S::Num),
+                            F("frame_rate", true, AMOUNT),
                             F("quality", true, QUALITY),
                             F("simulcast", false, S::Bool),
                         ]),
@@ -165,7 +206,7 @@ pub const PRESET: S = S::Obj(&[
                 ]),
             ),
             F("view_type", true, S::Enum(&["GROUP_CALL", "WEBINAR", "AUDIO_ROOM", "LIVESTREAM"])),
-            F("livestream_viewer_qualities", false, S::Null(&S::Arr(&S::Int))),
+            F("livestream_viewer_qualities", false, S::Null(&S::Arr(&COUNT))),
         ]),
     ),
     // Optional on create in the seed-era SDK (5.0.0), required by current ones.
@@ -303,7 +344,7 @@ pub const PRESET: S = S::Obj(&[
                         F("warning", true, S::Str),
                     ]),
                 ),
-                F("spacing_base", true, S::Num),
+                F("spacing_base", true, AMOUNT),
                 F("theme", true, S::Enum(&["darkest", "dark", "light"])),
                 F("font_family", false, S::Str),
                 F("google_font", false, S::Str),
@@ -324,7 +365,7 @@ const STORAGE_FIELDS: &[F] = &[
     F("username", false, S::Str),
     F("password", false, S::Str),
     F("host", false, S::Str),
-    F("port", false, S::Num),
+    F("port", false, S::Whole(1, 65535)),
     F("private_key", false, S::Str),
 ];
 
@@ -352,7 +393,7 @@ pub const AI_CONFIG: S = S::Obj(&[
                 ]),
             ),
             F("text_format", false, S::Enum(&["plain_text", "markdown"])),
-            F("word_limit", false, S::Int),
+            F("word_limit", false, COUNT),
         ]),
     ),
     F(
@@ -382,7 +423,8 @@ pub const RECORDING_CONFIG: S = S::Obj(&[
     ),
     F("file_name_prefix", false, S::Str),
     F("live_streaming_config", false, S::Obj(&[F("rtmp_url", false, S::Str)])),
-    F("max_seconds", false, S::Num),
+    // "ranging from a minimum of 60 seconds to a maximum of 24 hours" (the SDKs' docs).
+    F("max_seconds", false, S::Real(60.0, 86_400.0)),
     F("realtimekit_bucket_config", false, S::Obj(&[F("enabled", true, S::Bool)])),
     F("storage_config", false, S::Null(&S::Obj(STORAGE_FIELDS))),
     F(
@@ -391,14 +433,14 @@ pub const RECORDING_CONFIG: S = S::Obj(&[
         S::Obj(&[
             F("codec", false, S::Enum(&["H264", "VP8", "VP9"])),
             F("export_file", false, S::Bool),
-            F("height", false, S::Int),
-            F("width", false, S::Int),
+            F("height", false, COUNT),
+            F("width", false, COUNT),
             F(
                 "watermark",
                 false,
                 S::Obj(&[
                     F("position", false, S::Enum(&["left top", "right top", "left bottom", "right bottom"])),
-                    F("size", false, S::Obj(&[F("height", false, S::Int), F("width", false, S::Int)])),
+                    F("size", false, S::Obj(&[F("height", false, COUNT), F("width", false, COUNT)])),
                     F("url", false, S::Str),
                 ]),
             ),
@@ -447,21 +489,50 @@ mod tests {
 
     #[test]
     fn names_every_bad_field() {
-        let mut errors = vec![];
+        let mut errors = FieldErrors::new();
         let v = json!({"name": 5, "config": {"view_type": "PARTY"}});
         validate(&v, &PRESET, "", false, &mut errors);
-        assert!(errors.contains(&"\"name\" must be a string".to_string()), "{errors:?}");
-        assert!(errors.iter().any(|e| e.starts_with("\"config.view_type\" must be one of")), "{errors:?}");
-        assert!(errors.contains(&"\"ui\" is required".to_string()), "{errors:?}");
-        assert!(errors.contains(&"\"config.max_screenshare_count\" is required".to_string()), "{errors:?}");
+        assert!(errors.contains("\"name\" must be a string"), "{errors:?}");
+        assert!(
+            errors.listed().iter().any(|e| e.starts_with("\"config.view_type\" must be one of")),
+            "{errors:?}"
+        );
+        assert!(errors.contains("\"ui\" is required"), "{errors:?}");
+        assert!(errors.contains("\"config.max_screenshare_count\" is required"), "{errors:?}");
     }
 
     #[test]
     fn partial_skips_required_but_checks_types() {
-        let mut errors = vec![];
+        let mut errors = FieldErrors::new();
         validate(&json!({"config": {"media": {"video": {"quality": "8k"}}}}), &PRESET, "", true, &mut errors);
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("\"config.media.video.quality\""));
+        assert!(errors.listed()[0].starts_with("\"config.media.video.quality\""));
+    }
+
+    #[test]
+    fn counts_are_whole_and_in_range() {
+        for bad in [json!(-1), json!(1.5), json!(1e300), json!(2147483648u64)] {
+            let e = errors(&json!({"config": {"max_screenshare_count": bad}}), &PRESET, true);
+            assert_eq!(
+                e.listed(),
+                ["\"config.max_screenshare_count\" must be a whole number from 0 to 2147483647"],
+                "{bad}"
+            );
+        }
+        for good in [json!(0), json!(3), json!(3.0)] {
+            assert!(errors(&json!({"config": {"max_screenshare_count": good}}), &PRESET, true).is_empty());
+        }
+        let e = errors(&json!({"config": {"max_screenshare_count": "one"}}), &PRESET, true);
+        assert_eq!(e.listed(), ["\"config.max_screenshare_count\" must be a number"]);
+    }
+
+    #[test]
+    fn a_huge_list_of_bad_items_is_counted_not_listed() {
+        let items: Vec<Value> = (0..100_000).map(|_| json!(1)).collect();
+        let e = errors(&json!({"rooms": items}), &S::Obj(&[F("rooms", true, S::Arr(&S::Str))]), false);
+        assert_eq!(e.len(), 100_000);
+        assert_eq!(e.listed().len(), crate::error::MAX_LISTED_ERRORS);
+        assert_eq!(e.listed()[0], "\"rooms[0]\" must be a string");
     }
 
     #[test]

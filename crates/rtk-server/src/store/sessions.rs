@@ -915,12 +915,14 @@ impl Store {
     ) -> StoreResult<Vec<ChatRow>> {
         const COLS: &str = "id, session_id, peer_id, participant_id, display_name, message, sent_at";
         let rows = match after {
-            None => sqlx::query(&format!(
+            None => {
+                sqlx::query(&format!(
                 "SELECT {COLS} FROM chat_messages WHERE session_id = $1 ORDER BY sent_at, id LIMIT {limit}"
             ))
-            .bind(session_id)
-            .fetch_all(self.pool())
-            .await?,
+                .bind(session_id)
+                .fetch_all(self.pool())
+                .await?
+            }
             Some((at, id)) => {
                 sqlx::query(&format!(
                     "SELECT {COLS} FROM chat_messages WHERE session_id = $1 \

@@ -4,6 +4,7 @@ pub mod harness;
 pub mod ws;
 
 mod auth;
+mod bounds;
 mod foundation;
 mod gateway;
 mod hot;
