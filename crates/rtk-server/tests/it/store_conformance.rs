@@ -160,3 +160,57 @@ async fn import_and_pages_sqlite() {
 async fn import_and_pages_postgres() {
     import_and_pages(Db::Postgres).await;
 }
+
+/// Upgrading a database whose live session has a peer dropped under the earlier rule (presence
+/// up to its last message, counted in live_count and live_join_sum): migration 0003 moves that
+/// peer's presence into closed_ms as of its last message and counts it as dropped.
+async fn upgrade_converts_dropped_peers(db: Db) {
+    use sqlx::any::AnyPoolOptions;
+    let Some(tdb) = TestDb::new(db).await else { return };
+    sqlx::any::install_default_drivers();
+    let url = if tdb.url.starts_with("sqlite:") { format!("{}?mode=rwc", tdb.url) } else { tdb.url.clone() };
+    let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+    let all = sqlx::migrate!("./migrations");
+    let mut before = sqlx::migrate::Migrator::DEFAULT;
+    before.migrations = std::borrow::Cow::Owned(all.iter().filter(|m| m.version <= 2).cloned().collect());
+    before.run(&pool).await.unwrap();
+    let t0: i64 = 1_000_000;
+    for sql in [
+        "INSERT INTO accounts (id, created_at) VALUES ('acc', 0)".to_string(),
+        "INSERT INTO apps (id, account_id, name, created_at) VALUES ('app', 'acc', 'a', 0)".to_string(),
+        format!(
+            "INSERT INTO sessions (id, app_id, seq, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
+             started_at, ended_at, created_at, updated_at, live_count, max_live, peer_count, closed_ms, live_join_sum, \
+             last_leave_at, ends_at) VALUES ('s', 'app', 1, 'm', NULL, NULL, 'LIVE', 60000, {t0}, NULL, {t0}, {t0}, \
+             2, 2, 2, 0, {}, NULL, NULL)",
+            2 * t0 + 1000
+        ),
+        format!(
+            "INSERT INTO peers (id, session_id, meeting_id, participant_id, custom_participant_id, display_name, \
+             preset_name, device, joined_at, left_at, last_seen_at, leave_reason, connected, node_id, created_at, updated_at) \
+             VALUES ('on', 's', 'm', 'p1', 'c1', NULL, 'host', NULL, {t0}, NULL, {t0}, NULL, 1, NULL, {t0}, {t0}), \
+                    ('off', 's', 'm', 'p2', 'c2', NULL, 'host', NULL, {}, NULL, {}, NULL, 0, NULL, {t0}, {t0})",
+            t0 + 1000,
+            t0 + 5000
+        ),
+    ] {
+        sqlx::query(&sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    pool.close().await;
+    let store = Store::connect(&tdb.url).await.unwrap();
+    let s = store.session("app", "s").await.unwrap().unwrap();
+    assert_eq!((s.live_count, s.dropped_count), (2, 1));
+    // At t0 + 10 s: 10 s for the connected peer, 4 s (join to last message) for the dropped one.
+    assert_eq!(s.presence_ms(t0 + 10_000), 14_000);
+    assert_eq!(store.peer("off").await.unwrap().unwrap().dropped_at, Some(t0 + 5000));
+}
+
+#[tokio::test]
+async fn upgrade_sqlite() {
+    upgrade_converts_dropped_peers(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn upgrade_postgres() {
+    upgrade_converts_dropped_peers(Db::Postgres).await;
+}
