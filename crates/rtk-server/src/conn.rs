@@ -60,7 +60,7 @@ impl Limits {
             header_read_timeout: c.header_read_timeout,
             idle_timeout: c.idle_timeout,
             write_timeout: c.write_timeout,
-            max_connections: c.max_connections.max(1),
+            max_connections: c.max_connections.clamp(1, Semaphore::MAX_PERMITS),
             max_uri_bytes: c.max_uri_bytes,
             max_header_bytes: c.max_header_bytes,
         }
@@ -133,8 +133,15 @@ pub async fn serve(
     drop(listener);
     drop(drain_rx);
     let _ = drain_tx.send(());
-    drain_tx.closed().await;
+    // Requests in flight get a bounded time to finish: a client reading a long answer a byte
+    // at a time would otherwise hold the shutdown for ever.
+    if tokio::time::timeout(DRAIN_LIMIT, drain_tx.closed()).await.is_err() {
+        tracing::warn!(?DRAIN_LIMIT, "connections still busy at shutdown were cut off");
+    }
 }
+
+/// How long shutdown waits for requests in flight.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 
 /// Accept errors: a connection that failed before we took it is nobody's problem; anything
 /// else (out of file descriptors, mostly) is logged and retried after a pause, so the loop

@@ -58,16 +58,32 @@ impl Kek {
 
     /// Creates a new key file at `path` (mode 0600). If another process created it first
     /// (nodes starting together on one shared path), reads that one instead.
+    ///
+    /// The key is written to a private temporary file beside it, synced, then hard-linked to
+    /// `path`, which fails if `path` exists: the file appears whole or not at all, so a reader
+    /// racing the creation, or a crash in the middle, never sees an empty key file.
     pub fn create(path: &Path) -> anyhow::Result<Kek> {
         let mut key = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut key);
-        match create_private_file(path) {
-            Ok(mut f) => {
-                f.write_all(format!("{}\n", hex::encode(key)).as_bytes())
-                    .and_then(|_| f.sync_all())
-                    .map_err(|e| {
-                        anyhow::anyhow!("cannot write the signing key file {}: {e}", path.display())
-                    })?;
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+        let written = create_private_file(&tmp).and_then(|mut f| {
+            f.write_all(format!("{}\n", hex::encode(key)).as_bytes())?;
+            f.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::bail!("cannot write the signing key file {}: {e}", path.display());
+        }
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                // The new name is durable only once its directory is.
+                if let Ok(d) = std::fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
                 Ok(Self::from_bytes(&key, path))
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::read(path)?
@@ -244,7 +260,12 @@ pub fn redact_uri(uri: &axum::http::Uri) -> String {
             .split('&')
             .map(|kv| {
                 let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-                let name = k.replace("%5F", "_").replace("%5f", "_");
+                // The name as the server will read it (`%74oken` and `to+ken` decode too).
+                let name = form_urlencoded::parse(k.as_bytes())
+                    .next()
+                    .map(|(n, _)| n.into_owned())
+                    .unwrap_or_default();
+                let name = name.trim();
                 if SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s)) && !v.is_empty() {
                     format!("{k}=***")
                 } else {
@@ -278,6 +299,9 @@ mod tests {
         assert_eq!(redact_uri(&u), "/gateway/v1?a=1&token=***&TOKEN=***&b");
         let u: axum::http::Uri = "/chat-exports/eyJ.x.y.csv".parse().unwrap();
         assert_eq!(redact_uri(&u), "/chat-exports/***");
+        // Encoded names are read as the server reads them.
+        let u: axum::http::Uri = "/gateway/v1?%74oken=eyJ.x.y&access%5Ftoken=q&api%5fkey=k".parse().unwrap();
+        assert_eq!(redact_uri(&u), "/gateway/v1?%74oken=***&access%5Ftoken=***&api%5fkey=***");
     }
 
     #[test]

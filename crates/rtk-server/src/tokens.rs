@@ -65,6 +65,11 @@ pub struct KeyRing {
     store: Store,
     kek: Kek,
     keys: Arc<RwLock<Vec<Key>>>,
+    /// Keys in the database this node cannot open (logged once each).
+    unopenable: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// When a token naming an unknown key last made us re-read the keys: at most once a
+    /// second, so forged tokens with made-up key ids cannot turn into a query each.
+    unknown_kid_reload: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 /// An opened signing key.
@@ -160,11 +165,27 @@ impl KeyRing {
         if sealed_now > 0 {
             tracing::info!(keys = sealed_now, "sealed the plain signing keys of an earlier version in place");
         }
-        let ring = Self { store, kek, keys: Arc::new(RwLock::new(Vec::new())) };
+        let ring = Self {
+            store,
+            kek,
+            keys: Arc::new(RwLock::new(Vec::new())),
+            unopenable: Default::default(),
+            unknown_kid_reload: Default::default(),
+        };
         if !rows.iter().any(|k| k.active) {
             ring.store.ensure_signing_key(&new_key(&ring.kek, now)).await?;
         }
         ring.reload().await?;
+        // Two nodes starting together on an empty database, each with a new key file of its
+        // own: the other's key won, and this node cannot use it. Refuse, as for any key file
+        // that does not open the keys.
+        if ring.find(|k| k.active).is_none() {
+            let active = ring.store.signing_keys().await?.into_iter().find(|k| k.active);
+            return Err(KeyRingError::WrongKeyFile {
+                path: ring.kek.path().display().to_string(),
+                kid: active.map(|k| k.kid).unwrap_or_default(),
+            });
+        }
         Ok(ring)
     }
 
@@ -192,8 +213,11 @@ impl KeyRing {
                     Some(s) => Arc::new(s),
                     None => {
                         // Rotated in by a process with another key file: it cannot verify here.
-                        tracing::error!(kid = %r.kid, path = %self.kek.path().display(),
-                            "a signing key in the database does not open with this node's key file");
+                        // Logged once per key, not on every token that names it.
+                        if self.unopenable.lock().unwrap_or_else(|e| e.into_inner()).insert(r.kid.clone()) {
+                            tracing::error!(kid = %r.kid, path = %self.kek.path().display(),
+                                "a signing key in the database does not open with this node's key file");
+                        }
                         continue;
                     }
                 },
@@ -250,6 +274,17 @@ impl KeyRing {
             Some(k) => k,
             None => {
                 // A key rotated in by another process since we loaded.
+                let due = {
+                    let mut last = self.unknown_kid_reload.lock().unwrap_or_else(|e| e.into_inner());
+                    let due = last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1));
+                    if due {
+                        *last = Some(std::time::Instant::now());
+                    }
+                    due
+                };
+                if !due {
+                    return Err(TokenError::Invalid);
+                }
                 self.reload().await.map_err(|_| TokenError::Invalid)?;
                 self.find(|k| k.kid == kid).ok_or(TokenError::Invalid)?
             }

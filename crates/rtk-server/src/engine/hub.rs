@@ -105,10 +105,19 @@ impl Hub {
         g.sessions.entry(session_id.to_string()).or_default().insert(peer_id.to_string());
     }
 
-    /// Forgets `peer_id` if it is still bound to `tx`'s connection.
-    pub fn unregister(&self, peer_id: &str, tx: &Outlet) {
+    /// True while `peer_id` is bound to `tx`'s connection here (not replaced by a resume on
+    /// another connection).
+    pub fn is_bound(&self, peer_id: &str, tx: &Outlet) -> bool {
+        self.lock().peers.get(peer_id).is_some_and(|c| c.tx.same(tx))
+    }
+
+    /// Forgets `peer_id` if it is still bound to `tx`'s connection; true if it was. A false
+    /// answer means another connection took the peer over (a resume): this one must not act
+    /// for it any more.
+    pub fn unregister(&self, peer_id: &str, tx: &Outlet) -> bool {
         let mut g = self.lock();
-        if g.peers.get(peer_id).is_some_and(|c| c.tx.same(tx)) {
+        let bound = g.peers.get(peer_id).is_some_and(|c| c.tx.same(tx));
+        if bound {
             if let Some(c) = g.peers.remove(peer_id) {
                 if let Some(s) = g.sessions.get_mut(&c.session_id) {
                     s.remove(peer_id);
@@ -118,6 +127,7 @@ impl Hub {
                 }
             }
         }
+        bound
     }
 
     /// Sends to one peer; false if it is not connected here.
@@ -168,6 +178,11 @@ impl Hub {
         for c in self.lock().peers.values() {
             c.tx.push(Outbound::Close(code, reason.to_string()));
         }
+    }
+
+    /// The peers connected to this node.
+    pub fn peer_ids(&self) -> Vec<String> {
+        self.lock().peers.keys().cloned().collect()
     }
 
     /// How many peers are connected to this node.

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 pub use hub::{Hub, Outbound, Outlet};
 
-use crate::clock::{rfc3339, Millis, SharedClock};
+use crate::clock::{rfc3339, Clock, Millis, SharedClock};
 use crate::store::{
     new_id, ChatRow, JoinSpec, Joined, MeetingRow, ParticipantRow, PeerRow, SessionRow, Store, StoreError,
 };
@@ -38,13 +38,20 @@ pub enum EngineError {
 
 pub type EngineResult<T> = Result<T, EngineError>;
 
-/// What one `tick` did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// What one `tick` (or one clock move of several ticks) did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TickReport {
     /// Peers ended by heartbeat timeout.
     pub timed_out: usize,
     /// Sessions ended because their keep-alive ran out.
     pub ended: usize,
+}
+
+impl std::ops::AddAssign for TickReport {
+    fn add_assign(&mut self, o: Self) {
+        self.timed_out += o.timed_out;
+        self.ended += o.ended;
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -219,13 +226,14 @@ impl Engine {
     /// then it leaves at this moment — or it resumes, and then the gap counts too.
     pub async fn drop_peer(&self, peer_id: &str) -> EngineResult<bool> {
         let last = self.beats_lock().remove(peer_id).unwrap_or(0);
-        Ok(self.store.drop_peer(peer_id, self.now(), last).await?)
+        Ok(self.store.drop_peer(peer_id, self.now(), last, self.node_id.as_deref()).await?)
     }
 
     /// A connected peer sent nothing for its heartbeat timeout (the gateway's timer): it leaves
     /// at its last message. `None` if it had already left.
+    /// Nothing recorded for it since its last message here: a resume elsewhere wins.
     pub async fn time_out(&self, peer_id: &str) -> EngineResult<Option<(SessionRow, PeerRow)>> {
-        let recorded = self.beats_lock().get(peer_id).copied();
+        let recorded = self.beats_lock().remove(peer_id);
         let last = match recorded {
             Some(t) => t,
             None => match self.store.peer(peer_id).await? {
@@ -233,7 +241,26 @@ impl Engine {
                 None => return Ok(None),
             },
         };
-        self.leave_at(peer_id, last, "heartbeat_timeout", self.now()).await
+        self.timed_out(peer_id, last, last).await
+    }
+
+    /// Ends a peer by heartbeat timeout if nothing after `cutoff` was recorded for it, and
+    /// tells the others.
+    async fn timed_out(
+        &self,
+        peer_id: &str,
+        last: Millis,
+        cutoff: Millis,
+    ) -> EngineResult<Option<(SessionRow, PeerRow)>> {
+        let out = self.store.time_out_peer(peer_id, last, cutoff, self.now()).await?;
+        if let Some((s, p)) = &out {
+            self.hub.broadcast(
+                &s.id,
+                Some(&p.id),
+                ServerEvent::PeerLeft { peer_id: p.id.clone(), reason: "heartbeat_timeout".into() },
+            );
+        }
+        Ok(out)
     }
 
     /// A dropped peer reconnects: it must still be live and belong to `participant_id`.
@@ -244,7 +271,9 @@ impl Engine {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
         self.beats_lock().remove(peer_id);
-        if !self.store.resume_peer(peer_id, self.node_id.as_deref(), self.now()).await? {
+        let now = self.now();
+        let heard_after = now - self.heartbeat_timeout_ms;
+        if !self.store.resume_peer(peer_id, self.node_id.as_deref(), now, heard_after).await? {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
         Ok(peer)
@@ -258,15 +287,50 @@ impl Engine {
         let now = self.now();
         let mut report = TickReport::default();
         self.flush_beats().await?;
-        for p in self.store.silent_peers(now - self.heartbeat_timeout_ms).await? {
-            let at = p.dropped_at.unwrap_or(p.last_seen_at);
-            if self.leave_at(&p.id, at, "heartbeat_timeout", now).await?.is_some() {
+        let cutoff = now - self.heartbeat_timeout_ms;
+        for p in self.store.silent_peers(cutoff).await? {
+            // Re-checked in the leave's own transaction: a resume or a beat since this read
+            // keeps the peer.
+            if self.timed_out(&p.id, 0, cutoff).await?.is_some() {
                 report.timed_out += 1;
                 self.hub.send(&p.id, Outbound::Close(close::TIMEOUT, "heartbeat timeout".into()));
             }
         }
         report.ended = self.store.end_expired_sessions(now).await?.len();
         Ok(report)
+    }
+
+    /// Moves a manual clock forward to `to`, applying everything that falls due on the way in
+    /// time order: the clock stops at each moment something is due (a dropped peer's
+    /// heartbeat timeout, a session's keep-alive deadline) and the reaper runs there. Peers
+    /// with an open connection on this node are kept alive by their clients through the move,
+    /// as if they had sent heartbeats all along (only what they really send, in real time,
+    /// decides whether they are silent). `to` before the clock's time is an error.
+    pub async fn advance(&self, clock: &crate::clock::ManualClock, to: Millis) -> EngineResult<TickReport> {
+        if to < clock.now() {
+            return Err(EngineError::Invalid(format!(
+                "the clock cannot move backwards: it is {}, asked for {}",
+                rfc3339(clock.now()),
+                rfc3339(to)
+            )));
+        }
+        let mut report = TickReport::default();
+        loop {
+            let now = clock.now();
+            let kept = self.hub.peer_ids();
+            {
+                let mut beats = self.beats_lock();
+                for p in kept {
+                    beats.insert(p, now);
+                }
+            }
+            report += self.tick().await?;
+            if now >= to {
+                return Ok(report);
+            }
+            let next = self.store.next_due(self.heartbeat_timeout_ms).await?.filter(|t| *t > now && *t <= to);
+            clock.set(next.unwrap_or(to));
+        }
     }
 
     /// The meeting's live session.

@@ -275,12 +275,14 @@ impl Connection {
         let (tx, rx) = Outlet::new();
         let mut c = Connection { s, socket, participant, tx, peer: None, bound: None };
         let end = c.serve(rx).await;
-        if let Some(peer) = c.bound.clone() {
-            c.s.engine.hub().unregister(&peer, &c.tx);
-        }
+        let still_ours = match c.bound.clone() {
+            Some(peer) => c.s.engine.hub().unregister(&peer, &c.tx),
+            None => false,
+        };
         // A peer still bound here lost its connection without a leave: it is dropped (it may
-        // resume until its heartbeat timeout), never silently kept as connected.
-        if let Some(peer) = &c.peer {
+        // resume until its heartbeat timeout), never silently kept as connected. A peer that
+        // another connection has resumed meanwhile is that connection's business.
+        if let Some(peer) = c.peer.as_ref().filter(|_| still_ours) {
             if let Err(e) = c.s.engine.drop_peer(peer).await {
                 tracing::warn!(error = %e, %peer, "gateway: could not mark a dropped peer");
             }
@@ -334,7 +336,10 @@ impl Connection {
                         return End::Close(close::TIMEOUT, "no join or resume in time".into());
                     };
                     // Silent past the heartbeat timeout on an open connection: it leaves at its
-                    // last message.
+                    // last message (unless another connection resumed it meanwhile).
+                    if !self.owns(&peer) {
+                        return End::Close(close::NORMAL, "replaced by a resumed connection".into());
+                    }
                     if let Err(e) = self.s.engine.time_out(&peer).await {
                         tracing::warn!(error = %e, %peer, "gateway: heartbeat timeout not recorded");
                     }
@@ -397,9 +402,14 @@ impl Connection {
         }
     }
 
+    /// True while this connection is the one the peer is bound to.
+    fn owns(&self, peer: &str) -> bool {
+        self.bound.as_deref() == Some(peer) && self.s.engine.hub().is_bound(peer, &self.tx)
+    }
+
     /// Leaves cleanly (if joined) and closes with `code`.
     async fn leave_with(&mut self, code: u16, reason: &str) -> End {
-        if let Some(peer) = self.peer.take() {
+        if let Some(peer) = self.peer.take().filter(|p| self.owns(p)) {
             if let Err(e) = self.s.engine.leave(&peer, "closed").await {
                 tracing::warn!(error = %e, "gateway: leave not recorded");
             }

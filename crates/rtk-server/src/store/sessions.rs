@@ -292,6 +292,57 @@ impl Store {
     }
 }
 
+/// The session side of a peer's leave (its row already updated, `left_at` set), inside the
+/// caller's transaction: a dropped peer's presence is already closed (at its drop); a
+/// connected one's closes at its leave.
+async fn leave_session_in(w: &mut super::WriteTx, peer: &PeerRow, now: Millis) -> StoreResult<SessionRow> {
+    let left = peer.left_at.unwrap_or(now);
+    let (join_dec, closed_inc, dropped_dec) = match peer.dropped_at {
+        Some(_) => (0, 0, 1),
+        None => (peer.joined_at, left - peer.joined_at, 0),
+    };
+    let r = sqlx::query(&format!(
+        "UPDATE sessions SET live_count = live_count - 1, live_join_sum = live_join_sum - $1, \
+           closed_ms = closed_ms + $5, dropped_count = dropped_count - $6, \
+           last_leave_at = CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END, \
+           ends_at = CASE WHEN live_count = 1 THEN \
+               (CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END) + keep_alive_ms \
+             ELSE NULL END, \
+           updated_at = $3 \
+         WHERE id = $4 AND status = 'LIVE' RETURNING {SESSION_COLS}"
+    ))
+    .bind(join_dec)
+    .bind(left)
+    .bind(now)
+    .bind(&peer.session_id)
+    .bind(closed_inc)
+    .bind(dropped_dec)
+    .fetch_optional(&mut *w.tx)
+    .await?;
+    let Some(r) = r else {
+        return Err(StoreError::Invalid(format!(
+            "peer {} was live in session {} which is not LIVE",
+            peer.id, peer.session_id
+        )));
+    };
+    session_row(&r)
+}
+
+/// On PostgreSQL, locks the session row of `peer_id` first, so every change to a peer takes its
+/// locks in the order joins and kick-all take them (session, then peers) and two transactions
+/// never wait on each other. SQLite has one writer at a time and needs nothing.
+async fn lock_peer_session(store: &Store, w: &mut super::WriteTx, peer_id: &str) -> StoreResult<()> {
+    if store.backend == super::Backend::Postgres {
+        sqlx::query(
+            "SELECT id FROM sessions WHERE id = (SELECT session_id FROM peers WHERE id = $1) FOR UPDATE",
+        )
+        .bind(peer_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// A join waiting for the group commit.
 pub(crate) struct JoinReq {
     spec: JoinSpec,
@@ -383,6 +434,7 @@ impl Store {
         now: Millis,
     ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
         let mut w = self.write().await?;
+        lock_peer_session(self, &mut w, peer_id).await?;
         let Some(r) = sqlx::query(&format!(
             "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $3 \
              WHERE id = $4 AND left_at IS NULL RETURNING {PEER_COLS}"
@@ -397,37 +449,7 @@ impl Store {
             return Ok(None);
         };
         let peer = peer_row(&r)?;
-        let left = peer.left_at.unwrap_or(at);
-        // A dropped peer's presence is already closed (at its drop); a connected one's closes now.
-        let (join_dec, closed_inc, dropped_dec) = match peer.dropped_at {
-            Some(_) => (0, 0, 1),
-            None => (peer.joined_at, left - peer.joined_at, 0),
-        };
-        let r = sqlx::query(&format!(
-            "UPDATE sessions SET live_count = live_count - 1, live_join_sum = live_join_sum - $1, \
-               closed_ms = closed_ms + $5, dropped_count = dropped_count - $6, \
-               last_leave_at = CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END, \
-               ends_at = CASE WHEN live_count = 1 THEN \
-                   (CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END) + keep_alive_ms \
-                 ELSE NULL END, \
-               updated_at = $3 \
-             WHERE id = $4 AND status = 'LIVE' RETURNING {SESSION_COLS}"
-        ))
-        .bind(join_dec)
-        .bind(left)
-        .bind(now)
-        .bind(&peer.session_id)
-        .bind(closed_inc)
-        .bind(dropped_dec)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        let Some(r) = r else {
-            return Err(StoreError::Invalid(format!(
-                "peer {peer_id} was live in session {} which is not LIVE",
-                peer.session_id
-            )));
-        };
-        let session = session_row(&r)?;
+        let session = leave_session_in(&mut w, &peer, now).await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(Some((session, peer)))
     }
@@ -459,17 +481,28 @@ impl Store {
 
     /// A live, connected peer's connection closed at `at` without a leave: it stays live (it
     /// may resume) but its presence stops counting at `at`; `last` is its last message if
-    /// that is later than the one recorded. True if the peer is live (dropped now or before).
-    pub async fn drop_peer(&self, peer_id: &str, at: Millis, last: Millis) -> StoreResult<bool> {
+    /// that is later than the one recorded. With `node_id`, only if the peer is held by that
+    /// node (a connection on a node the peer has since resumed elsewhere is not its own any
+    /// more). True if the peer is live (dropped now or before).
+    pub async fn drop_peer(
+        &self,
+        peer_id: &str,
+        at: Millis,
+        last: Millis,
+        node_id: Option<&str>,
+    ) -> StoreResult<bool> {
         let mut w = self.write().await?;
+        lock_peer_session(self, &mut w, peer_id).await?;
         let r = sqlx::query(&format!(
             "UPDATE peers SET connected = 0, dropped_at = $1, \
                last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
-             WHERE id = $3 AND left_at IS NULL AND connected = 1 RETURNING {PEER_COLS}"
+             WHERE id = $3 AND left_at IS NULL AND connected = 1 AND ($4 IS NULL OR node_id = $4) \
+             RETURNING {PEER_COLS}"
         ))
         .bind(at)
         .bind(last)
         .bind(peer_id)
+        .bind(node_id)
         .fetch_optional(&mut *w.tx)
         .await?;
         let Some(r) = r else {
@@ -494,17 +527,28 @@ impl Store {
     /// A live peer's connection is open again at `at` (a resume, on `node_id`). A dropped
     /// peer's presence continues as if it had never dropped: the gap counts. False if the peer
     /// is not live.
-    pub async fn resume_peer(&self, peer_id: &str, node_id: Option<&str>, at: Millis) -> StoreResult<bool> {
+    ///
+    /// A peer whose last message was at `heard_after` or before has outlived its heartbeat
+    /// timeout: it cannot resume, even if the reaper has not ended it yet.
+    pub async fn resume_peer(
+        &self,
+        peer_id: &str,
+        node_id: Option<&str>,
+        at: Millis,
+        heard_after: Millis,
+    ) -> StoreResult<bool> {
         let mut w = self.write().await?;
+        lock_peer_session(self, &mut w, peer_id).await?;
         // Still carries the old dropped_at: cleared below, once the session has taken it back.
         let r = sqlx::query(&format!(
             "UPDATE peers SET connected = 1, node_id = COALESCE($1, node_id), \
                last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
-             WHERE id = $3 AND left_at IS NULL RETURNING {PEER_COLS}"
+             WHERE id = $3 AND left_at IS NULL AND last_seen_at > $4 RETURNING {PEER_COLS}"
         ))
         .bind(node_id)
         .bind(at)
         .bind(peer_id)
+        .bind(heard_after)
         .fetch_optional(&mut *w.tx)
         .await?;
         let Some(r) = r else { return Ok(false) };
@@ -534,33 +578,103 @@ impl Store {
     /// Marks every live, connected peer held by `node_id` as dropped (that node restarted:
     /// their connections are gone; they may resume until their heartbeat timeout). The moment
     /// their connections closed is unknown: their presence is taken to stop at their last
-    /// recorded message.
+    /// recorded message. The sessions' aggregates move by what the peer update returned, so a
+    /// peer that resumed elsewhere meanwhile is counted in neither.
     pub async fn drop_node_peers(&self, node_id: &str) -> StoreResult<u64> {
         let mut w = self.write().await?;
-        const HELD: &str =
-            "p.session_id = sessions.id AND p.node_id = $1 AND p.left_at IS NULL AND p.connected = 1";
+        if self.backend == super::Backend::Postgres {
+            sqlx::query(
+                "SELECT id FROM sessions WHERE id IN (SELECT session_id FROM peers \
+                   WHERE node_id = $1 AND left_at IS NULL AND connected = 1) ORDER BY id FOR UPDATE",
+            )
+            .bind(node_id)
+            .fetch_all(&mut *w.tx)
+            .await?;
+        }
         let rows = sqlx::query(&format!(
-            "UPDATE sessions SET \
-               dropped_count = dropped_count + (SELECT COUNT(*) FROM peers p WHERE {HELD}), \
-               closed_ms = closed_ms + (SELECT COALESCE(SUM(p.last_seen_at - p.joined_at), 0) FROM peers p WHERE {HELD}), \
-               live_join_sum = live_join_sum - (SELECT COALESCE(SUM(p.joined_at), 0) FROM peers p WHERE {HELD}) \
-             WHERE status = 'LIVE' AND id IN (SELECT session_id FROM peers \
-               WHERE node_id = $1 AND left_at IS NULL AND connected = 1) \
-             RETURNING {SESSION_COLS}"
+            "UPDATE peers SET connected = 0, dropped_at = last_seen_at \
+             WHERE node_id = $1 AND left_at IS NULL AND connected = 1 RETURNING {PEER_COLS}"
         ))
         .bind(node_id)
         .fetch_all(&mut *w.tx)
         .await?;
-        let sessions = rows.iter().map(session_row).collect::<StoreResult<Vec<_>>>()?;
-        let done = sqlx::query(
-            "UPDATE peers SET connected = 0, dropped_at = last_seen_at \
-             WHERE node_id = $1 AND left_at IS NULL AND connected = 1",
-        )
-        .bind(node_id)
-        .execute(&mut *w.tx)
-        .await?;
+        let peers = rows.iter().map(peer_row).collect::<StoreResult<Vec<_>>>()?;
+        // Per session: (peers dropped, presence closed, joined_at to take out).
+        let mut per: std::collections::BTreeMap<&str, (i64, i64, i64)> = Default::default();
+        for p in &peers {
+            let e = per.entry(p.session_id.as_str()).or_default();
+            e.0 += 1;
+            e.1 += p.last_seen_at - p.joined_at;
+            e.2 += p.joined_at;
+        }
+        let mut sessions = vec![];
+        for (sid, (n, closed, joined)) in per {
+            let r = sqlx::query(&format!(
+                "UPDATE sessions SET dropped_count = dropped_count + $1, closed_ms = closed_ms + $2, \
+                   live_join_sum = live_join_sum - $3 WHERE id = $4 RETURNING {SESSION_COLS}"
+            ))
+            .bind(n)
+            .bind(closed)
+            .bind(joined)
+            .bind(sid)
+            .fetch_one(&mut *w.tx)
+            .await?;
+            sessions.push(session_row(&r)?);
+        }
         w.commit_then(|| self.cache_sessions(&sessions)).await?;
-        Ok(done.rows_affected())
+        Ok(peers.len() as u64)
+    }
+
+    /// A live peer whose heartbeat timeout ran out leaves: a dropped one at its drop, a
+    /// connected one at its last message (`last` if later than the one recorded) — but only
+    /// if nothing newer than `cutoff` was recorded for it meanwhile (a resume, a flushed beat):
+    /// the decision to time it out was taken on an older reading. `None` if it did not leave.
+    pub async fn time_out_peer(
+        &self,
+        peer_id: &str,
+        last: Millis,
+        cutoff: Millis,
+        now: Millis,
+    ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
+        let mut w = self.write().await?;
+        lock_peer_session(self, &mut w, peer_id).await?;
+        let Some(r) = sqlx::query(&format!(
+            "UPDATE peers SET last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END, \
+               left_at = COALESCE(dropped_at, CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END), \
+               leave_reason = 'heartbeat_timeout', updated_at = $2 \
+             WHERE id = $3 AND left_at IS NULL AND last_seen_at <= $4 RETURNING {PEER_COLS}"
+        ))
+        .bind(last)
+        .bind(now)
+        .bind(peer_id)
+        .bind(cutoff)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let peer = peer_row(&r)?;
+        let session = leave_session_in(&mut w, &peer, now).await?;
+        w.commit_then(|| self.cache_sessions([&session])).await?;
+        Ok(Some((session, peer)))
+    }
+
+    /// The earliest moment after which something falls due: a dropped peer's heartbeat timeout
+    /// (its last message + `heartbeat_timeout_ms`) or a live session's keep-alive deadline.
+    /// Connected peers are not considered: their clients keep them alive.
+    pub async fn next_due(&self, heartbeat_timeout_ms: Millis) -> StoreResult<Option<Millis>> {
+        let peer =
+            sqlx::query("SELECT MIN(last_seen_at) AS t FROM peers WHERE left_at IS NULL AND connected = 0")
+                .fetch_one(self.pool())
+                .await?;
+        let peer: Option<Millis> = col(&peer, "t")?;
+        let session = sqlx::query(
+            "SELECT MIN(ends_at) AS t FROM sessions WHERE status = 'LIVE' AND live_count = 0 AND ends_at IS NOT NULL",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        let session: Option<Millis> = col(&session, "t")?;
+        Ok([peer.map(|t| t + heartbeat_timeout_ms), session].into_iter().flatten().min())
     }
 
     /// Live peers (connected or dropped) whose last message was at `cutoff` or before.

@@ -509,7 +509,7 @@ mod timers {
             _ = talk => unreachable!(),
         };
         assert_eq!((code, reason.as_str()), (close::TIMEOUT, "heartbeat timeout"));
-        assert!(heard >= 3, "A received chat while silent ({heard} messages)");
+        assert!(heard >= 1, "A received chat while silent ({heard} messages)");
         let p = s.store.peer(&silent).await.unwrap().unwrap();
         assert_eq!(p.leave_reason.as_deref(), Some("heartbeat_timeout"));
         assert_eq!(p.left_at, Some(joined_at), "it leaves at its last message");
@@ -544,6 +544,7 @@ mod timers {
             assert!(started.elapsed() < crate::ws::WAIT, "never closed");
         };
         assert_eq!(code, close::TIMEOUT);
+        assert!(started.elapsed() >= Duration::from_millis(400), "closed at the deadline, not at once");
         s.stop().await;
     }
 

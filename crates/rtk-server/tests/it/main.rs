@@ -10,6 +10,7 @@ mod gateway;
 mod hot;
 mod limits;
 mod property;
+mod races;
 mod secrets;
 mod sessions;
 mod store_conformance;
