@@ -129,6 +129,15 @@ struct ServeArgs {
     /// Seconds a peer may stay silent before it is considered gone.
     #[arg(long, env = "RTK_HEARTBEAT_TIMEOUT_SECS", default_value_t = 30)]
     heartbeat_timeout_secs: u64,
+    /// The clock every time-dependent rule runs on: `system`, or `manual` (optionally
+    /// `manual=2026-01-01T00:00:00Z`; default: now), which moves only through the admin clock
+    /// endpoint `/_rtk/clock` (for test environments; docs/testing-with-rtk.md).
+    #[arg(long, env = "RTK_CLOCK", default_value = "system", value_parser = parse_clock)]
+    clock: ClockArg,
+    /// The admin token the admin clock endpoint requires [default with a manual clock: made at
+    /// start and kept in <data dir>/admin-token].
+    #[arg(long, env = "RTK_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
     /// Seconds a new gateway connection has to send join or resume (absolute from connect).
     #[arg(long, env = "RTK_JOIN_TIMEOUT_SECS", default_value_t = 30)]
     join_timeout_secs: u64,
@@ -177,6 +186,26 @@ const fn secs(d: std::time::Duration) -> u64 {
 /// Timeouts and the connection cap: 0 would refuse everything, so it is not a setting.
 fn positive() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(1..)
+}
+
+#[derive(Clone, Debug)]
+enum ClockArg {
+    System,
+    /// Starting at this time (None: now).
+    Manual(Option<i64>),
+}
+
+fn parse_clock(s: &str) -> Result<ClockArg, String> {
+    match s.trim() {
+        "system" => Ok(ClockArg::System),
+        "manual" => Ok(ClockArg::Manual(None)),
+        other => match other.strip_prefix("manual=") {
+            Some(t) => rtk_server::clock::parse_rfc3339(t)
+                .map(|ms| ClockArg::Manual(Some(ms)))
+                .ok_or_else(|| format!("{t:?} is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z)")),
+            None => Err(format!("{other:?}: use system, manual or manual=RFC3339")),
+        },
+    }
 }
 
 fn parse_public_url(s: &str) -> Result<String, String> {
@@ -319,6 +348,13 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         body_limit: a.body_limit,
         heartbeat_timeout: std::time::Duration::from_secs(a.heartbeat_timeout_secs),
         join_timeout: std::time::Duration::from_secs(a.join_timeout_secs),
+        manual_clock: match a.clock {
+            ClockArg::System => None,
+            ClockArg::Manual(start) => Some(rtk_server::ManualClock::new(
+                start.unwrap_or_else(|| rtk_server::Clock::now(&SystemClock)),
+            )),
+        },
+        admin_token_hash: a.admin_token.as_deref().map(|t| rtk_server::auth::hash_token(t.trim())),
         max_connections_per_participant: a.max_connections_per_participant,
         max_chat_messages_per_session: a.max_chat_messages_per_session,
         public_url: a.public_url.clone(),
@@ -332,8 +368,23 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_header_bytes: a.max_header_bytes,
         ..a.store.config()
     };
+    let manual = config.manual_clock.clone();
+    let token_given = config.admin_token_hash.is_some();
+    let data_dir = config.data_dir.clone();
     let server = Server::start(config, Arc::new(SystemClock)).await?;
     let addr = server.local_addr();
+    if let Some(m) = &manual {
+        let token = if token_given {
+            "the one given with --admin-token / RTK_ADMIN_TOKEN".to_string()
+        } else {
+            format!("in {}", data_dir.join("admin-token").display())
+        };
+        tracing::info!(
+            now = %rtk_server::clock::rfc3339(rtk_server::Clock::now(m)),
+            admin_token = %token,
+            "manual clock: it moves only with POST /_rtk/clock/advance {{\"seconds\": N}} or /_rtk/clock/set"
+        );
+    }
     if let Some(b) = &server.bootstrap {
         println!(
             "\nFirst start: created account {acc} and an API token (saved to {file}, mode 0600).\n\n  \

@@ -23,11 +23,16 @@ impl Drop for Server {
 }
 
 fn serve() -> Server {
+    serve_with(&[])
+}
+
+fn serve_with(extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("rtk-data");
     let mut child = Command::new(env!("CARGO_BIN_EXE_rtk"))
         .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
         .arg(&data)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -279,4 +284,42 @@ fn completions_and_help() {
     }
     let top = String::from_utf8(rtk(&["--help"]).stdout).unwrap();
     assert!(top.contains("rtk simulate") && top.contains("rtk serve"), "{top}");
+}
+
+/// `rtk serve --clock manual=…`: the admin clock answers with the admin token given, and moves.
+#[tokio::test]
+async fn serve_on_a_manual_clock() {
+    let s = serve_with(&["--clock", "manual=2026-03-01T12:00:00Z", "--admin-token", "adm-1"]);
+    let http = reqwest::Client::new();
+    let r = http.get(format!("{}/_rtk/clock", s.base)).bearer_auth("adm-1").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["data"]["now"], "2026-03-01T12:00:00.000Z");
+    let r = http
+        .post(format!("{}/_rtk/clock/advance", s.base))
+        .bearer_auth("adm-1")
+        .json(&serde_json::json!({"seconds": 90}))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["data"]["now"], "2026-03-01T12:01:30.000Z", "{v}");
+    // Without --admin-token one is made and kept in the data directory, owner-only.
+    let s = serve_with(&["--clock", "manual"]);
+    let file = s.dir.path().join("rtk-data/admin-token");
+    let token = std::fs::read_to_string(&file).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let r = http.get(format!("{}/_rtk/clock", s.base)).bearer_auth(token.trim()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // A clock that is neither is refused before anything starts.
+    let out = Command::new(env!("CARGO_BIN_EXE_rtk"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--clock", "manual=yesterday"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an RFC 3339 time"), "{out:?}");
 }

@@ -24,6 +24,12 @@ pub struct Config {
     /// How long a new gateway connection may take to send `join` or `resume` (absolute from
     /// connect: nothing but join or resume extends it).
     pub join_timeout: Duration,
+    /// Run every time-dependent rule on this clock, which moves only through the admin clock
+    /// endpoints (`/_rtk/clock`, docs/testing-with-rtk.md); `None`: the system clock.
+    pub manual_clock: Option<crate::clock::ManualClock>,
+    /// SHA-256 (hex) of the admin token that the admin endpoints require. With a manual clock
+    /// and none given, one is made at start and written to `<data_dir>/admin-token` (0600).
+    pub admin_token_hash: Option<String>,
     /// Open gateway connections one participant may hold on this node (one per device).
     pub max_connections_per_participant: usize,
     /// Chat messages stored per session; past it, chat is refused (`chat_limit`).
@@ -83,6 +89,8 @@ impl Default for Config {
             auth_cache_ttl: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(30),
             join_timeout: Duration::from_secs(30),
+            manual_clock: None,
+            admin_token_hash: None,
             max_connections_per_participant: 10,
             max_chat_messages_per_session: 10_000,
             reaper_interval: Some(Duration::from_secs(1)),

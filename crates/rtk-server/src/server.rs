@@ -27,7 +27,14 @@ pub struct Server {
 impl Server {
     /// Opens the store (applying migrations), creates the first credentials on an empty store,
     /// loads the signing keys and binds the listener.
+    ///
+    /// With `config.manual_clock`, the server runs on that clock (`clock` is not used) and
+    /// serves the admin clock endpoints.
     pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let clock: SharedClock = match &config.manual_clock {
+            Some(m) => Arc::new(m.clone()),
+            None => clock,
+        };
         if let Some(u) = &config.public_url {
             crate::config::validate_public_url(u).map_err(anyhow::Error::msg)?;
         }
@@ -37,6 +44,9 @@ impl Server {
         // Before first start writes anything: a wrong key file stops here.
         let keys = KeyRing::load(store.clone(), &config.signing_key_file(), clock.now()).await?;
         let bootstrap = first_start(&store, &config.data_dir, clock.now()).await?;
+        if config.manual_clock.is_some() && config.admin_token_hash.is_none() {
+            config.admin_token_hash = Some(crate::auth::hash_token(&admin_token_file(&config.data_dir)?));
+        }
         let node_id = node_id(&config)?;
         let engine =
             Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout).with_node_id(node_id);
@@ -107,6 +117,24 @@ fn default_public_url(addr: SocketAddr) -> String {
         ip => ip,
     };
     format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
+/// The admin token kept in `<data_dir>/admin-token` (0600), made on first use.
+fn admin_token_file(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    let path = data_dir.join("admin-token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        if !t.trim().is_empty() {
+            return Ok(t.trim().to_string());
+        }
+    }
+    let token = format!("rtkadm_{}", uuid::Uuid::new_v4().simple());
+    let mut f = crate::secrets::create_private_file(&path)
+        .map_err(|e| anyhow::anyhow!("cannot create the admin token file {}: {e}", path.display()))?;
+    f.write_all(format!("{token}\n").as_bytes())?;
+    f.sync_all()?;
+    tracing::info!(path = %path.display(), "manual clock: made an admin token for /_rtk/clock");
+    Ok(token)
 }
 
 /// This node's id, kept in the data directory so a restart recognises its own peers.

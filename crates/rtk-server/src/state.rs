@@ -23,6 +23,8 @@ pub struct Inner {
     pub connections: Tracker,
     /// Open gateway connections per participant.
     pub seats: crate::gateway::Seats,
+    /// Held while the admin clock moves (one move at a time).
+    pub clock_moves: tokio::sync::Mutex<()>,
     auth_cache: RwLock<HashMap<String, (Instant, Arc<TokenRow>)>>,
     /// Apps by id. Apps are never deleted nor moved between accounts, so entries never go stale.
     apps: RwLock<HashMap<String, Arc<crate::store::AppRow>>>,
@@ -54,6 +56,7 @@ impl AppState {
             engine,
             connections: Tracker::default(),
             seats: Default::default(),
+            clock_moves: Default::default(),
             auth_cache: RwLock::default(),
             apps: RwLock::default(),
         }))

@@ -126,7 +126,8 @@ impl TestServer {
             ..Config::default()
         };
         tweak(&mut config);
-        let clock = ManualClock::new(T0);
+        // A test that runs the server on its own manual clock (the admin clock) drives that one.
+        let clock = config.manual_clock.clone().unwrap_or_else(|| ManualClock::new(T0));
         let server = Server::start(config, Arc::new(clock.clone())).await.expect("server starts");
         let boot = server.bootstrap.clone().expect("first start creates credentials");
         let root = format!("http://{}", server.local_addr());

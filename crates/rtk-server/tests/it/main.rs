@@ -5,6 +5,7 @@ pub mod ws;
 
 mod auth;
 mod bounds;
+mod clock;
 mod foundation;
 mod gateway;
 mod hot;

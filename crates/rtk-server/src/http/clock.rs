@@ -1,0 +1,100 @@
+//! The admin clock (`/_rtk/clock`): for test environments that run rtk on a manual clock
+//! (`rtk serve --clock manual`), an rtk-only endpoint outside the RealtimeKit paths that moves
+//! time, applying every rule that falls due on the way before it answers
+//! (docs/testing-with-rtk.md). Authenticated by the admin token, never by an API token. Absent
+//! (404) on the system clock.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+use crate::clock::{parse_rfc3339, rfc3339, Clock, ManualClock, Millis};
+use crate::engine::TickReport;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+use super::Json;
+
+/// The longest single move: ten years.
+const MAX_MOVE_MS: f64 = 10.0 * 366.0 * 86_400_000.0;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/_rtk/clock", get(now))
+        .route("/_rtk/clock/advance", post(advance))
+        .route("/_rtk/clock/set", post(set))
+}
+
+/// The manual clock, once the caller has shown the admin token.
+fn authorized<'a>(s: &'a AppState, headers: &HeaderMap) -> ApiResult<&'a ManualClock> {
+    let clock = s.config.manual_clock.as_ref().ok_or_else(|| ApiError::not_found("no such route"))?;
+    let want = s.config.admin_token_hash.as_deref().unwrap_or_default();
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| crate::auth::hash_token(t.trim()));
+    match given {
+        Some(h) if !want.is_empty() && bool::from(h.as_bytes().ct_eq(want.as_bytes())) => Ok(clock),
+        _ => Err(ApiError::unauthorized(
+            "the admin clock needs the admin token (Authorization: Bearer <admin token>), not an API token",
+        )),
+    }
+}
+
+fn answer(now: Millis, applied: TickReport) -> Response {
+    super::ok(json!({"now": rfc3339(now), "now_ms": now, "applied": applied}))
+}
+
+async fn now(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let clock = authorized(&s, &headers)?;
+    Ok(answer(clock.now(), TickReport::default()))
+}
+
+/// `{"seconds": n}` or `{"milliseconds": n}`: moves the clock forward by that much.
+async fn advance(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> ApiResult<Response> {
+    let clock = authorized(&s, &headers)?;
+    let by = match (body.get("seconds"), body.get("milliseconds")) {
+        (Some(v), None) => v.as_f64().map(|x| x * 1000.0),
+        (None, Some(v)) => v.as_f64(),
+        _ => None,
+    };
+    let by = by.filter(|ms| ms.is_finite() && (0.0..=MAX_MOVE_MS).contains(ms)).ok_or_else(|| {
+        ApiError::bad_request(
+            "give one of \"seconds\" or \"milliseconds\": a number from 0 to ten years (the clock never moves back)",
+        )
+    })?;
+    move_to(&s, clock, |now| now + by.round() as Millis).await
+}
+
+/// `{"time": "RFC 3339"}`: moves the clock to that time (never backwards).
+async fn set(State(s): State<AppState>, headers: HeaderMap, Json(body): Json<Value>) -> ApiResult<Response> {
+    let clock = authorized(&s, &headers)?;
+    let to = body.get("time").and_then(Value::as_str).and_then(parse_rfc3339).ok_or_else(|| {
+        ApiError::bad_request("\"time\" is required: an RFC 3339 time, e.g. 2026-01-01T00:00:00Z")
+    })?;
+    move_to(&s, clock, |_| to).await
+}
+
+async fn move_to(
+    s: &AppState,
+    clock: &ManualClock,
+    to: impl FnOnce(Millis) -> Millis,
+) -> ApiResult<Response> {
+    // One move at a time: each applies what falls due in order.
+    let _one = s.clock_moves.lock().await;
+    let to = to(clock.now());
+    let applied = s.engine.advance(clock, to).await.map_err(|e| match e {
+        crate::engine::EngineError::Invalid(m) => ApiError::bad_request(m),
+        other => other.into(),
+    })?;
+    Ok(answer(clock.now(), applied))
+}

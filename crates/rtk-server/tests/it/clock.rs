@@ -1,0 +1,167 @@
+//! The admin clock (`/_rtk/clock`): a server on a manual clock that a test moves over HTTP,
+//! every rule that falls due applied before the call answers.
+
+use reqwest::StatusCode;
+use rtk_api::gateway::close;
+use rtk_server::ManualClock;
+use serde_json::{json, Value};
+
+use crate::gateway::Room;
+use crate::harness::{Db, TestServer, T0};
+use crate::ws::Client;
+
+const ADMIN: &str = "test-admin-token";
+
+async fn start(db: Db) -> Option<TestServer> {
+    TestServer::start_with(db, |c| {
+        c.manual_clock = Some(ManualClock::new(T0));
+        c.admin_token_hash = Some(rtk_server::auth::hash_token(ADMIN));
+    })
+    .await
+}
+
+impl TestServer {
+    async fn clock(&self, path: &str, body: Option<Value>, token: Option<&str>) -> (StatusCode, Value) {
+        let url = format!("{}/_rtk/clock{path}", self.root);
+        let mut req = match &body {
+            Some(b) => self.http.post(&url).json(b),
+            None => self.http.get(&url),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn advance_secs(&self, secs: f64) -> Value {
+        let (st, v) = self.clock("/advance", Some(json!({"seconds": secs})), Some(ADMIN)).await;
+        assert_eq!(st, 200, "{v}");
+        v["data"].clone()
+    }
+}
+
+fn at(ms: i64) -> String {
+    rtk_server::clock::rfc3339(ms)
+}
+
+/// On the system clock there is no admin clock, whatever the token.
+#[tokio::test]
+async fn absent_on_the_system_clock() {
+    let Some(s) = TestServer::start(Db::Sqlite).await else { return };
+    for (path, body) in [("", None), ("/advance", Some(json!({"seconds": 1})))] {
+        let (st, v) = s.clock(path, body, Some(&s.token.clone())).await;
+        assert_eq!(st, 404, "{v}");
+        assert_eq!(v["success"], false);
+    }
+    s.stop().await;
+}
+
+/// Only the admin token moves the clock: no token, a wrong one or an API token is a 401.
+async fn admin_token_only(s: &TestServer) {
+    for token in [None, Some("nope"), Some(s.token.as_str())] {
+        let (st, v) = s.clock("/advance", Some(json!({"seconds": 5})), token).await;
+        assert_eq!(st, 401, "{token:?}: {v}");
+    }
+    let (st, v) = s.clock("", None, Some(ADMIN)).await;
+    assert_eq!((st.as_u16(), v["data"]["now"].clone()), (200, json!(at(T0))), "{v}");
+    // Bad moves are 400s and move nothing.
+    for body in [json!({"seconds": -1}), json!({}), json!({"seconds": "ten"}), json!({"seconds": 1e300})] {
+        let (st, v) = s.clock("/advance", Some(body.clone()), Some(ADMIN)).await;
+        assert_eq!(st, 400, "{body}: {v}");
+    }
+    let (st, v) = s.clock("/set", Some(json!({"time": at(T0 - 1000)})), Some(ADMIN)).await;
+    assert_eq!(st, 400, "never backwards: {v}");
+    let (st, v) = s.clock("/set", Some(json!({"time": at(T0 + 5000)})), Some(ADMIN)).await;
+    assert_eq!((st.as_u16(), v["data"]["now"].clone()), (200, json!(at(T0 + 5000))), "{v}");
+}
+
+/// A session with a 60 s keep-alive and a 30 s heartbeat timeout runs its whole course in two
+/// calls: a dropped peer leaves when its timeout runs out (at the drop), the session ends 60 s
+/// after that, each with its exact time, and the call that crossed it reports what it applied.
+async fn keep_alive_and_heartbeat_in_two_calls(s: &TestServer) {
+    let room = Room::new(s, json!({"session_keep_alive_time_in_secs": 60})).await;
+    let (_, t) = room.person(s, "a").await;
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    let sid = c.session_id.clone().unwrap();
+    // Open connections are kept alive through a move: 10 s of presence.
+    s.advance_secs(10.0).await;
+    let d = room.details(s, &sid).await;
+    assert_eq!(d["live_participants"], 1);
+    assert!((d["minutes_consumed"].as_f64().unwrap() - 10.0 / 60.0).abs() < 1e-9, "{d}");
+    let peer = c.peer_id.clone().unwrap();
+    c.vanish();
+    crate::ws::eventually("the drop is seen", || async {
+        s.store.peer(&peer).await.unwrap().is_some_and(|p| !p.connected)
+    })
+    .await;
+    // 30 s after its last message (the move's beat at +10 s) it leaves, at the drop.
+    let applied = s.advance_secs(30.0).await;
+    assert_eq!(applied["applied"], json!({"timed_out": 1, "ended": 0}), "{applied}");
+    let d = room.details(s, &sid).await;
+    assert_eq!((d["status"].as_str(), d["live_participants"].as_i64()), (Some("LIVE"), Some(0)));
+    // The keep-alive runs out 60 s after that leave, well inside this move.
+    let applied = s.advance_secs(600.0).await;
+    assert_eq!(applied["applied"], json!({"timed_out": 0, "ended": 1}), "{applied}");
+    let d = room.details(s, &sid).await;
+    assert_eq!(d["status"], "ENDED");
+    assert_eq!(d["ended_at"], json!(at(T0 + 10_000)));
+    assert!((d["minutes_consumed"].as_f64().unwrap() - 10.0 / 60.0).abs() < 1e-9, "{d}");
+}
+
+/// A connected peer stays through a long move and accrues all of it.
+async fn connected_peers_are_kept_alive(s: &TestServer) {
+    let room = Room::new(s, json!({})).await;
+    let (_, t) = room.person(s, "b").await;
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    let sid = c.session_id.clone().unwrap();
+    let start = s.store.peer(c.peer_id.as_deref().unwrap()).await.unwrap().unwrap().joined_at;
+    s.advance_secs(3600.0).await;
+    let d = room.details(s, &sid).await;
+    assert_eq!(d["live_participants"], 1);
+    let want = (rtk_server::Clock::now(&s.clock) - start) as f64 / 60_000.0;
+    assert!((d["minutes_consumed"].as_f64().unwrap() - want).abs() < 1e-9, "{d}");
+    c.ping().await;
+    c.leave().await;
+}
+
+/// Moving past a participant token's 100 days makes the gateway refuse it as expired.
+async fn tokens_expire_on_the_moved_clock(s: &TestServer) {
+    let room = Room::new(s, json!({})).await;
+    let (_, t) = room.person(s, "c").await;
+    s.connect(&t).await; // valid now
+    s.advance_secs(100.0 * 86_400.0 + 1.0).await;
+    let mut c = Client::connect_raw(&s.gateway_url(&t)).await;
+    assert_eq!(c.closed().await, close::TOKEN_EXPIRED);
+}
+
+async fn run(
+    db: Db,
+    f: for<'a> fn(&'a TestServer) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>,
+) {
+    let Some(s) = start(db).await else { return };
+    f(&s).await;
+    s.stop().await;
+}
+
+macro_rules! on_both {
+    ($name:ident, $f:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::run(crate::harness::Db::Sqlite, |s| Box::pin(super::$f(s))).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::run(crate::harness::Db::Postgres, |s| Box::pin(super::$f(s))).await;
+            }
+        }
+    };
+}
+
+on_both!(auth, admin_token_only);
+on_both!(course, keep_alive_and_heartbeat_in_two_calls);
+on_both!(kept_alive, connected_peers_are_kept_alive);
+on_both!(expiry, tokens_expire_on_the_moved_clock);
