@@ -134,8 +134,9 @@ struct ServeArgs {
     /// endpoint `/_rtk/clock` (for test environments; docs/testing-with-rtk.md).
     #[arg(long, env = "RTK_CLOCK", default_value = "system", value_parser = parse_clock)]
     clock: ClockArg,
-    /// The admin token the admin clock endpoint requires [default with a manual clock: made at
-    /// start and kept in <data dir>/admin-token].
+    /// The admin token rtk's admin endpoints require (/_rtk/clock on a manual clock, and
+    /// /_rtk/reset, which exists only when an admin token is configured) [default with a
+    /// manual clock: made at start and kept in <data dir>/admin-token].
     #[arg(long, env = "RTK_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Seconds a new gateway connection has to send join or resume (absolute from connect).
@@ -239,6 +240,10 @@ enum TokenCmd {
         /// The email that goes with the token as X-Auth-Email + X-Auth-Key.
         #[arg(long, default_value = admin::DEFAULT_EMAIL)]
         email: String,
+        /// Use this value as the token instead of a generated one (fixed credentials a test
+        /// suite can hard-code; 8 to 512 visible ASCII characters). Stored hashed.
+        #[arg(long, env = "RTK_TOKEN_VALUE", hide_env_values = true)]
+        value: Option<String>,
     },
     /// List tokens (never their secrets).
     List {
@@ -296,9 +301,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", admin::create_account(&s, id.as_deref(), now()).await?);
             Ok(())
         }
-        Command::Token(TokenCmd::Create { store, account, name, email }) => {
+        Command::Token(TokenCmd::Create { store, account, name, email, value }) => {
             let s = store.open().await?;
-            let (_, secret) = admin::create_token(&s, &account, &name, &email, now()).await?;
+            let (_, secret) =
+                admin::create_token_with_value(&s, &account, &name, &email, value.as_deref(), now()).await?;
             println!("{secret}");
             Ok(())
         }

@@ -35,6 +35,32 @@ async fn account_token_serve_and_graceful_stop() {
     assert!(token.starts_with("rtk_"));
     let listed = run(&["token", "list", "--data-dir", d]);
     assert!(listed.contains("ci") && !listed.contains(&token), "list never shows secrets");
+    // A fixed value for a test suite to hard-code, usable as Bearer and as X-Auth-Key.
+    let fixed = "ci-fixed-token-0001";
+    let out = run(&[
+        "token",
+        "create",
+        "--data-dir",
+        d,
+        "--account",
+        "acme",
+        "--email",
+        "ci@example.com",
+        "--value",
+        fixed,
+    ]);
+    assert_eq!(out, format!("{fixed}\n"));
+    let dup = rtk()
+        .args(["token", "create", "--data-dir", d, "--account", "acme", "--value", fixed])
+        .output()
+        .unwrap();
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("already exists"), "{dup:?}");
+    let weak = rtk()
+        .args(["token", "create", "--data-dir", d, "--account", "acme", "--value", "short"])
+        .output()
+        .unwrap();
+    assert!(!weak.status.success(), "too short a value is refused");
 
     // Serve on the same store: accounts exist, so no first-start banner and no credentials file.
     let mut child = rtk()
@@ -62,6 +88,14 @@ async fn account_token_serve_and_graceful_stop() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    for req in [
+        http.get(format!("http://{addr}/client/v4/accounts/acme/realtime/kit/apps")).bearer_auth(fixed),
+        http.get(format!("http://{addr}/client/v4/accounts/acme/realtime/kit/apps"))
+            .header("X-Auth-Email", "ci@example.com")
+            .header("X-Auth-Key", fixed),
+    ] {
+        assert_eq!(req.send().await.unwrap().status(), 200, "the fixed token works");
+    }
     // Graceful shutdown on SIGTERM: exit status 0.
     let st = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(st.success());

@@ -43,7 +43,36 @@ pub async fn create_token(
     email: &str,
     now: Millis,
 ) -> StoreResult<(TokenRow, String)> {
-    let secret = generate_token();
+    create_token_with_value(store, account_id, name, email, None, now).await
+}
+
+/// Like [`create_token`], with the token's value chosen by the caller (fixed credentials for
+/// a test suite to hard-code): 8 to 512 visible ASCII characters, not in use. Stored hashed
+/// like any other.
+pub async fn create_token_with_value(
+    store: &Store,
+    account_id: &str,
+    name: &str,
+    email: &str,
+    value: Option<&str>,
+    now: Millis,
+) -> StoreResult<(TokenRow, String)> {
+    let secret = match value {
+        None => generate_token(),
+        Some(v) => {
+            if !(8..=512).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(crate::store::StoreError::Invalid(
+                    "a token value is 8 to 512 visible ASCII characters (no spaces)".into(),
+                ));
+            }
+            if store.token_by_hash(&hash_token(v)).await?.is_some() {
+                return Err(crate::store::StoreError::Conflict(
+                    "a token with this value already exists".into(),
+                ));
+            }
+            v.to_string()
+        }
+    };
     let row = TokenRow {
         id: new_id(),
         account_id: account_id.to_string(),

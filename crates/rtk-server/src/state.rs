@@ -87,6 +87,11 @@ impl AppState {
         Ok(app.filter(|a| a.account_id == account_id))
     }
 
+    /// Forgets every cached app (after a reset of the store).
+    pub fn forget_apps(&self) {
+        self.apps.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// The app `app_id` if it is in memory (any account; callers check the owner).
     pub fn cached_app(&self, app_id: &str) -> Option<Arc<crate::store::AppRow>> {
         self.apps.read().unwrap_or_else(|e| e.into_inner()).get(app_id).cloned()

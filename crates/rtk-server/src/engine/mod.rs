@@ -333,6 +333,15 @@ impl Engine {
         }
     }
 
+    /// Empties the store of everything apps made, keeping credentials: every connected peer
+    /// is closed first (4006: its session is gone) and nothing pending is written after.
+    pub async fn reset(&self) -> EngineResult<()> {
+        self.hub.close_all(close::SESSION_ENDED, "the server was reset");
+        self.beats_lock().clear();
+        self.store.reset_keeping_credentials().await?;
+        Ok(())
+    }
+
     /// The meeting's live session.
     pub async fn active_session(&self, meeting_id: &str) -> EngineResult<SessionRow> {
         self.store

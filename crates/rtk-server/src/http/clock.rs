@@ -1,8 +1,11 @@
-//! The admin clock (`/_rtk/clock`): for test environments that run rtk on a manual clock
-//! (`rtk serve --clock manual`), an rtk-only endpoint outside the RealtimeKit paths that moves
-//! time, applying every rule that falls due on the way before it answers
-//! (docs/testing-with-rtk.md). Authenticated by the admin token, never by an API token. Absent
-//! (404) on the system clock.
+//! rtk-only admin endpoints for test environments, outside the RealtimeKit paths and
+//! authenticated by the admin token, never by an API token (docs/testing-with-rtk.md):
+//!
+//! - the admin clock (`/_rtk/clock`), on a manual clock (`rtk serve --clock manual`): moves
+//!   time, applying every rule that falls due on the way before it answers; absent (404) on
+//!   the system clock;
+//! - `POST /_rtk/reset`, wherever an admin token is configured: empties the store of what apps
+//!   made, keeping credentials.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -22,16 +25,29 @@ use super::Json;
 /// The longest single move: ten years.
 const MAX_MOVE_MS: f64 = 10.0 * 366.0 * 86_400_000.0;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/_rtk/clock", get(now))
-        .route("/_rtk/clock/advance", post(advance))
-        .route("/_rtk/clock/set", post(set))
+/// The admin routes this server's configuration enables.
+pub fn routes(config: &crate::config::Config) -> Router<AppState> {
+    let mut r = Router::new();
+    if config.manual_clock.is_some() {
+        r = r
+            .route("/_rtk/clock", get(now))
+            .route("/_rtk/clock/advance", post(advance))
+            .route("/_rtk/clock/set", post(set));
+    }
+    if config.admin_token_hash.is_some() {
+        r = r.route("/_rtk/reset", post(reset));
+    }
+    r
 }
 
 /// The manual clock, once the caller has shown the admin token.
 fn authorized<'a>(s: &'a AppState, headers: &HeaderMap) -> ApiResult<&'a ManualClock> {
-    let clock = s.config.manual_clock.as_ref().ok_or_else(|| ApiError::not_found("no such route"))?;
+    admin(s, headers)?;
+    s.config.manual_clock.as_ref().ok_or_else(|| ApiError::not_found("no such route"))
+}
+
+/// Passes when the caller shows the admin token.
+fn admin(s: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let want = s.config.admin_token_hash.as_deref().unwrap_or_default();
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -39,11 +55,26 @@ fn authorized<'a>(s: &'a AppState, headers: &HeaderMap) -> ApiResult<&'a ManualC
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| crate::auth::hash_token(t.trim()));
     match given {
-        Some(h) if !want.is_empty() && bool::from(h.as_bytes().ct_eq(want.as_bytes())) => Ok(clock),
+        Some(h) if !want.is_empty() && bool::from(h.as_bytes().ct_eq(want.as_bytes())) => Ok(()),
         _ => Err(ApiError::unauthorized(
-            "the admin clock needs the admin token (Authorization: Bearer <admin token>), not an API token",
+            "rtk's admin endpoints need the admin token (Authorization: Bearer <admin token>), not an API token",
         )),
     }
+}
+
+/// Empties the store of everything apps made (apps, presets, meetings, participants,
+/// sessions, chat), keeping accounts and API tokens; connected peers are closed (4006).
+async fn reset(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    admin(&s, &headers)?;
+    let _one = s.clock_moves.lock().await;
+    let started = std::time::Instant::now();
+    s.engine.reset().await?;
+    s.forget_apps();
+    tracing::info!(
+        took_ms = started.elapsed().as_millis() as u64,
+        "reset: the store is empty, credentials kept"
+    );
+    Ok(super::ok(json!({"reset": true, "kept": ["accounts", "api_tokens"]})))
 }
 
 fn answer(now: Millis, applied: TickReport) -> Response {

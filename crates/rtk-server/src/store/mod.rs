@@ -421,3 +421,36 @@ pub(crate) fn like_pattern(s: &str) -> String {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+/// Every table that holds what apps made, children first: a reset empties them all.
+const APP_TABLES: &[&str] = &[
+    "chat_counters",
+    "chat_messages",
+    "polls",
+    "peers",
+    "sessions",
+    "app_counters",
+    "participants",
+    "meetings",
+    "presets",
+    "apps",
+];
+
+impl Store {
+    /// Empties the store of everything apps made — apps, presets, meetings, participants,
+    /// sessions, peers, chat, polls — keeping accounts, API tokens and signing keys, in one
+    /// transaction (a test environment's reset between tests).
+    pub async fn reset_keeping_credentials(&self) -> StoreResult<()> {
+        let mut w = self.write().await?;
+        for t in APP_TABLES {
+            sqlx::query(&format!("DELETE FROM {t}")).execute(&mut *w.tx).await?;
+        }
+        let cache = self.sessions.clone();
+        w.commit_then(|| {
+            if let Some(c) = &cache {
+                c.write().unwrap_or_else(|e| e.into_inner()).clear();
+            }
+        })
+        .await
+    }
+}

@@ -165,3 +165,78 @@ on_both!(auth, admin_token_only);
 on_both!(course, keep_alive_and_heartbeat_in_two_calls);
 on_both!(kept_alive, connected_peers_are_kept_alive);
 on_both!(expiry, tokens_expire_on_the_moved_clock);
+
+/// `POST /_rtk/reset` leaves nothing apps made — in the API, in the tables, in the caches — and
+/// keeps the credentials: the same API token works on the empty store at once.
+async fn reset_leaves_nothing_behind(s: &TestServer) {
+    let room = Room::new(s, json!({"title": "before the reset"})).await;
+    let (_, t) = room.person(s, "a").await;
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    let sid = c.session_id.clone().unwrap();
+    c.send(&rtk_api::gateway::ClientMessage::Chat { message: "hello".into() }).await;
+    c.wait_for(|e| matches!(e, rtk_api::gateway::ServerEvent::Chat { .. })).await;
+    assert_eq!(room.details(s, &sid).await["live_participants"], 1); // warms the caches
+    let (st, _) = s.clock("", None, None).await;
+    assert_eq!(st, 401);
+    let url = format!("{}/_rtk/reset", s.root);
+    let r = s.http.post(&url).bearer_auth(&s.token).send().await.unwrap();
+    assert_eq!(r.status(), 401, "an API token cannot reset");
+    let r = s.http.post(&url).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // The connected peer is told its session is gone.
+    assert_eq!(c.closed().await, close::SESSION_ENDED);
+    // Nothing through the API …
+    let (st, v) = s.get(&format!("{}/apps", s.kit())).await;
+    assert_eq!(st, 200, "the API token still works");
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(0), "{v}");
+    let (st, _) = s.get(&room.session_url(s, &sid)).await;
+    assert_eq!(st, 404, "no session, not even from a cache");
+    let (st, _) = s.get(&format!("{}/{}/meetings/{}", s.kit(), room.app, room.meeting)).await;
+    assert_eq!(st, 404);
+    // … nor in any table.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&s.db.url).await.unwrap();
+    for t in [
+        "apps",
+        "presets",
+        "meetings",
+        "participants",
+        "sessions",
+        "peers",
+        "chat_messages",
+        "chat_counters",
+        "polls",
+        "app_counters",
+    ] {
+        let n: i64 = sqlx::Row::get(
+            &sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}")).fetch_one(&pool).await.unwrap(),
+            "n",
+        );
+        assert_eq!(n, 0, "{t} is empty after a reset");
+    }
+    let n: i64 = sqlx::Row::get(
+        &sqlx::query("SELECT COUNT(*) AS n FROM api_tokens").fetch_one(&pool).await.unwrap(),
+        "n",
+    );
+    assert!(n >= 1, "credentials are kept");
+    pool.close().await;
+    // And the store works on: a new room, a new session.
+    let room = Room::new(s, json!({})).await;
+    let (_, t) = room.person(s, "b").await;
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    assert_eq!(room.details(s, c.session_id.as_deref().unwrap()).await["live_participants"], 1);
+    c.leave().await;
+}
+
+on_both!(reset, reset_leaves_nothing_behind);
+
+/// With the system clock and no admin token there is no reset either.
+#[tokio::test]
+async fn no_reset_without_an_admin_token() {
+    let Some(s) = TestServer::start(Db::Sqlite).await else { return };
+    let r = s.http.post(format!("{}/_rtk/reset", s.root)).bearer_auth(&s.token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    s.stop().await;
+}
