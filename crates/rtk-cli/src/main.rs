@@ -134,6 +134,10 @@ struct ServeArgs {
     /// endpoint `/_rtk/clock` (for test environments; docs/testing-with-rtk.md).
     #[arg(long, env = "RTK_CLOCK", default_value = "system", value_parser = parse_clock)]
     clock: ClockArg,
+    /// Keep everything in a new temporary data directory, removed when the server stops (for
+    /// test runs; not with --database-url).
+    #[arg(long, env = "RTK_EPHEMERAL", conflicts_with = "database_url")]
+    ephemeral: bool,
     /// The admin token rtk's admin endpoints require (/_rtk/clock on a manual clock, and
     /// /_rtk/reset, which exists only when an admin token is configured) [default with a
     /// manual clock: made at start and kept in <data dir>/admin-token].
@@ -374,6 +378,28 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_header_bytes: a.max_header_bytes,
         ..a.store.config()
     };
+    // Signals are ours from here on: one that comes during start still stops us cleanly.
+    #[cfg(unix)]
+    let stop = rtk_server::shutdown_signals()?;
+    #[cfg(not(unix))]
+    let stop = rtk_server::shutdown_signal();
+    // Removed on drop, that is when serve returns (a stop by signal included).
+    let ephemeral = if a.ephemeral {
+        let dir = tempfile::Builder::new().prefix("rtk-ephemeral-").tempdir()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+        }
+        tracing::info!(data_dir = %dir.path().display(), "ephemeral: everything is kept here and removed at exit");
+        Some(dir)
+    } else {
+        None
+    };
+    let config = match &ephemeral {
+        Some(dir) => Config { data_dir: dir.path().to_path_buf(), ..config },
+        None => config,
+    };
     let manual = config.manual_clock.clone();
     let token_given = config.admin_token_hash.is_some();
     let data_dir = config.data_dir.clone();
@@ -403,7 +429,12 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%addr, "rtk listening");
-    server.run(rtk_server::shutdown_signal()).await?;
+    server.run(stop).await?;
+    if let Some(dir) = ephemeral {
+        let path = dir.path().display().to_string();
+        dir.close()?;
+        tracing::info!(data_dir = %path, "ephemeral: removed");
+    }
     tracing::info!("rtk stopped");
     Ok(())
 }

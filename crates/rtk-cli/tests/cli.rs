@@ -141,3 +141,35 @@ async fn first_start_creates_credentials_once() {
     let second = start();
     assert!(!second.contains("First start"), "never again: {second}");
 }
+
+/// `rtk serve --ephemeral` keeps its store in a temporary directory and removes it at exit.
+#[test]
+fn ephemeral_leaves_nothing_behind() {
+    let mut child = rtk()
+        .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut dir = None;
+    loop {
+        let line = lines.next().expect("rtk logs before exiting").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+        if let Some(d) = v["fields"]["data_dir"].as_str() {
+            dir.get_or_insert_with(|| std::path::PathBuf::from(d));
+        }
+        if v["fields"]["addr"].is_string() {
+            break;
+        }
+    }
+    let dir = dir.expect("the ephemeral data directory is logged");
+    assert!(dir.join("rtk.db").exists(), "the store lives in {}", dir.display());
+    std::thread::spawn(move || for _ in lines {});
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+    assert!(!dir.exists(), "{} is removed at exit", dir.display());
+    // Not with a database elsewhere.
+    let out = rtk().args(["serve", "--ephemeral", "--database-url", "sqlite:///tmp/x.db"]).output().unwrap();
+    assert!(!out.status.success());
+}

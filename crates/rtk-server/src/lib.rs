@@ -22,5 +22,7 @@ mod server;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::Config;
+#[cfg(unix)]
+pub use server::shutdown_signals;
 pub use server::{shutdown_signal, Bootstrap, Server};
 pub use store::Store;

@@ -151,6 +151,19 @@ fn node_id(config: &Config) -> anyhow::Result<String> {
     Ok(id)
 }
 
+/// Registers for SIGINT and SIGTERM now, and returns a future that completes on either: a
+/// signal that arrives before the future is first polled (say, right after start) is not lost
+/// to the default action, which would end the process without its shutdown.
+#[cfg(unix)]
+pub fn shutdown_signals() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
+    })
+}
+
 /// Completes on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
