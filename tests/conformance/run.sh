@@ -73,6 +73,9 @@ for v in "${py_versions[@]}"; do
     "$here" "$here/.venv-$v" --junitxml="$results/python-$v.xml" ${PYTEST_ARGS:-}
 done
 
+# The pytest example in docs/testing-with-rtk.md, exactly as written (current SDK).
+run_suite "docs pytest example" "$here/.venv-5.9.0/bin/python" "$here/docs_examples.py" "$root/docs/testing-with-rtk.md"
+
 # node --test exits 0 when it finds no test files; demand at least one passing test.
 ts_version=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).version' "$here/node/node_modules/cloudflare/package.json")
 node_suite() {
