@@ -93,6 +93,7 @@ node_suite() {
   fi
 }
 run_suite "node cloudflare@$ts_version" node_suite
+run_suite "docs node example" node "$here/node/docs-example.mjs" "$root/docs/testing-with-rtk.md"
 
 # docs/compatibility.md from the reports, when every test ran.
 if [ -z "${PYTEST_ARGS:-}" ]; then
