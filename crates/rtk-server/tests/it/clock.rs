@@ -240,3 +240,193 @@ async fn no_reset_without_an_admin_token() {
     assert_eq!(r.status(), 404);
     s.stop().await;
 }
+
+/// Property: after any sequence of API calls (apps, presets, meetings, participants, joins,
+/// leaves, chat, kick-all), `POST /_rtk/reset` leaves no row behind, and the same sequence
+/// replayed after it gives the same answers as it did on the fresh store (no counter, cache or
+/// uniqueness residue from before).
+mod reset_property {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use serde_json::{json, Value};
+
+    use super::{start, ADMIN};
+    use crate::harness::{Db, TestServer};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        App,
+        Preset(usize),
+        Meeting(usize),
+        Participant(usize),
+        Join(usize),
+        Leave(usize),
+        Chat(usize),
+        KickAll(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            1 => Just(Op::App),
+            1 => any::<usize>().prop_map(Op::Preset),
+            2 => any::<usize>().prop_map(Op::Meeting),
+            2 => any::<usize>().prop_map(Op::Participant),
+            3 => any::<usize>().prop_map(Op::Join),
+            2 => any::<usize>().prop_map(Op::Leave),
+            1 => any::<usize>().prop_map(Op::Chat),
+            1 => any::<usize>().prop_map(Op::KickAll),
+        ]
+    }
+
+    /// Runs `ops`; what every call answered (status and the id-free part of the body).
+    async fn replay(s: &TestServer, ops: &[Op]) -> Vec<String> {
+        let mut apps: Vec<String> = vec![];
+        let mut meetings: Vec<(String, String)> = vec![];
+        let mut parts: Vec<String> = vec![];
+        let mut peers: Vec<String> = vec![];
+        let mut log = vec![];
+        for (i, o) in ops.iter().enumerate() {
+            let pick = |v: usize, n: usize| (n > 0).then(|| v % n);
+            match o {
+                Op::App => apps.push(s.app(&format!("app-{i}")).await),
+                Op::Preset(k) => {
+                    if let Some(a) = pick(*k, apps.len()) {
+                        let (st, _) = s
+                            .post(
+                                &format!("{}/{}/presets", s.kit(), apps[a]),
+                                crate::harness::preset_doc("host"),
+                            )
+                            .await;
+                        log.push(format!("preset {st}"));
+                    }
+                }
+                Op::Meeting(k) => {
+                    if let Some(a) = pick(*k, apps.len()) {
+                        let m = s.meeting(&apps[a], json!({"title": format!("m-{i}")})).await;
+                        meetings.push((apps[a].clone(), m));
+                    }
+                }
+                Op::Participant(k) => {
+                    if let Some(m) = pick(*k, meetings.len()) {
+                        let (app, meeting) = &meetings[m];
+                        let url = format!("{}/{app}/meetings/{meeting}/participants", s.kit());
+                        let (st, v) = s
+                            .post(
+                                &url,
+                                json!({"custom_participant_id": format!("c-{i}"), "preset_name": "host"}),
+                            )
+                            .await;
+                        log.push(format!("participant {st}"));
+                        if st == 201 {
+                            parts.push(v["data"]["id"].as_str().unwrap().to_string());
+                        }
+                    }
+                }
+                Op::Join(k) => {
+                    if let Some(p) = pick(*k, parts.len()) {
+                        let row = s.store.participant_by_id(&parts[p]).await.unwrap().unwrap();
+                        let j = s.engine.join(&row, None).await.unwrap();
+                        log.push(format!("join started={}", j.started));
+                        peers.push(j.peer.id);
+                    }
+                }
+                Op::Leave(k) => {
+                    if let Some(p) = pick(*k, peers.len()) {
+                        let left = s.engine.leave(&peers.remove(p), "left").await.unwrap();
+                        log.push(format!("leave {}", left.is_some()));
+                    }
+                }
+                Op::Chat(k) => {
+                    if let Some(p) = pick(*k, peers.len()) {
+                        log.push(format!("chat {}", s.engine.chat(&peers[p], "hi", 10).await.is_ok()));
+                    }
+                }
+                Op::KickAll(k) => {
+                    if let Some(m) = pick(*k, meetings.len()) {
+                        let (app, meeting) = &meetings[m];
+                        let url = format!("{}/{app}/meetings/{meeting}/active-session/kick-all", s.kit());
+                        let (st, _) = s.post(&url, json!(null)).await;
+                        log.push(format!("kick-all {st}"));
+                    }
+                }
+            }
+            s.clock.advance(1_000);
+        }
+        // What the API shows at the end, without ids.
+        for app in &apps {
+            let (_, v) = s.get(&format!("{}/{app}/sessions?sort_order=ASC&per_page=100", s.kit())).await;
+            let sessions: Vec<Value> = v["data"]["sessions"].as_array().cloned().unwrap_or_default();
+            for x in sessions {
+                log.push(format!(
+                    "session {} live={} max={} minutes={}",
+                    x["status"],
+                    x["live_participants"],
+                    x["max_concurrent_participants"],
+                    x["minutes_consumed"]
+                ));
+            }
+            let (_, v) = s.get(&format!("{}/{app}/meetings", s.kit())).await;
+            log.push(format!("meetings {}", v["paging"]["total_count"]));
+        }
+        log
+    }
+
+    async fn reset(s: &TestServer) {
+        let r = s.http.post(format!("{}/_rtk/reset", s.root)).bearer_auth(ADMIN).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    async fn empty(s: &TestServer) {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&s.db.url).await.unwrap();
+        for t in [
+            "apps",
+            "presets",
+            "meetings",
+            "participants",
+            "sessions",
+            "peers",
+            "chat_messages",
+            "chat_counters",
+            "polls",
+            "app_counters",
+        ] {
+            let n: i64 = sqlx::Row::get(
+                &sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}")).fetch_one(&pool).await.unwrap(),
+                "n",
+            );
+            assert_eq!(n, 0, "{t} after a reset");
+        }
+        pool.close().await;
+    }
+
+    fn run(db: Db, cases: u32) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let Some(s) = rt.block_on(start(db)) else { return };
+        let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+        runner
+            .run(&prop::collection::vec(op(), 1..30), |ops| {
+                rt.block_on(async {
+                    reset(&s).await;
+                    let first = replay(&s, &ops).await;
+                    reset(&s).await;
+                    empty(&s).await;
+                    let again = replay(&s, &ops).await;
+                    assert_eq!(first, again, "the same calls after a reset answer the same");
+                });
+                Ok(())
+            })
+            .unwrap();
+        rt.block_on(s.stop());
+    }
+
+    #[test]
+    fn sqlite() {
+        run(Db::Sqlite, 24);
+    }
+
+    #[test]
+    fn postgres() {
+        run(Db::Postgres, 8);
+    }
+}
