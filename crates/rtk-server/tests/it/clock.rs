@@ -194,9 +194,30 @@ async fn reset_leaves_nothing_behind(s: &TestServer) {
     assert_eq!(st, 404, "no session, not even from a cache");
     let (st, _) = s.get(&format!("{}/{}/meetings/{}", s.kit(), room.app, room.meeting)).await;
     assert_eq!(st, 404);
-    // … nor in any table.
+    // … nor in any table; the credentials are kept.
+    assert_app_tables_empty(s).await;
+    // And the store works on: a new room, a new session.
+    let room = Room::new(s, json!({})).await;
+    let (_, t) = room.person(s, "b").await;
+    let mut c = s.connect(&t).await;
+    c.join().await;
+    assert_eq!(room.details(s, c.session_id.as_deref().unwrap()).await["live_participants"], 1);
+    c.leave().await;
+}
+
+on_both!(reset, reset_leaves_nothing_behind);
+
+/// No row of anything apps make is left in the store; the credentials are.
+async fn assert_app_tables_empty(s: &TestServer) {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&s.db.url).await.unwrap();
+    let count = |t: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}")).fetch_one(&pool).await.unwrap();
+            sqlx::Row::get::<i64, _>(&r, "n")
+        }
+    };
     for t in [
         "apps",
         "presets",
@@ -209,28 +230,11 @@ async fn reset_leaves_nothing_behind(s: &TestServer) {
         "polls",
         "app_counters",
     ] {
-        let n: i64 = sqlx::Row::get(
-            &sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}")).fetch_one(&pool).await.unwrap(),
-            "n",
-        );
-        assert_eq!(n, 0, "{t} is empty after a reset");
+        assert_eq!(count(t).await, 0, "{t} is empty after a reset");
     }
-    let n: i64 = sqlx::Row::get(
-        &sqlx::query("SELECT COUNT(*) AS n FROM api_tokens").fetch_one(&pool).await.unwrap(),
-        "n",
-    );
-    assert!(n >= 1, "credentials are kept");
+    assert!(count("api_tokens").await >= 1, "credentials are kept");
     pool.close().await;
-    // And the store works on: a new room, a new session.
-    let room = Room::new(s, json!({})).await;
-    let (_, t) = room.person(s, "b").await;
-    let mut c = s.connect(&t).await;
-    c.join().await;
-    assert_eq!(room.details(s, c.session_id.as_deref().unwrap()).await["live_participants"], 1);
-    c.leave().await;
 }
-
-on_both!(reset, reset_leaves_nothing_behind);
 
 /// With the system clock and no admin token there is no reset either.
 #[tokio::test]
@@ -376,30 +380,6 @@ mod reset_property {
         assert_eq!(r.status(), 200);
     }
 
-    async fn empty(s: &TestServer) {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&s.db.url).await.unwrap();
-        for t in [
-            "apps",
-            "presets",
-            "meetings",
-            "participants",
-            "sessions",
-            "peers",
-            "chat_messages",
-            "chat_counters",
-            "polls",
-            "app_counters",
-        ] {
-            let n: i64 = sqlx::Row::get(
-                &sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}")).fetch_one(&pool).await.unwrap(),
-                "n",
-            );
-            assert_eq!(n, 0, "{t} after a reset");
-        }
-        pool.close().await;
-    }
-
     fn run(db: Db, cases: u32) {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let Some(s) = rt.block_on(start(db)) else { return };
@@ -410,7 +390,7 @@ mod reset_property {
                     reset(&s).await;
                     let first = replay(&s, &ops).await;
                     reset(&s).await;
-                    empty(&s).await;
+                    super::assert_app_tables_empty(&s).await;
                     let again = replay(&s, &ops).await;
                     assert_eq!(first, again, "the same calls after a reset answer the same");
                 });
