@@ -141,8 +141,12 @@ struct ServeArgs {
     /// The admin token rtk's admin endpoints require (/_rtk/clock on a manual clock, and
     /// /_rtk/reset, which exists only when an admin token is configured) [default with a
     /// manual clock: made at start and kept in <data dir>/admin-token].
-    #[arg(long, env = "RTK_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "RTK_ADMIN_TOKEN", hide_env_values = true, value_parser = parse_admin_token)]
     admin_token: Option<String>,
+    /// Serve POST /_rtk/reset (empties the store, keeps credentials) without a manual clock
+    /// too; it always needs the admin token. On by itself with --clock manual and --ephemeral.
+    #[arg(long, env = "RTK_ENABLE_RESET")]
+    enable_reset: bool,
     /// Seconds a new gateway connection has to send join or resume (absolute from connect).
     #[arg(long, env = "RTK_JOIN_TIMEOUT_SECS", default_value_t = 30)]
     join_timeout_secs: u64,
@@ -211,6 +215,14 @@ fn parse_clock(s: &str) -> Result<ClockArg, String> {
             None => Err(format!("{other:?}: use system, manual or manual=RFC3339")),
         },
     }
+}
+
+fn parse_admin_token(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.len() < 8 || !t.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("an admin token is at least 8 visible ASCII characters".into());
+    }
+    Ok(t.to_string())
 }
 
 fn parse_public_url(s: &str) -> Result<String, String> {
@@ -365,6 +377,7 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
             )),
         },
         admin_token_hash: a.admin_token.as_deref().map(|t| rtk_server::auth::hash_token(t.trim())),
+        enable_reset: a.enable_reset || a.ephemeral,
         max_connections_per_participant: a.max_connections_per_participant,
         max_chat_messages_per_session: a.max_chat_messages_per_session,
         public_url: a.public_url.clone(),

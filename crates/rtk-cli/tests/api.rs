@@ -289,15 +289,15 @@ fn completions_and_help() {
 /// `rtk serve --clock manual=…`: the admin clock answers with the admin token given, and moves.
 #[tokio::test]
 async fn serve_on_a_manual_clock() {
-    let s = serve_with(&["--clock", "manual=2026-03-01T12:00:00Z", "--admin-token", "adm-1"]);
+    let s = serve_with(&["--clock", "manual=2026-03-01T12:00:00Z", "--admin-token", "adm-token-1"]);
     let http = reqwest::Client::new();
-    let r = http.get(format!("{}/_rtk/clock", s.base)).bearer_auth("adm-1").send().await.unwrap();
+    let r = http.get(format!("{}/_rtk/clock", s.base)).bearer_auth("adm-token-1").send().await.unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["data"]["now"], "2026-03-01T12:00:00.000Z");
     let r = http
         .post(format!("{}/_rtk/clock/advance", s.base))
-        .bearer_auth("adm-1")
+        .bearer_auth("adm-token-1")
         .json(&serde_json::json!({"seconds": 90}))
         .send()
         .await
@@ -322,4 +322,11 @@ async fn serve_on_a_manual_clock() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an RFC 3339 time"), "{out:?}");
+    // So is an admin token too short to be a secret.
+    let out = Command::new(env!("CARGO_BIN_EXE_rtk"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--clock", "manual", "--admin-token", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"), "{out:?}");
 }

@@ -30,6 +30,9 @@ pub struct Config {
     /// SHA-256 (hex) of the admin token that the admin endpoints require. With a manual clock
     /// and none given, one is made at start and written to `<data_dir>/admin-token` (0600).
     pub admin_token_hash: Option<String>,
+    /// Serve `POST /_rtk/reset` (which empties the store) even without a manual clock. Off by
+    /// default: a production server with an admin token must not be one request from empty.
+    pub enable_reset: bool,
     /// Open gateway connections one participant may hold on this node (one per device).
     pub max_connections_per_participant: usize,
     /// Chat messages stored per session; past it, chat is refused (`chat_limit`).
@@ -91,6 +94,7 @@ impl Default for Config {
             join_timeout: Duration::from_secs(30),
             manual_clock: None,
             admin_token_hash: None,
+            enable_reset: false,
             max_connections_per_participant: 10,
             max_chat_messages_per_session: 10_000,
             reaper_interval: Some(Duration::from_secs(1)),

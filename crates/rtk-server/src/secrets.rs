@@ -88,7 +88,24 @@ impl Kek {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::read(path)?
                 .ok_or_else(|| anyhow::anyhow!("the signing key file {} vanished", path.display())),
-            Err(e) => anyhow::bail!("cannot create the signing key file {}: {e}", path.display()),
+            // A filesystem without hard links (vfat, some network mounts): create it in place.
+            Err(_) => {
+                let mut f = match create_private_file(path) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        return Self::read(path)?.ok_or_else(|| {
+                            anyhow::anyhow!("the signing key file {} vanished", path.display())
+                        })
+                    }
+                    Err(e) => anyhow::bail!("cannot create the signing key file {}: {e}", path.display()),
+                };
+                f.write_all(format!("{}\n", hex::encode(key)).as_bytes())
+                    .and_then(|_| f.sync_all())
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot write the signing key file {}: {e}", path.display())
+                    })?;
+                Ok(Self::from_bytes(&key, path))
+            }
         }
     }
 

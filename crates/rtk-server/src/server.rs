@@ -76,19 +76,22 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let app = crate::http::service(self.state.clone());
         let state = Arc::new(self.state);
-        let reaper = state.config.reaper_interval.map(|every| {
-            let engine = state.engine.clone();
-            tokio::spawn(async move {
-                let mut t = tokio::time::interval(every);
-                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    t.tick().await;
-                    if let Err(e) = engine.tick().await {
-                        tracing::warn!(error = %e, "reaper tick failed");
+        // On a manual clock nothing falls due but through a clock move, which applies it itself
+        // (and reports it): a reaper beside it would only race the move for its counts.
+        let reaper =
+            state.config.reaper_interval.filter(|_| state.config.manual_clock.is_none()).map(|every| {
+                let engine = state.engine.clone();
+                tokio::spawn(async move {
+                    let mut t = tokio::time::interval(every);
+                    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        t.tick().await;
+                        if let Err(e) = engine.tick().await {
+                            tracing::warn!(error = %e, "reaper tick failed");
+                        }
                     }
-                }
-            })
-        });
+                })
+            });
         let hub = state.engine.hub().clone();
         let shutdown = async move {
             shutdown.await;

@@ -69,7 +69,9 @@ pub struct KeyRing {
     unopenable: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     /// When a token naming an unknown key last made us re-read the keys: at most once a
     /// second, so forged tokens with made-up key ids cannot turn into a query each.
-    unknown_kid_reload: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// Held for the reload itself, so callers that arrive meanwhile wait for its result
+    /// rather than being refused.
+    unknown_kid_reload: Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 /// An opened signing key.
@@ -274,19 +276,19 @@ impl KeyRing {
             Some(k) => k,
             None => {
                 // A key rotated in by another process since we loaded.
-                let due = {
-                    let mut last = self.unknown_kid_reload.lock().unwrap_or_else(|e| e.into_inner());
-                    let due = last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1));
-                    if due {
+                let mut last = self.unknown_kid_reload.lock().await;
+                // A reload that finished while we waited may have brought it.
+                match self.find(|k| k.kid == kid) {
+                    Some(k) => k,
+                    None => {
+                        if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+                            return Err(TokenError::Invalid);
+                        }
+                        self.reload().await.map_err(|_| TokenError::Invalid)?;
                         *last = Some(std::time::Instant::now());
+                        self.find(|k| k.kid == kid).ok_or(TokenError::Invalid)?
                     }
-                    due
-                };
-                if !due {
-                    return Err(TokenError::Invalid);
                 }
-                self.reload().await.map_err(|_| TokenError::Invalid)?;
-                self.find(|k| k.kid == kid).ok_or(TokenError::Invalid)?
             }
         };
         let mut v = Validation::new(Algorithm::HS256);

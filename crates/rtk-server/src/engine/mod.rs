@@ -64,6 +64,8 @@ pub struct Engine {
     /// Last message times not yet written: heartbeats are batched (one transaction per
     /// `tick`) and written at once when a connection drops.
     beats: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Millis>>>,
+    /// Joins hold it shared; a reset holds it alone.
+    joins: std::sync::Arc<tokio::sync::RwLock<()>>,
 }
 
 pub fn peer_info(p: &PeerRow) -> PeerInfo {
@@ -86,6 +88,7 @@ impl Engine {
             heartbeat_timeout_ms: heartbeat_timeout.as_millis() as i64,
             node_id: None,
             beats: Default::default(),
+            joins: Default::default(),
         }
     }
 
@@ -131,6 +134,7 @@ impl Engine {
         meeting_id: &str,
         device: Option<&Value>,
     ) -> EngineResult<Joined> {
+        let _not_during_a_reset = self.joins.read().await;
         let meeting = self.meeting_of(&participant.app_id, meeting_id).await?;
         if meeting.status != "ACTIVE" {
             return Err(EngineError::MeetingInactive(meeting.id));
@@ -266,14 +270,34 @@ impl Engine {
     /// A dropped peer reconnects: it must still be live and belong to `participant_id`.
     /// Presence continues without a leave.
     pub async fn resume(&self, peer_id: &str, participant_id: &str) -> EngineResult<PeerRow> {
+        self.resume_on(peer_id, participant_id, None).await
+    }
+
+    /// [`Engine::resume`] for a connection: the peer is bound to `outlet` in the hub *before*
+    /// the store records the resume, so the connection it replaces (told to close) can never
+    /// mark the resumed peer dropped after the fact; if the resume fails, the binding is undone.
+    pub async fn resume_on(
+        &self,
+        peer_id: &str,
+        participant_id: &str,
+        outlet: Option<&Outlet>,
+    ) -> EngineResult<PeerRow> {
         let peer = self.store.peer(peer_id).await?.ok_or_else(|| EngineError::PeerGone(peer_id.into()))?;
         if peer.participant_id != participant_id || peer.left_at.is_some() {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
+        if let Some(o) = outlet {
+            self.hub.register(peer_id, &peer.session_id, o.clone());
+        }
         self.beats_lock().remove(peer_id);
         let now = self.now();
         let heard_after = now - self.heartbeat_timeout_ms;
-        if !self.store.resume_peer(peer_id, self.node_id.as_deref(), now, heard_after).await? {
+        let resumed = self.store.resume_peer(peer_id, self.node_id.as_deref(), now, heard_after).await;
+        if !matches!(resumed, Ok(true)) {
+            if let Some(o) = outlet {
+                self.hub.unregister(peer_id, o);
+            }
+            resumed?;
             return Err(EngineError::PeerGone(peer_id.into()));
         }
         Ok(peer)
@@ -328,7 +352,8 @@ impl Engine {
             if now >= to {
                 return Ok(report);
             }
-            let next = self.store.next_due(self.heartbeat_timeout_ms).await?.filter(|t| *t > now && *t <= to);
+            let next =
+                self.store.next_due(self.heartbeat_timeout_ms, now).await?.filter(|t| *t > now && *t <= to);
             clock.set(next.unwrap_or(to));
         }
     }
@@ -336,6 +361,8 @@ impl Engine {
     /// Empties the store of everything apps made, keeping credentials: every connected peer
     /// is closed first (4006: its session is gone) and nothing pending is written after.
     pub async fn reset(&self) -> EngineResult<()> {
+        // No join runs meanwhile: one that read its meeting before would insert after.
+        let _quiet = self.joins.write().await;
         self.hub.close_all(close::SESSION_ENDED, "the server was reset");
         self.beats_lock().clear();
         self.store.reset_keeping_credentials().await?;

@@ -534,9 +534,8 @@ impl Connection {
                     self.error("already_joined", "this connection has already joined".into()).await;
                     return None;
                 }
-                match self.s.engine.resume(&peer_id, &self.participant.id).await {
+                match self.s.engine.resume_on(&peer_id, &self.participant.id, Some(&self.tx)).await {
                     Ok(p) => {
-                        self.s.engine.hub().register(&p.id, &p.session_id, self.tx.clone());
                         self.peer = Some(p.id.clone());
                         self.bound = Some(p.id.clone());
                         let ev = ServerEvent::Resumed {

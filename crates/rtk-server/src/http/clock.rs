@@ -4,8 +4,8 @@
 //! - the admin clock (`/_rtk/clock`), on a manual clock (`rtk serve --clock manual`): moves
 //!   time, applying every rule that falls due on the way before it answers; absent (404) on
 //!   the system clock;
-//! - `POST /_rtk/reset`, wherever an admin token is configured: empties the store of what apps
-//!   made, keeping credentials.
+//! - `POST /_rtk/reset`, on a manual clock or with `enable_reset` (and an admin token):
+//!   empties the store of what apps made, keeping credentials.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -34,7 +34,7 @@ pub fn routes(config: &crate::config::Config) -> Router<AppState> {
             .route("/_rtk/clock/advance", post(advance))
             .route("/_rtk/clock/set", post(set));
     }
-    if config.admin_token_hash.is_some() {
+    if config.admin_token_hash.is_some() && (config.manual_clock.is_some() || config.enable_reset) {
         r = r.route("/_rtk/reset", post(reset));
     }
     r

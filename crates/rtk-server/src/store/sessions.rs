@@ -461,6 +461,9 @@ impl Store {
         if beats.is_empty() {
             return Ok(gone);
         }
+        // In id order, as kick-all locks a session's peers: two writers never wait on each other.
+        let mut beats: Vec<&(String, Millis)> = beats.iter().collect();
+        beats.sort_by(|a, b| a.0.cmp(&b.0));
         let mut w = self.write().await?;
         for (peer_id, at) in beats {
             let done = sqlx::query(
@@ -662,15 +665,19 @@ impl Store {
     /// The earliest moment after which something falls due: a dropped peer's heartbeat timeout
     /// (its last message + `heartbeat_timeout_ms`) or a live session's keep-alive deadline.
     /// Connected peers are not considered: their clients keep them alive.
-    pub async fn next_due(&self, heartbeat_timeout_ms: Millis) -> StoreResult<Option<Millis>> {
-        let peer =
-            sqlx::query("SELECT MIN(last_seen_at) AS t FROM peers WHERE left_at IS NULL AND connected = 0")
-                .fetch_one(self.pool())
-                .await?;
+    /// Only what falls due after `now`: something due already would hide what comes later.
+    pub async fn next_due(&self, heartbeat_timeout_ms: Millis, now: Millis) -> StoreResult<Option<Millis>> {
+        let peer = sqlx::query(
+            "SELECT MIN(last_seen_at) AS t FROM peers WHERE left_at IS NULL AND connected = 0 AND last_seen_at > $1",
+        )
+        .bind(now - heartbeat_timeout_ms)
+        .fetch_one(self.pool())
+        .await?;
         let peer: Option<Millis> = col(&peer, "t")?;
         let session = sqlx::query(
-            "SELECT MIN(ends_at) AS t FROM sessions WHERE status = 'LIVE' AND live_count = 0 AND ends_at IS NOT NULL",
+            "SELECT MIN(ends_at) AS t FROM sessions WHERE status = 'LIVE' AND live_count = 0 AND ends_at > $1",
         )
+        .bind(now)
         .fetch_one(self.pool())
         .await?;
         let session: Option<Millis> = col(&session, "t")?;
@@ -727,6 +734,15 @@ impl Store {
             return Ok(None);
         };
         let session = session_row(&r)?;
+        if self.backend == super::Backend::Postgres {
+            // The session's peers in id order, the order heartbeat flushes take them in.
+            sqlx::query(
+                "SELECT id FROM peers WHERE session_id = $1 AND left_at IS NULL ORDER BY id FOR UPDATE",
+            )
+            .bind(&session.id)
+            .fetch_all(&mut *w.tx)
+            .await?;
+        }
         let rows = sqlx::query(&format!(
             "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $1 \
              WHERE session_id = $3 AND left_at IS NULL RETURNING {PEER_COLS}"

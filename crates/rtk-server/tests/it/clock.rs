@@ -410,3 +410,22 @@ mod reset_property {
         run(Db::Postgres, 8);
     }
 }
+
+/// An admin token alone does not make a production server resettable: that takes a manual
+/// clock or `enable_reset`.
+#[tokio::test]
+async fn reset_needs_a_test_environment() {
+    for (enable, want) in [(false, 404), (true, 200)] {
+        let Some(s) = TestServer::start_with(Db::Sqlite, |c| {
+            c.admin_token_hash = Some(rtk_server::auth::hash_token(ADMIN));
+            c.enable_reset = enable;
+        })
+        .await
+        else {
+            return;
+        };
+        let r = s.http.post(format!("{}/_rtk/reset", s.root)).bearer_auth(ADMIN).send().await.unwrap();
+        assert_eq!(r.status(), want, "enable_reset = {enable}");
+        s.stop().await;
+    }
+}
