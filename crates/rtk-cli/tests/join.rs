@@ -1,5 +1,7 @@
 //! `rtk join`: a terminal participant, driven as a script would drive it.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -25,38 +27,9 @@ async fn join_prints_events_and_leaves_on_sigterm() {
             break a.to_string();
         }
     };
-    let creds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("credentials.json")).unwrap()).unwrap();
-    let (acc, tok) = (creds["account_id"].as_str().unwrap(), creds["api_token"].as_str().unwrap());
+    let (tok, _, token, app_url) = common::participant(&addr, dir.path(), "Terminal").await;
+    let token = token.as_str();
     let http = reqwest::Client::new();
-    let kit = format!("http://{addr}/client/v4/accounts/{acc}/realtime/kit");
-    let post = |url: String, body: serde_json::Value| {
-        let http = http.clone();
-        let tok = tok.to_string();
-        async move {
-            let r = http.post(url).bearer_auth(tok).json(&body).send().await.unwrap();
-            assert!(r.status().is_success());
-            r.json::<serde_json::Value>().await.unwrap()
-        }
-    };
-    let app = post(format!("{kit}/apps"), serde_json::json!({"name": "cli"})).await["data"]["app"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let preset: serde_json::Value =
-        serde_json::from_str(include_str!("../../../docs/examples/preset.json")).unwrap();
-    post(format!("{kit}/{app}/presets"), preset).await;
-    let meeting = post(format!("{kit}/{app}/meetings"), serde_json::json!({"title": "t"})).await["data"]
-        ["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let p = post(
-        format!("{kit}/{app}/meetings/{meeting}/participants"),
-        serde_json::json!({"custom_participant_id": "u1", "preset_name": "host", "name": "Terminal"}),
-    )
-    .await;
-    let token = p["data"]["token"].as_str().unwrap();
 
     let mut join = rtk()
         .args([
@@ -77,8 +50,8 @@ async fn join_prints_events_and_leaves_on_sigterm() {
     let sid = first["session_id"].as_str().unwrap().to_string();
     let details = |sid: String| {
         let http = http.clone();
-        let url = format!("{kit}/{app}/sessions/{sid}");
-        let tok = tok.to_string();
+        let url = format!("{app_url}/sessions/{sid}");
+        let tok = tok.clone();
         async move {
             http.get(url).bearer_auth(tok).send().await.unwrap().json::<serde_json::Value>().await.unwrap()
         }

@@ -1,6 +1,8 @@
 //! Hardening, through the real `rtk` binary: what it refuses to open, what it never
 //! overwrites, the modes of what it creates, and what it never logs.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -252,38 +254,7 @@ async fn creates_private_files_and_warns_about_loose_ones() {
 /// Through the API of the server on `data`: an app, preset, meeting and participant;
 /// (API token, account, participant token, the app's API URL).
 async fn participant(s: &Served, data: &Path) -> (String, String, String, String) {
-    let creds: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(data.join("credentials.json")).unwrap()).unwrap();
-    let (acc, tok) =
-        (creds["account_id"].as_str().unwrap().to_string(), creds["api_token"].as_str().unwrap().to_string());
-    let http = reqwest::Client::new();
-    let kit = format!("http://{}/client/v4/accounts/{acc}/realtime/kit", s.addr);
-    let post = |url: String, body: serde_json::Value| {
-        let (http, tok) = (http.clone(), tok.clone());
-        async move {
-            let r = http.post(url).bearer_auth(tok).json(&body).send().await.unwrap();
-            assert!(r.status().is_success());
-            r.json::<serde_json::Value>().await.unwrap()
-        }
-    };
-    let app = post(format!("{kit}/apps"), serde_json::json!({"name": "logs"})).await["data"]["app"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let preset: serde_json::Value =
-        serde_json::from_str(include_str!("../../../docs/examples/preset.json")).unwrap();
-    post(format!("{kit}/{app}/presets"), preset).await;
-    let meeting = post(format!("{kit}/{app}/meetings"), serde_json::json!({"title": "t"})).await["data"]
-        ["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let p = post(
-        format!("{kit}/{app}/meetings/{meeting}/participants"),
-        serde_json::json!({"custom_participant_id": "u1", "preset_name": "host", "name": "U"}),
-    )
-    .await;
-    (tok, acc, p["data"]["token"].as_str().unwrap().to_string(), format!("{kit}/{app}"))
+    common::participant(&s.addr, data, "U").await
 }
 
 /// Defect: the gateway's `?token=` was logged at DEBUG (tower-http's request span). At TRACE

@@ -435,7 +435,7 @@ impl Store {
     ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
         let mut w = self.write().await?;
         lock_peer_session(self, &mut w, peer_id).await?;
-        let Some(r) = sqlx::query(&format!(
+        let r = sqlx::query(&format!(
             "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $3 \
              WHERE id = $4 AND left_at IS NULL RETURNING {PEER_COLS}"
         ))
@@ -444,10 +444,19 @@ impl Store {
         .bind(now)
         .bind(peer_id)
         .fetch_optional(&mut *w.tx)
-        .await?
-        else {
-            return Ok(None);
-        };
+        .await?;
+        self.finish_leave(w, r, now).await
+    }
+
+    /// The rest of a leave once the peer's row is updated (`None`: it was not live): the
+    /// session's side, the commit and the cache.
+    async fn finish_leave(
+        &self,
+        mut w: super::WriteTx,
+        row: Option<AnyRow>,
+        now: Millis,
+    ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
+        let Some(r) = row else { return Ok(None) };
         let peer = peer_row(&r)?;
         let session = leave_session_in(&mut w, &peer, now).await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
@@ -641,7 +650,7 @@ impl Store {
     ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
         let mut w = self.write().await?;
         lock_peer_session(self, &mut w, peer_id).await?;
-        let Some(r) = sqlx::query(&format!(
+        let r = sqlx::query(&format!(
             "UPDATE peers SET last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END, \
                left_at = COALESCE(dropped_at, CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END), \
                leave_reason = 'heartbeat_timeout', updated_at = $2 \
@@ -652,14 +661,8 @@ impl Store {
         .bind(peer_id)
         .bind(cutoff)
         .fetch_optional(&mut *w.tx)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let peer = peer_row(&r)?;
-        let session = leave_session_in(&mut w, &peer, now).await?;
-        w.commit_then(|| self.cache_sessions([&session])).await?;
-        Ok(Some((session, peer)))
+        .await?;
+        self.finish_leave(w, r, now).await
     }
 
     /// The earliest moment after which something falls due: a dropped peer's heartbeat timeout
