@@ -292,6 +292,30 @@ impl Store {
     }
 }
 
+/// Moves `peers` live peers of a session between accruing and dropped, inside the caller's
+/// transaction: their presence so far (`closed`, ms) goes into `closed_ms` and their joins
+/// (`joined`, the sum of their `joined_at`) out of `live_join_sum` — or back, with negative
+/// numbers, when they resume.
+async fn close_presence_in(
+    w: &mut super::WriteTx,
+    session_id: &str,
+    peers: i64,
+    closed: i64,
+    joined: i64,
+) -> StoreResult<SessionRow> {
+    let r = sqlx::query(&format!(
+        "UPDATE sessions SET dropped_count = dropped_count + $1, closed_ms = closed_ms + $2, \
+           live_join_sum = live_join_sum - $3 WHERE id = $4 RETURNING {SESSION_COLS}"
+    ))
+    .bind(peers)
+    .bind(closed)
+    .bind(joined)
+    .bind(session_id)
+    .fetch_one(&mut *w.tx)
+    .await?;
+    session_row(&r)
+}
+
 /// The session side of a peer's leave (its row already updated, `left_at` set), inside the
 /// caller's transaction: a dropped peer's presence is already closed (at its drop); a
 /// connected one's closes at its leave.
@@ -522,16 +546,8 @@ impl Store {
             return Ok(self.peer(peer_id).await?.is_some_and(|p| p.left_at.is_none()));
         };
         let peer = peer_row(&r)?;
-        let session = sqlx::query(&format!(
-            "UPDATE sessions SET dropped_count = dropped_count + 1, closed_ms = closed_ms + $1, \
-               live_join_sum = live_join_sum - $2 WHERE id = $3 RETURNING {SESSION_COLS}"
-        ))
-        .bind(at - peer.joined_at)
-        .bind(peer.joined_at)
-        .bind(&peer.session_id)
-        .fetch_one(&mut *w.tx)
-        .await?;
-        let session = session_row(&session)?;
+        let session =
+            close_presence_in(&mut w, &peer.session_id, 1, at - peer.joined_at, peer.joined_at).await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(true)
     }
@@ -573,16 +589,9 @@ impl Store {
             .bind(peer_id)
             .execute(&mut *w.tx)
             .await?;
-        let session = sqlx::query(&format!(
-            "UPDATE sessions SET dropped_count = dropped_count - 1, closed_ms = closed_ms - $1, \
-               live_join_sum = live_join_sum + $2 WHERE id = $3 RETURNING {SESSION_COLS}"
-        ))
-        .bind(dropped_at - peer.joined_at)
-        .bind(peer.joined_at)
-        .bind(&peer.session_id)
-        .fetch_one(&mut *w.tx)
-        .await?;
-        let session = session_row(&session)?;
+        let session =
+            close_presence_in(&mut w, &peer.session_id, -1, -(dropped_at - peer.joined_at), -peer.joined_at)
+                .await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(true)
     }
@@ -621,17 +630,7 @@ impl Store {
         }
         let mut sessions = vec![];
         for (sid, (n, closed, joined)) in per {
-            let r = sqlx::query(&format!(
-                "UPDATE sessions SET dropped_count = dropped_count + $1, closed_ms = closed_ms + $2, \
-                   live_join_sum = live_join_sum - $3 WHERE id = $4 RETURNING {SESSION_COLS}"
-            ))
-            .bind(n)
-            .bind(closed)
-            .bind(joined)
-            .bind(sid)
-            .fetch_one(&mut *w.tx)
-            .await?;
-            sessions.push(session_row(&r)?);
+            sessions.push(close_presence_in(&mut w, sid, n, closed, joined).await?);
         }
         w.commit_then(|| self.cache_sessions(&sessions)).await?;
         Ok(peers.len() as u64)
