@@ -4,7 +4,8 @@
 #
 #   bench/run.sh                 # the full run (release build; SQLite and PostgreSQL)
 #   bench/run.sh --db sqlite     # one backend
-#   bench/run.sh --smoke         # seconds-long pass on small numbers (debug build), for CI
+#   bench/run.sh --smoke         # a short pass on small numbers (debug build), for CI
+#   bench/run.sh --smoke --db "sqlite postgres"   # the same on both backends
 #
 # Never part of `cargo test`. Everything listens on 127.0.0.1 only.
 set -euo pipefail
@@ -57,18 +58,20 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# wrk URL [auth header] -> "rps p50_ms p99_ms"
+# wrk URL [auth header] [connections] [script] -> "rps p50_ms p99_ms"; fails the run on any
+# answer that is not 2xx (wrk counts >= 400; the write's script counts everything else too).
 load() {
-  local url=$1 auth=${2:-}
-  local out
-  if [ -n "$auth" ]; then
-    out=$(wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -H "Authorization: Bearer $auth" "$url")
-  else
-    out=$(wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "$url")
+  local url=$1 auth=${2:-} conns=${3:-$CONNS} script=${4:-}
+  local args=(-t2 -c"$conns" -d"${DUR}s" --latency)
+  [ -n "$auth" ] && args+=(-H "Authorization: Bearer $auth")
+  [ -n "$script" ] && args+=(-s "$script")
+  local out errors
+  out=$(wrk "${args[@]}" "$url")
+  errors=$(echo "$out" | awk '/Non-2xx/ {print $NF} /^Not 2xx:/ && $NF != 0 {print $NF}')
+  if [ -n "$errors" ]; then echo "wrk saw non-2xx answers ($errors) for $url" >&2; echo "$out" >&2; exit 1; fi
+  if [ -n "$script" ] && ! echo "$out" | grep -q '^Not 2xx: 0$'; then
+    echo "the script's count of non-2xx answers is missing for $url" >&2; echo "$out" >&2; exit 1
   fi
-  local errors
-  errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  if [ -n "$errors" ]; then echo "wrk saw $errors non-2xx answers for $url" >&2; echo "$out" >&2; exit 1; fi
   echo "$out" | awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /Requests\/sec/ { rps = $2 }
@@ -108,36 +111,82 @@ serve() { # URL datadir [rtk serve flags…] -> sets BASE, SERVER_PID and SERVE_
 }
 stop() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
 
-j() { python3 -c "import json,sys; print(json.load(open('$1'))['$2'])"; }
+j() { python3 -c "import json,sys; d=json.load(open('$1'))
+for k in '$2'.split('.'): d=d[k]
+print(d)"; }
 
-ROWS=()
-row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); echo "$1: $2 req/s, p50 $3 ms, p99 $4 ms $5" >&2; }
+# Rows of the table. Endpoint rows get their ratio to the hyper baseline when the table is
+# printed (the baseline is measured before and after them; the mean is used), and PostgreSQL
+# rows their ratio to the SQLite row with the same key.
+ROWS=(); R_KEY=(); R_HYPER=(); R_PG=(); R_DB=(); R_LABEL=(); R_RPS=(); R_P50=(); R_P99=(); R_NOTE=()
+declare -A SQLITE_RPS=()
+row() { # key db label rps p50 p99 [note]; key "" = no ratios
+  R_KEY+=("$1"); R_DB+=("$2"); R_LABEL+=("$3"); R_RPS+=("$4"); R_P50+=("$5"); R_P99+=("$6"); R_NOTE+=("${7:-}")
+  [ "$2" = sqlite ] && [ -n "$1" ] && SQLITE_RPS[$1]=$4
+  echo "$3: $4 req/s, p50 $5 ms, p99 $6 ms ${7:-}" >&2
+}
+measure() { # key label url [connections] [script]: one wrk run, one row
+  local key=$1 label=$2 url=$3 rps p50 p99
+  read -r rps p50 p99 < <(load "$url" "$TOK" "${4:-$CONNS}" "${5:-}")
+  row "$key" "$DB" "$label, $DB" "$rps" "$p50" "$p99"
+  LAST_RPS=$rps
+}
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+
+BPID=
+BASE_RPS=(); BASE_P99=()
+baseline_row() { # when
+  local rps p50 p99
+  read -r rps p50 p99 < <(load "http://127.0.0.1:$BPORT/" "" "$CONNS")
+  BASE_RPS+=("$rps"); BASE_P99+=("$p99")
+  row "" "" "minimal hyper server, same bytes from memory (same run), $1" "$rps" "$p50" "$p99"
+}
 
 for DB in $DBS; do
-  echo "== $DB: seeding 10 ended sessions, a live session of 2 and one of $BIG peers" >&2
+  echo "== $DB: seeding 10 ended sessions, a live session of 2 and one of $BIG peers; the lists app (20 of each)" >&2
   URL=$(new_db "$DB" small)
-  "$BIN/rtk-bench" seed --database-url "$URL" --ended 10 --participants "$BIG" >"$WORK/seed-small.json"
-  serve "$URL" "$WORK/srv-$DB-small"
-  ACC=$(j "$WORK/seed-small.json" account); TOK=$(j "$WORK/seed-small.json" token); APP=$(j "$WORK/seed-small.json" app)
-  KIT="$BASE/client/v4/accounts/$ACC/realtime/kit/$APP"
-  SMALL="$KIT/sessions/$(j "$WORK/seed-small.json" small_session)"
-  BIGS="$KIT/sessions/$(j "$WORK/seed-small.json" big_session)"
-  curl -sf -H "Authorization: Bearer $TOK" "$SMALL" >"$WORK/body.json"
-  read -r RPS P50 P99 < <(load "$SMALL" "$TOK")
-  row "GET session details, $DB, 2 participants, 10 ended sessions" "$RPS" "$P50" "$P99" ""
-  if [ "$DB" = sqlite ]; then
+  "$BIN/rtk-bench" seed --database-url "$URL" --ended 10 --participants "$BIG" --lists 20 >"$WORK/seed-small.json"
+  # The seeded peers have no sockets: a day's heartbeat timeout keeps them (and their
+  # sessions) live through the run instead of the reaper ending them at the first tick.
+  serve "$URL" "$WORK/srv-$DB-small" --heartbeat-timeout-secs 86400
+  S="$WORK/seed-small.json"
+  ACC=$(j "$S" account); TOK=$(j "$S" token); APP=$(j "$S" app)
+  KIT="$BASE/client/v4/accounts/$ACC/realtime/kit"
+  SMALL="$KIT/$APP/sessions/$(j "$S" small_session)"
+  BIGS="$KIT/$APP/sessions/$(j "$S" big_session)"
+  L="$KIT/$(j "$S" lists.app)"
+  CROWD_M="$L/meetings/$(j "$S" lists.crowd_meeting)"
+  CROWD_S="$L/sessions/$(j "$S" lists.crowd_session)"
+  if [ -z "$BPID" ]; then
+    curl -sf -H "Authorization: Bearer $TOK" "$SMALL" >"$WORK/body.json"
     BPORT=$(free_port)
     "$BIN/rtk-bench" baseline --listen "127.0.0.1:$BPORT" --body-file "$WORK/body.json" 2>/dev/null &
-    PIDS+=("$!"); BPID=$!
+    BPID=$!; PIDS+=("$BPID")
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$BPORT/" >/dev/null && break; sleep 0.05; done
-    read -r BRPS BP50 BP99 < <(load "http://127.0.0.1:$BPORT/")
-    row "minimal hyper server, same bytes from memory (same run)" "$BRPS" "$BP50" "$BP99" ""
-    kill "$BPID"
-    RATIO=$(python3 -c "print(f'{$RPS/$BRPS:.2f} of the req/s; p99 {$P99/$BP99:.2f}x')")
-    row "ratio rtk / hyper" "" "" "" "$RATIO"
+    baseline_row "before the endpoint rows"
   fi
-  read -r RPS P50 P99 < <(load "$BIGS" "$TOK")
-  row "GET session details, $DB, $BIG participants" "$RPS" "$P50" "$P99" ""
+  measure details "GET session details, 2 participants, 10 ended sessions" "$SMALL"
+  measure details-big "GET session details, $BIG participants" "$BIGS"
+  measure details-breakout "GET session details ?include_breakout_rooms=true (2 rooms)" "$CROWD_S?include_breakout_rooms=true"
+  measure meeting "GET meeting by id" "$CROWD_M"
+  measure participant "GET participant" "$CROWD_M/participants/$(j "$S" lists.participant)"
+  measure preset "GET preset" "$L/presets/$(j "$S" lists.preset)"
+  measure active-session "GET active session (20 peers, 2 breakout rooms)" "$CROWD_M/active-session"
+  measure list-meetings "GET meetings (20 per page of 24)" "$L/meetings?per_page=20"
+  measure list-presets "GET presets (20 per page of 20)" "$L/presets?per_page=20"
+  measure list-participants "GET participants of a meeting (20 per page of 20)" "$CROWD_M/participants?per_page=20"
+  measure list-sessions "GET sessions (20 per page of 23)" "$L/sessions?per_page=20"
+  measure list-session-participants "GET session participants (20 per page), 20-peer session" "$CROWD_S/participants?per_page=20"
+  for SORT in "joinedAt ASC" "joinedAt DESC" "duration ASC" "duration DESC"; do
+    read -r BY ORDER <<<"$SORT"
+    Q="participants?per_page=20&sort_by=$BY&sort_order=$ORDER"
+    measure "sp-20-$BY-$ORDER" "GET session participants page 1 (20 per page, $BY $ORDER), 20-peer session" "$CROWD_S/$Q"
+    R20=$LAST_RPS
+    measure "sp-big-$BY-$ORDER" "GET session participants page 1 (20 per page, $BY $ORDER), $BIG-peer session" "$BIGS/$Q"
+    R_NOTE[-1]="$(ratio "$LAST_RPS" "$R20") of the 20-peer session's req/s"
+  done
+  measure add-participant "POST add participant (unique custom_participant_id each, 16 connections)" \
+    "$L/meetings/$(j "$S" lists.write_meeting)/participants" 16 bench/add-participant.lua
   stop
 
   echo "== $DB: seeding $MANY ended sessions" >&2
@@ -145,20 +194,22 @@ for DB in $DBS; do
   T0=$(date +%s)
   "$BIN/rtk-bench" seed --database-url "$URL" --ended "$MANY" --participants 2 >"$WORK/seed-many.json"
   echo "   seeded in $(( $(date +%s) - T0 )) s" >&2
-  serve "$URL" "$WORK/srv-$DB-many"
-  ACC=$(j "$WORK/seed-many.json" account); TOK=$(j "$WORK/seed-many.json" token); APP=$(j "$WORK/seed-many.json" app)
+  serve "$URL" "$WORK/srv-$DB-many" --heartbeat-timeout-secs 86400
+  S="$WORK/seed-many.json"
+  ACC=$(j "$S" account); TOK=$(j "$S" token); APP=$(j "$S" app)
   KIT="$BASE/client/v4/accounts/$ACC/realtime/kit/$APP"
-  read -r RPS P50 P99 < <(load "$KIT/sessions/$(j "$WORK/seed-many.json" small_session)" "$TOK")
-  row "GET session details, $DB, 2 participants, $MANY ended sessions" "$RPS" "$P50" "$P99" ""
-  read -r RPS P50 P99 < <(load "$KIT/sessions/$(j "$WORK/seed-many.json" ended_session)" "$TOK")
-  row "GET session details of an ended one, $DB, $MANY ended sessions" "$RPS" "$P50" "$P99" ""
-  read -r RPS P50 P99 < <(load "$KIT/sessions?per_page=100" "$TOK")
-  row "GET sessions first page (100 per page), $DB, $MANY sessions" "$RPS" "$P50" "$P99" ""
+  measure details-many "GET session details, 2 participants, $MANY ended sessions" "$KIT/sessions/$(j "$S" small_session)"
+  measure details-ended "GET session details of an ended one, $MANY ended sessions" "$KIT/sessions/$(j "$S" ended_session)"
+  measure sessions-100-first "GET sessions first page (100 per page), $MANY sessions" "$KIT/sessions?per_page=100"
   DEEP=$(( MANY / 100 - 1 ))
-  read -r RPS P50 P99 < <(load "$KIT/sessions?per_page=100&page_no=$DEEP" "$TOK")
-  row "GET sessions page $DEEP (100 per page), $DB, $MANY sessions" "$RPS" "$P50" "$P99" ""
+  measure sessions-100-deep "GET sessions page $DEEP (100 per page), $MANY sessions" "$KIT/sessions?per_page=100&page_no=$DEEP"
   stop
 done
+baseline_row "after the endpoint rows"
+kill "$BPID"
+mean() { python3 -c "import sys; r=[float(x) for x in sys.argv[1:]]; print(f'{sum(r)/len(r):.3f}')" "$@"; }
+BASE_MEAN=$(mean "${BASE_RPS[@]}" | cut -d. -f1)
+BASE_P99_MEAN=$(mean "${BASE_P99[@]}")
 
 storm() { # participants meetings rate
   local n=$1 m=$2 r=$3
@@ -172,7 +223,7 @@ storm() { # participants meetings rate
   GW=$(python3 -c "
 import json; g = json.load(open('$WORK/gw.json'))
 print(f\"{g['joined']}/{g['participants']} joined, {g['lost']} lost; all acknowledged at {g['achieved_joins_per_sec']:.0f} joins/s, join p50 {g['join_ms_p50']:.0f} ms, p99 {g['join_ms_p99']:.0f} ms; live {g['live_participants']}, exact counts={g['exact']}; CPU per join: server {g['server_cpu_ms_per_join']:.2f} ms, client {g['client_cpu_ms_per_join']:.2f} ms; server RSS {g['server_rss_mib']:.0f} MiB, client RSS {g['client_rss_mib']:.0f} MiB\")")
-  ROWS+=("| gateway join storm: $n participants, $((n / m)) per meeting, offered at $r/s | | | | $GW |")
+  ROWS+=("| gateway join storm: $n participants, $((n / m)) per meeting, offered at $r/s | | | | | | $GW |")
   stop
 }
 storm "$GW_N" "$((GW_N / 10))" "$GW_RATE"
@@ -193,11 +244,27 @@ serve "$URL" "$WORK/srv-crash" --heartbeat-timeout-secs 5
 CR=$(python3 -c "
 import json; c = json.load(open('$WORK/crash.json'))
 print(f\"{c['acknowledged_joins']} joins and {c['acknowledged_chats']} messages acknowledged, {c['peers_in_store']} and {c['chats_in_store']} in the store after restart; restart {c['restart_secs']:.2f} s; {c['resumed']} resumed; {c['abandoned_sessions_ended']}/{c['abandoned_sessions']} abandoned sessions ended, at last heartbeat {c['end_minus_last_heartbeat_ms_min']}..{c['end_minus_last_heartbeat_ms_max']} ms; exact={c['exact']}\")")
-ROWS+=("| crash: kill -9 with $CRASH_N peers connected, restart | | | | $CR |")
+ROWS+=("| crash: kill -9 with $CRASH_N peers connected, restart | | | | | | $CR |")
+
+for i in "${!R_KEY[@]}"; do
+  [ -z "${R_KEY[$i]}" ] && continue
+  R_HYPER[$i]=$(ratio "${R_RPS[$i]}" "$BASE_MEAN")
+  if [ "${R_DB[$i]}" = postgres ] && [ -n "${SQLITE_RPS[${R_KEY[$i]}]:-}" ]; then
+    R_PG[$i]=$(ratio "${R_RPS[$i]}" "${SQLITE_RPS[${R_KEY[$i]}]}")
+  fi
+  if [ "${R_KEY[$i]}" = details ]; then
+    R_NOTE[$i]="p99 $(ratio "${R_P99[$i]}" "$BASE_P99_MEAN")x the baseline's (mean p99 $BASE_P99_MEAN ms)"
+  fi
+done
 
 echo
-echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ); profile $PROFILE; wrk -t2 -c$CONNS -d${DUR}s"
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ); profile $PROFILE; wrk -t2 -c$CONNS -d${DUR}s (the write: -c16); $SECONDS s in all"
 echo
-echo "| figure | req/s | p50 ms | p99 ms | notes |"
-echo "|---|---|---|---|---|"
+echo "Ratios to hyper divide by the mean of the baseline's two runs (before and after the endpoint rows): $BASE_MEAN req/s."
+echo
+echo "| figure | req/s | p50 ms | p99 ms | ÷ hyper | PostgreSQL ÷ SQLite | notes |"
+echo "|---|---|---|---|---|---|---|"
+for i in "${!R_KEY[@]}"; do
+  echo "| ${R_LABEL[$i]} | ${R_RPS[$i]} | ${R_P50[$i]} | ${R_P99[$i]} | ${R_HYPER[$i]:-} | ${R_PG[$i]:-} | ${R_NOTE[$i]} |"
+done
 printf '%s\n' "${ROWS[@]}"

@@ -1,7 +1,8 @@
 //! `rtk-bench`: the tools `bench/run.sh` drives to measure the targets of the design.
 //!
 //! - `seed`: fills a store through the store layer (in batches, not over HTTP): an account
-//!   and token, an app, N ended sessions, and live sessions with 2 and with M peers.
+//!   and token, an app, N ended sessions, and live sessions with 2 and with M peers; with
+//!   `--lists N`, a second app with N of everything a list pages over (`seed.rs`).
 //! - `baseline`: a minimal hyper server answering every request with the same bytes.
 //! - `gateway`: N participants join one meeting through the gateway at R joins/s; checks that
 //!   no join was lost and the counts are exact; reports client and server RSS.
@@ -12,11 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod crash;
+mod seed;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use rtk_server::store::{AppRow, MeetingRow, PeerRow, SessionRow};
-use rtk_server::{admin, Clock, Store, SystemClock};
 use serde_json::{json, Value};
 
 #[derive(Parser)]
@@ -41,7 +41,8 @@ struct Target {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Seed a store; prints {account, token, app, small_session, big_session, ended_session} as JSON.
+    /// Seed a store; prints {account, token, app, small_session, big_session, ended_session,
+    /// lists} as JSON.
     Seed {
         #[arg(long)]
         database_url: String,
@@ -51,6 +52,10 @@ enum Cmd {
         /// Peers of the big live session.
         #[arg(long, default_value_t = 10_000)]
         participants: usize,
+        /// Size of the lists app (0: none): N presets, meetings, sessions, participants of
+        /// one meeting and peers of its live session.
+        #[arg(long, default_value_t = 0)]
+        lists: usize,
     },
     /// Serve the bytes of FILE to every request (HTTP/1.1, keep-alive).
     Baseline {
@@ -96,7 +101,9 @@ enum Cmd {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
-        Cmd::Seed { database_url, ended, participants } => seed(&database_url, ended, participants).await,
+        Cmd::Seed { database_url, ended, participants, lists } => {
+            seed::run(&database_url, ended, participants, lists).await
+        }
         Cmd::Baseline { listen, body_file } => baseline(listen, std::fs::read(body_file)?).await,
         Cmd::Gateway { target: t, participants, meetings, rate, server_pid } => {
             gateway(&t.base_url, &t.account, &t.token, &t.app, participants, meetings, rate, server_pid).await
@@ -106,139 +113,6 @@ async fn main() -> anyhow::Result<()> {
             crash::run(&api, &t.base_url, &t.app, peers, meetings, server_pid, &restart).await
         }
     }
-}
-
-fn session(id: &str, app: &str, meeting: &str, start: i64) -> SessionRow {
-    SessionRow {
-        id: id.to_string(),
-        app_id: app.to_string(),
-        seq: 0, // assigned by import_sessions
-        meeting_id: meeting.to_string(),
-        meeting_title: Some(format!("Meeting {meeting}")),
-        parent_session_id: None,
-        status: "LIVE".into(),
-        keep_alive_ms: 60_000,
-        started_at: start,
-        ended_at: None,
-        created_at: start,
-        updated_at: start,
-        live_count: 0,
-        max_live: 0,
-        peer_count: 0,
-        closed_ms: 0,
-        live_join_sum: 0,
-        last_leave_at: None,
-        ends_at: None,
-        dropped_count: 0,
-    }
-}
-
-fn meeting(id: &str, app: &str, now: i64) -> MeetingRow {
-    MeetingRow {
-        id: id.to_string(),
-        app_id: app.to_string(),
-        title: Some(format!("Meeting {id}")),
-        status: "ACTIVE".into(),
-        keep_alive_secs: 60,
-        body: "{}".into(),
-        parent_meeting_id: None,
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-/// A live session of `n` connected peers who joined over the last hour.
-async fn live_session(store: &Store, app: &str, mid: &str, n: usize, now: i64) -> anyhow::Result<String> {
-    store.insert_meeting(&meeting(mid, app, now - 3_600_000)).await?;
-    let sid = format!("{mid}-live");
-    let mut s = session(&sid, app, mid, now - 3_600_000);
-    let mut peers = Vec::with_capacity(n);
-    for i in 0..n {
-        let joined = now - 3_600_000 + (i as i64 * 7) % 3_600_000;
-        peers.push(PeerRow {
-            id: format!("{sid}-peer-{i}"),
-            session_id: sid.clone(),
-            meeting_id: mid.to_string(),
-            participant_id: format!("{mid}-p{i}"),
-            custom_participant_id: format!("user-{i}"),
-            display_name: Some(format!("User {i}")),
-            preset_name: "host".into(),
-            device: None,
-            joined_at: joined,
-            left_at: None,
-            last_seen_at: joined,
-            leave_reason: None,
-            connected: true,
-            node_id: None,
-            created_at: joined,
-            updated_at: joined,
-            dropped_at: None,
-        });
-        s.live_join_sum += joined;
-    }
-    s.live_count = n as i64;
-    s.max_live = n as i64;
-    s.peer_count = n as i64;
-    store.import_sessions(&[s]).await?;
-    for chunk in peers.chunks(5_000) {
-        store.import_peers(chunk).await?;
-    }
-    Ok(sid)
-}
-
-async fn seed(url: &str, ended: usize, participants: usize) -> anyhow::Result<()> {
-    let store = Store::connect(url).await?;
-    let now = SystemClock.now();
-    let account = admin::create_account(&store, None, now).await?;
-    let (_, token) = admin::create_token(&store, &account, "bench", admin::DEFAULT_EMAIL, now).await?;
-    let app = format!("app-{}", uuid::Uuid::new_v4().simple());
-    store
-        .insert_app(&AppRow {
-            id: app.clone(),
-            account_id: account.clone(),
-            name: "bench".into(),
-            created_at: now,
-        })
-        .await?;
-    let small = live_session(&store, &app, &format!("{app}-small"), 2, now).await?;
-    let big = live_session(&store, &app, &format!("{app}-big"), participants, now).await?;
-    // Ended sessions, spread over 1,000 meetings, two hours to a year old.
-    let meetings = ended.clamp(1, 1000);
-    for m in 0..meetings {
-        store.insert_meeting(&meeting(&format!("{app}-m{m}"), &app, now - 400 * 86_400_000)).await?;
-    }
-    let started = Instant::now();
-    let mut batch = Vec::with_capacity(10_000);
-    let mut ended_id = None;
-    for i in 0..ended {
-        // Oldest first, so the app's order of creation (seq) follows started_at.
-        let start = now - 7_200_000 - ((ended - 1 - i) as i64 * 31_000) % (365 * 86_400_000);
-        let mut s = session(&format!("{app}-ended-{i}"), &app, &format!("{app}-m{}", i % meetings), start);
-        let peers = 2 + (i as i64 % 7);
-        s.status = "ENDED".into();
-        s.ended_at = Some(start + 1_800_000);
-        s.last_leave_at = s.ended_at;
-        s.updated_at = start + 1_800_000;
-        s.max_live = peers;
-        s.peer_count = peers;
-        s.closed_ms = peers * 1_800_000;
-        ended_id.get_or_insert_with(|| s.id.clone());
-        batch.push(s);
-        if batch.len() == 10_000 {
-            store.import_sessions(&batch).await?;
-            batch.clear();
-            eprintln!("seeded {} ended sessions ({:.1} s)", i + 1, started.elapsed().as_secs_f64());
-        }
-    }
-    if !batch.is_empty() {
-        store.import_sessions(&batch).await?;
-    }
-    println!(
-        "{}",
-        json!({"account": account, "token": token, "app": app, "small_session": small, "big_session": big,
-               "ended_session": ended_id, "seed_secs": started.elapsed().as_secs_f64()})
-    );
-    Ok(())
 }
 
 async fn baseline(listen: SocketAddr, body: Vec<u8>) -> anyhow::Result<()> {
