@@ -147,6 +147,8 @@ pub mod close {
     pub const PROTOCOL: u16 = 1008;
     /// A message over the size limit.
     pub const TOO_BIG: u16 = 1009;
+    /// The server failed (e.g. its store did not answer); try again.
+    pub const INTERNAL: u16 = 1011;
     /// No token, or a token that is forged or malformed.
     pub const INVALID_TOKEN: u16 = 4001;
     /// The token has expired.

@@ -8,9 +8,9 @@ use axum::extract::ws::{Message, WebSocket};
 use rtk_api::gateway::{close, ClientMessage, ServerEvent, PROTOCOL_VERSION};
 use tokio::sync::mpsc;
 
+use super::error::{GatewayError, Reply};
 use super::limits::Bucket;
 use super::wire::{event_text, send_close, send_event, too_big, BURST};
-use super::MAX_MESSAGE_BYTES;
 use crate::engine::{Outbound, Outlet};
 use crate::state::AppState;
 use crate::store::ParticipantRow;
@@ -29,7 +29,8 @@ pub(super) struct Connection {
 
 /// How a connection ends.
 pub(super) enum End {
-    /// Close with this code. A peer still bound to the connection is marked dropped.
+    /// Close with this code (`rtk_api::gateway::close`). A peer still bound to the connection
+    /// is marked dropped.
     Close(u16, String),
     /// The connection was lost (or closed without `leave`): the peer is dropped, not gone.
     Dropped,
@@ -70,36 +71,13 @@ impl Connection {
     }
 
     async fn serve_connection(s: AppState, mut socket: WebSocket, token: String) {
-        let claims = match s.keys.verify(&token, s.now()).await {
-            Ok(c) => c,
-            Err(TokenError::Expired) => {
-                return send_close(&mut socket, close::TOKEN_EXPIRED, "token expired").await
-            }
-            Err(TokenError::Invalid) => {
-                return send_close(&mut socket, close::INVALID_TOKEN, "missing or invalid participant token")
-                    .await
-            }
-        };
-        let participant = match s.store.participant_by_id(&claims.participant_id).await {
-            Ok(Some(p)) if p.meeting_id == claims.meeting_id => p,
-            Ok(_) => {
-                return send_close(&mut socket, close::PARTICIPANT_REVOKED, "the participant was deleted")
-                    .await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "gateway: participant lookup failed");
-                return send_close(&mut socket, 1011, "internal error").await;
-            }
+        let participant = match admit(&s, &token).await {
+            Ok(p) => p,
+            Err(e) => return refuse(&mut socket, e, None).await,
         };
         let max = s.config.max_connections_per_participant;
         let Some(_seat) = s.seats.take(&participant.id, max) else {
-            tracing::warn!(participant = %participant.id, max, "gateway: connection refused, participant at its connection limit");
-            return send_close(
-                &mut socket,
-                close::TOO_MANY_CONNECTIONS,
-                &format!("this participant already has {max} open connections"),
-            )
-            .await;
+            return refuse(&mut socket, GatewayError::TooManyConnections(max), Some(&participant.id)).await;
         };
         let hello = ServerEvent::Hello {
             protocol: PROTOCOL_VERSION,
@@ -143,16 +121,14 @@ impl Connection {
                 msg = self.socket.recv() => {
                     let msg = match msg {
                         None => return End::Dropped,
-                        Some(Err(e)) if too_big(&e) => {
-                            return self.leave_with(close::TOO_BIG, &format!("message too big: at most {MAX_MESSAGE_BYTES} bytes")).await;
-                        }
+                        Some(Err(e)) if too_big(&e) => return self.fail_closing(GatewayError::TooBig).await,
                         Some(Err(_)) => return End::Dropped,
                         Some(Ok(m)) => m,
                     };
                     last_heard = tokio::time::Instant::now();
                     // Every frame from the client counts against its rate, control frames too.
                     if !matches!(msg, Message::Close(_)) && !bucket.take() {
-                        return self.leave_with(close::RATE_LIMITED, "rate limit: too many messages").await;
+                        return self.fail_closing(GatewayError::RateLimited).await;
                     }
                     let text = match msg {
                         Message::Text(t) => t,
@@ -161,11 +137,13 @@ impl Connection {
                             if let Some(end) = self.heartbeat().await { return end; }
                             continue;
                         }
-                        Message::Binary(_) => return self.leave_with(close::PROTOCOL, "binary frames are not part of the protocol").await,
+                        Message::Binary(_) => {
+                            return self.fail_closing(GatewayError::Protocol("binary frames are not part of the protocol".into())).await;
+                        }
                     };
                     let parsed: ClientMessage = match serde_json::from_str(text.as_str()) {
                         Ok(m) => m,
-                        Err(e) => return self.leave_with(close::PROTOCOL, &format!("invalid message: {e}")).await,
+                        Err(e) => return self.fail_closing(GatewayError::Protocol(format!("invalid message: {e}"))).await,
                     };
                     if let Some(end) = self.handle(parsed).await { return end; }
                 }
@@ -245,13 +223,52 @@ impl Connection {
         self.bound.as_deref() == Some(peer) && self.s.engine.hub().is_bound(peer, &self.tx)
     }
 
-    /// Leaves cleanly (if joined) and closes with `code`.
-    async fn leave_with(&mut self, code: u16, reason: &str) -> End {
-        if let Some(peer) = self.peer.take().filter(|p| self.owns(p)) {
-            if let Err(e) = self.s.engine.leave(&peer, "closed").await {
-                tracing::warn!(error = %e, "gateway: leave not recorded");
+    /// Answers a failed message as [`GatewayError::reply`] says, after logging its cause: an
+    /// `error` event (`None`: the connection goes on), or a close, before which the peer (if
+    /// joined here) leaves.
+    pub(super) async fn fail(&mut self, e: GatewayError) -> Option<End> {
+        e.log(Some(&self.participant.id));
+        match e.reply() {
+            Reply::Event { code, message } => {
+                send_event(&mut self.socket, &ServerEvent::Error { code: code.into(), message }).await;
+                None
+            }
+            Reply::Close { code, reason } => {
+                if let Some(peer) = self.peer.take().filter(|p| self.owns(p)) {
+                    if let Err(e) = self.s.engine.leave(&peer, "closed").await {
+                        tracing::warn!(error = %e, "gateway: leave not recorded");
+                    }
+                }
+                Some(End::Close(code, reason))
             }
         }
-        End::Close(code, reason.to_string())
+    }
+
+    /// [`Self::fail`] for an error that closes the connection.
+    async fn fail_closing(&mut self, e: GatewayError) -> End {
+        self.fail(e).await.unwrap_or(End::Dropped)
+    }
+}
+
+/// The token's participant, if the token verifies and the participant still exists.
+async fn admit(s: &AppState, token: &str) -> Result<ParticipantRow, GatewayError> {
+    let claims = s.keys.verify(token, s.now()).await.map_err(|e| match e {
+        TokenError::Expired => GatewayError::TokenExpired,
+        TokenError::Invalid => GatewayError::InvalidToken,
+    })?;
+    match s.store.participant_by_id(&claims.participant_id).await? {
+        Some(p) if p.meeting_id == claims.meeting_id => Ok(p),
+        _ => Err(GatewayError::ParticipantRevoked),
+    }
+}
+
+/// Refuses a connection before its `hello`, after logging the cause.
+async fn refuse(socket: &mut WebSocket, e: GatewayError, participant: Option<&str>) {
+    e.log(participant);
+    match e.reply() {
+        Reply::Close { code, reason } => send_close(socket, code, &reason).await,
+        Reply::Event { code, message } => {
+            send_event(socket, &ServerEvent::Error { code: code.into(), message }).await;
+        }
     }
 }

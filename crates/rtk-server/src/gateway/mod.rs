@@ -6,6 +6,8 @@
 //! - `connection.rs`: one connection's life: token and participant checks, the read loop,
 //!   deadlines, outbound events from the engine, and what happens to its peer at the end;
 //! - `messages.rs`: what each client message does (join, resume, chat, switch_meeting, …);
+//! - `error.rs`: the one error type, and the one mapping of each error to an `error` event
+//!   or a close code (`docs/gateway.md`);
 //! - `wire.rs`: frames on the socket: events, bursts, close frames;
 //! - `limits.rs`: connection seats per participant and the per-connection rate limit.
 
@@ -21,11 +23,13 @@ use crate::http::Query;
 use crate::state::AppState;
 
 mod connection;
+mod error;
 mod limits;
 mod messages;
 mod wire;
 
 use connection::Connection;
+pub use error::{GatewayError, Reply};
 pub use limits::{Seat, Seats};
 pub use wire::{close_reason, MAX_CLOSE_REASON};
 
