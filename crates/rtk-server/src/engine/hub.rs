@@ -16,7 +16,7 @@ pub enum Outbound {
     /// blocks, and 10,000 connections keep theirs.
     Event(Box<ServerEvent>),
     /// An event already serialised, shared by every connection it is broadcast to.
-    Frame(axum::extract::ws::Utf8Bytes),
+    Frame(SharedText),
     /// Close the connection with this code and reason.
     Close(u16, String),
     /// The connection's peer is now this one (after a move between meetings).
@@ -26,6 +26,24 @@ pub enum Outbound {
 impl Outbound {
     pub fn event(e: ServerEvent) -> Self {
         Outbound::Event(Box::new(e))
+    }
+}
+
+/// JSON text serialised once and shared, not copied, by every queue it is pushed to. Made
+/// only from a `String`, so it is always UTF-8; the gateway turns it into a WebSocket frame
+/// (the engine knows nothing of the transport).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedText(bytes::Bytes);
+
+impl SharedText {
+    pub fn into_bytes(self) -> bytes::Bytes {
+        self.0
+    }
+}
+
+impl From<String> for SharedText {
+    fn from(s: String) -> Self {
+        Self(bytes::Bytes::from(s))
     }
 }
 
@@ -140,7 +158,7 @@ impl Hub {
     /// n pointer copies, not n of each.
     pub fn broadcast(&self, session_id: &str, except: Option<&str>, event: ServerEvent) {
         let frame = match serde_json::to_string(&event) {
-            Ok(text) => axum::extract::ws::Utf8Bytes::from(text),
+            Ok(text) => SharedText::from(text),
             Err(e) => {
                 tracing::error!(error = %e, "an event could not be serialised");
                 return;

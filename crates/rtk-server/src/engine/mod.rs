@@ -11,7 +11,7 @@ use std::time::Duration;
 use rtk_api::gateway::{close, PeerInfo, ServerEvent};
 use serde_json::Value;
 
-pub use hub::{Hub, Outbound, Outlet};
+pub use hub::{Hub, Outbound, Outlet, SharedText};
 
 use crate::clock::{rfc3339, Clock, Millis, SharedClock};
 use crate::store::{

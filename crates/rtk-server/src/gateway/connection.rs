@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::error::{GatewayError, Reply};
 use super::limits::Bucket;
-use super::wire::{event_text, send_close, send_event, too_big, BURST};
+use super::wire::{event_text, frame_text, send_close, send_event, too_big, BURST};
 use crate::engine::{Outbound, Outlet};
 use crate::state::AppState;
 use crate::store::ParticipantRow;
@@ -50,7 +50,7 @@ impl Connection {
         let mut held = None;
         for _ in 1..BURST {
             let text = match rx.try_recv() {
-                Ok(Outbound::Frame(t)) => t,
+                Ok(Outbound::Frame(t)) => frame_text(t).ok_or(())?,
                 Ok(Outbound::Event(e)) => event_text(&e).ok_or(())?,
                 Ok(other) => {
                     held = Some(other);
@@ -178,7 +178,10 @@ impl Connection {
                     Some(t) => t,
                     None => return Some(End::Dropped),
                 },
-                Some(Outbound::Frame(t)) => t,
+                Some(Outbound::Frame(t)) => match frame_text(t) {
+                    Some(t) => t,
+                    None => return Some(End::Dropped),
+                },
                 Some(Outbound::Close(code, reason)) => {
                     // The engine already recorded why (kick, revoke, timeout); on shutdown
                     // (going away) the peer stays, dropped, so it can resume.

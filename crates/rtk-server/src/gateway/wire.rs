@@ -5,6 +5,8 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use rtk_api::gateway::ServerEvent;
 
+use crate::engine::SharedText;
+
 /// The longest close reason a close frame can carry (RFC 6455: 125 bytes of payload, 2 of
 /// them the code).
 pub const MAX_CLOSE_REASON: usize = 123;
@@ -65,6 +67,12 @@ pub(super) async fn send_event(socket: &mut WebSocket, e: &ServerEvent) -> bool 
 
 /// Events written before one flush when several are waiting.
 pub(super) const BURST: usize = 64;
+
+/// A frame's text from the engine's shared bytes (no copy; the check that they are UTF-8,
+/// which they always are, is the only cost).
+pub(super) fn frame_text(t: SharedText) -> Option<axum::extract::ws::Utf8Bytes> {
+    axum::extract::ws::Utf8Bytes::try_from(t.into_bytes()).ok()
+}
 
 pub(super) fn event_text(e: &ServerEvent) -> Option<axum::extract::ws::Utf8Bytes> {
     serde_json::to_string(e).ok().map(Into::into)
