@@ -1,5 +1,6 @@
 //! `rtk`: the RealtimeKit-compatible server and its local administration.
 
+mod fixtures;
 mod resources;
 mod simulate;
 
@@ -33,6 +34,21 @@ enum Command {
     /// Manage participant-token signing keys (local).
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Load a fixtures file (or a directory of them) into the store: accounts, API tokens,
+    /// apps, presets, meetings, participants and ended sessions, with their ids and times
+    /// kept (docs/fixtures.md). All or nothing; applying it again changes nothing.
+    #[command(
+        after_help = "Examples:\n  rtk import fixtures.json\n  rtk import fixtures/ --database-url postgres://127.0.0.1/rtk\n  rtk import fixtures.json --dry-run\n\nExit status: 1 when any entry is wrong (every error is listed, each naming the file, the entry and the field; nothing is written)."
+    )]
+    Import(fixtures::ImportArgs),
+    /// Write the store as a fixtures file (ended sessions only; API tokens as their hashes).
+    #[command(
+        after_help = "Examples:\n  rtk export > fixtures.json\n  rtk export --output fixtures.json --database-url postgres://127.0.0.1/rtk"
+    )]
+    Export(fixtures::ExportArgs),
+    /// The fixtures format.
+    #[command(subcommand)]
+    Fixtures(fixtures::FixturesCmd),
     /// Join a meeting as a terminal participant: prints every event as a JSON line, leaves
     /// cleanly on SIGINT or SIGTERM.
     #[command(
@@ -72,7 +88,7 @@ struct JoinArgs {
 }
 
 #[derive(Args, Clone)]
-struct StoreArgs {
+pub(crate) struct StoreArgs {
     /// Data directory holding the SQLite database.
     #[arg(long, env = "RTK_DATA_DIR", default_value = rtk_server::config::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
@@ -98,7 +114,7 @@ impl StoreArgs {
             ..Config::default()
         }
     }
-    async fn open(&self) -> anyhow::Result<Store> {
+    pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         let cfg = self.config();
         rtk_server::secrets::ensure_private_dir(&cfg.data_dir)?;
         Store::open(&cfg.database_url(), cfg.connect_timeout).await.context("cannot open the store")
@@ -147,6 +163,11 @@ struct ServeArgs {
     /// too; it always needs the admin token. On by itself with --clock manual and --ephemeral.
     #[arg(long, env = "RTK_ENABLE_RESET")]
     enable_reset: bool,
+    /// A fixtures file, or a directory of them, applied at start (idempotent: what is already
+    /// stored as given is left alone) and again after every POST /_rtk/reset, which so
+    /// returns to them (docs/fixtures.md).
+    #[arg(long, env = "RTK_FIXTURES")]
+    fixtures: Option<PathBuf>,
     /// Seconds a new gateway connection has to send join or resume (absolute from connect).
     #[arg(long, env = "RTK_JOIN_TIMEOUT_SECS", default_value_t = 30)]
     join_timeout_secs: u64,
@@ -302,7 +323,7 @@ fn init_logs(format: LogFormat) {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     use rtk_server::Clock;
     SystemClock.now()
 }
@@ -345,6 +366,9 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("revoked {id}");
             Ok(())
         }
+        Command::Import(a) => fixtures::import(a).await,
+        Command::Export(a) => fixtures::export(a).await,
+        Command::Fixtures(c) => fixtures::run(c),
         Command::Join(a) => join(a).await,
         Command::Resources(c) => resources::run(c).await,
         Command::Simulate(a) => simulate::run(a).await,
@@ -365,6 +389,13 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     init_logs(a.log_format);
+    let fixtures = match &a.fixtures {
+        Some(p) => Some(Arc::new(
+            rtk_server::fixtures::FixtureSet::load(p)
+                .map_err(|e| anyhow::anyhow!("the fixtures were not applied:\n{e}"))?,
+        )),
+        None => None,
+    };
     let config = Config {
         listen: a.listen,
         body_limit: a.body_limit,
@@ -378,6 +409,7 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         },
         admin_token_hash: a.admin_token.as_deref().map(|t| rtk_server::auth::hash_token(t.trim())),
         enable_reset: a.enable_reset || a.ephemeral,
+        fixtures,
         max_connections_per_participant: a.max_connections_per_participant,
         max_chat_messages_per_session: a.max_chat_messages_per_session,
         public_url: a.public_url.clone(),

@@ -33,6 +33,9 @@ pub struct Config {
     /// Serve `POST /_rtk/reset` (which empties the store) even without a manual clock. Off by
     /// default: a production server with an admin token must not be one request from empty.
     pub enable_reset: bool,
+    /// Fixtures applied at start (before first start, which then finds their accounts) and
+    /// again after every `POST /_rtk/reset`, which so returns to them (docs/fixtures.md).
+    pub fixtures: Option<std::sync::Arc<crate::fixtures::FixtureSet>>,
     /// Open gateway connections one participant may hold on this node (one per device).
     pub max_connections_per_participant: usize,
     /// Chat messages stored per session; past it, chat is refused (`chat_limit`).
@@ -95,6 +98,7 @@ impl Default for Config {
             manual_clock: None,
             admin_token_hash: None,
             enable_reset: false,
+            fixtures: None,
             max_connections_per_participant: 10,
             max_chat_messages_per_session: 10_000,
             reaper_interval: Some(Duration::from_secs(1)),

@@ -43,6 +43,11 @@ impl Server {
         let store = Store::open(&config.database_url(), config.connect_timeout).await?;
         // Before first start writes anything: a wrong key file stops here.
         let keys = KeyRing::load(store.clone(), &config.signing_key_file(), clock.now()).await?;
+        if let Some(f) = &config.fixtures {
+            let applied =
+                f.apply(&store).await.map_err(|e| anyhow::anyhow!("the fixtures were not applied:\n{e}"))?;
+            tracing::info!(inserted = ?applied.inserted, unchanged = applied.unchanged, "fixtures applied");
+        }
         let bootstrap = first_start(&store, &config.data_dir, clock.now()).await?;
         if config.manual_clock.is_some() && config.admin_token_hash.is_none() {
             config.admin_token_hash = Some(crate::auth::hash_token(&admin_token_file(&config.data_dir)?));

@@ -70,11 +70,24 @@ async fn reset(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Respo
     let started = std::time::Instant::now();
     s.engine.reset().await?;
     s.forget_apps();
+    // A server started with fixtures returns to them.
+    let fixtures = match &s.config.fixtures {
+        Some(f) => Some(f.apply(&s.store).await.map_err(|e| match e {
+            crate::fixtures::FixtureError::Store(e) => ApiError::from(e),
+            // They applied at start; only a change since (a credential made with the same
+            // id) can refuse them now.
+            e => {
+                ApiError::new(axum::http::StatusCode::CONFLICT, format!("the fixtures were not applied: {e}"))
+            }
+        })?),
+        None => None,
+    };
     tracing::info!(
         took_ms = started.elapsed().as_millis() as u64,
-        "reset: the store is empty, credentials kept"
+        fixtures = fixtures.is_some(),
+        "reset: the store is empty but for credentials and fixtures"
     );
-    Ok(super::ok(json!({"reset": true, "kept": ["accounts", "api_tokens"]})))
+    Ok(super::ok(json!({"reset": true, "kept": ["accounts", "api_tokens"], "fixtures": fixtures})))
 }
 
 fn answer(now: Millis, applied: TickReport) -> Response {

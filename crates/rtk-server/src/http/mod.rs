@@ -8,7 +8,7 @@ pub mod de;
 pub mod extract;
 pub mod hot;
 pub mod limits;
-mod meetings;
+pub(crate) mod meetings;
 mod ops;
 mod participants;
 mod presets;

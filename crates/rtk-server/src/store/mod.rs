@@ -9,6 +9,7 @@
 
 mod accounts;
 mod apps;
+mod import;
 mod meetings;
 mod participants;
 mod presets;
@@ -16,6 +17,7 @@ mod sessions;
 
 pub use accounts::{AccountRow, KeyRow, TokenRow};
 pub use apps::AppRow;
+pub use import::Dump;
 pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
 pub use presets::PresetRow;
