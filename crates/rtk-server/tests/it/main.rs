@@ -6,6 +6,7 @@ pub mod ws;
 mod auth;
 mod bounds;
 mod clock;
+mod fixtures;
 mod foundation;
 mod gateway;
 mod hot;
