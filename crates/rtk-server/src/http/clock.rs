@@ -5,7 +5,8 @@
 //!   time, applying every rule that falls due on the way before it answers; absent (404) on
 //!   the system clock;
 //! - `POST /_rtk/reset`, on a manual clock or with `enable_reset` (and an admin token):
-//!   empties the store of what apps made, keeping credentials.
+//!   empties the store of what apps made, keeping credentials, then applies the server's
+//!   fixtures again (`--fixtures`), so it returns to them.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
