@@ -13,6 +13,7 @@ mod meetings;
 mod participants;
 mod presets;
 mod sessions;
+pub(crate) mod webhooks;
 
 pub use accounts::{AccountRow, KeyRow, TokenRow};
 pub use apps::AppRow;
@@ -20,6 +21,9 @@ pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
 pub use presets::PresetRow;
 pub use sessions::{ChatRow, JoinSpec, Joined, PeerRow, SessionFilter, SessionRow, SessionState};
+pub use webhooks::{
+    AttemptRecord, AttemptRow, Claimed, DeliveryRow, OutboxStats, Outcome, WebhookKeyRow, WebhookRow,
+};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -424,6 +428,9 @@ pub fn new_id() -> String {
 
 /// Every table that holds what apps made, children first: a reset empties them all.
 const APP_TABLES: &[&str] = &[
+    "webhook_attempts",
+    "webhook_outbox",
+    "webhooks",
     "chat_counters",
     "chat_messages",
     "polls",
@@ -438,7 +445,8 @@ const APP_TABLES: &[&str] = &[
 
 impl Store {
     /// Empties the store of everything apps made — apps, presets, meetings, participants,
-    /// sessions, peers, chat, polls — keeping accounts, API tokens and signing keys, in one
+    /// sessions, peers, chat, polls, webhooks and their deliveries — keeping accounts, API tokens
+    /// and signing keys (the webhook key too), in one
     /// transaction (a test environment's reset between tests).
     pub async fn reset_keeping_credentials(&self) -> StoreResult<()> {
         let mut w = self.write().await?;
