@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::harness::{TestServer, T0};
+use crate::harness::{Db, TestServer};
 
 fn hooks_url(s: &TestServer, app: &str) -> String {
     format!("{}/{app}/webhooks", s.kit())
@@ -203,5 +203,328 @@ both!(webhook_validation, super::validation);
 both!(webhook_scoping, super::scoping);
 both!(webhook_public_key, super::public_key);
 
-#[allow(dead_code)]
-const _: i64 = T0;
+/// A webhook receiver on loopback: answers each request with the next scripted status (then
+/// `then`), and keeps what it was sent.
+type Rule = Arc<dyn Fn(&Got, &[Got]) -> u16 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    got: Arc<Mutex<Vec<Got>>>,
+    rule: Rule,
+}
+
+#[derive(Clone, Debug)]
+pub struct Got {
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Got {
+    pub fn header(&self, name: &str) -> String {
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+impl Receiver {
+    /// Answers the scripted statuses in turn, then `then`.
+    pub async fn start(script: &[u16], then: u16) -> Receiver {
+        let script = script.to_vec();
+        Self::with_rule(Arc::new(move |_, before| script.get(before.len()).copied().unwrap_or(then))).await
+    }
+
+    /// Answers what `rule` says for a request, given the requests before it.
+    pub async fn with_rule(rule: Rule) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let r = Receiver { url, got: Default::default(), rule };
+        let me = r.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let me = me.clone();
+                async move {
+                    let g = Got { headers, body };
+                    let mut got = me.got.lock().unwrap();
+                    let status = (me.rule)(&g, &got);
+                    got.push(g);
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        r
+    }
+
+    pub fn got(&self) -> Vec<Got> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+use std::sync::{Arc, Mutex};
+
+/// A URL where nothing listens (a port bound, then released).
+async fn dead_url() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    format!("http://{addr}/hook")
+}
+
+async fn subscribe(s: &TestServer, app: &str, url: &str, events: &[&str]) -> String {
+    let (st, v) = s.post(&hooks_url(s, app), json!({"name": "t", "url": url, "events": events})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    v["data"]["id"].as_str().unwrap().to_string()
+}
+
+/// Writes a test event (its body names `n` and its chain) to the outbox.
+async fn event(s: &TestServer, app: &str, chain: &str, n: usize) -> usize {
+    let body = json!({"event": "meeting.started", "chain": chain, "n": n}).to_string();
+    s.store.enqueue_event(app, "meeting.started", chain, &body, s.clock.now()).await.unwrap()
+}
+
+use rtk_server::clock::Clock as _;
+
+/// Moves the clock by `ms` with no attempt in flight, then delivers what fell due.
+async fn advance(s: &TestServer, ms: i64) {
+    s.state.hooks.quiesced(async { s.clock.advance(ms) }).await;
+}
+
+fn verify(pem: &str, got: &Got) {
+    use base64::Engine as _;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::signature::Verifier;
+    let key = rsa::RsaPublicKey::from_public_key_pem(pem).unwrap();
+    let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key);
+    let sig = base64::engine::general_purpose::STANDARD.decode(got.header("rtk-signature")).unwrap();
+    let sig = rsa::pkcs1v15::Signature::try_from(sig.as_slice()).unwrap();
+    vk.verify(got.body.as_bytes(), &sig).expect("the signature verifies over the exact body");
+    let mut tampered = got.body.clone().into_bytes();
+    tampered.push(b' ');
+    assert!(vk.verify(&tampered, &sig).is_err(), "and over nothing else");
+}
+
+async fn public_pem(s: &TestServer) -> String {
+    let v: Value = s
+        .http
+        .get(format!("{}/.well-known/webhooks.json", s.root))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["data"]["publicKey"].as_str().unwrap().to_string()
+}
+
+async fn retries_until_delivered(s: &TestServer) {
+    let app = s.app("a").await;
+    let rx = Receiver::start(&[500, 503], 200).await;
+    let hook = subscribe(s, &app, &rx.url, &["meeting.started"]).await;
+    assert_eq!(event(s, &app, "sess-1", 1).await, 1);
+    s.state.hooks.deliver_due().await;
+    assert_eq!(rx.got().len(), 1, "the first attempt at once");
+    // Not before its backoff …
+    let cfg = s.state.hooks.config().clone();
+    advance(s, cfg.backoff_max_ms(1) / 2 - 1).await;
+    assert_eq!(rx.got().len(), 1, "no retry before half the first backoff");
+    advance(s, cfg.backoff_max_ms(1)).await;
+    assert_eq!(rx.got().len(), 2);
+    advance(s, cfg.backoff_max_ms(2)).await;
+    let got = rx.got();
+    assert_eq!(got.len(), 3, "500, 503, then 200");
+    advance(s, cfg.backoff_max_ms(3) * 10).await;
+    assert_eq!(rx.got().len(), 3, "nothing after the 200");
+    let uuid = got[0].header("rtk-uuid");
+    assert!(!uuid.is_empty());
+    let pem = public_pem(s).await;
+    for g in &got {
+        assert_eq!(g.header("rtk-uuid"), uuid, "one rtk-uuid on every attempt");
+        assert_eq!(g.header("dyte-uuid"), uuid);
+        assert_eq!(g.header("rtk-webhook-id"), hook);
+        assert_eq!(g.header("dyte-webhook-id"), hook);
+        assert_eq!(g.header("dyte-signature"), g.header("rtk-signature"));
+        assert_eq!(g.header("content-type"), "application/json");
+        assert_eq!(g.body, got[0].body);
+        verify(&pem, g);
+    }
+    let log = s.store.deliveries(&hook, None, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].id.as_str(), log[0].state.as_str(), log[0].attempts), (uuid.as_str(), "delivered", 3));
+    let attempts = s.store.attempts(&[uuid.clone()]).await.unwrap();
+    let statuses: Vec<Option<i64>> = attempts.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [Some(500), Some(503), Some(200)]);
+}
+
+async fn client_error_is_not_retried(s: &TestServer) {
+    let app = s.app("a").await;
+    for status in [400u16, 404, 301] {
+        let rx = Receiver::start(&[status], 200).await;
+        let hook = subscribe(s, &app, &rx.url, &["meeting.started"]).await;
+        event(s, &app, &format!("sess-{status}"), 1).await;
+        s.state.hooks.deliver_due().await;
+        advance(s, 3_600_000).await;
+        assert_eq!(rx.got().len(), 1, "{status}: one attempt");
+        let log = s.store.deliveries(&hook, None, 10).await.unwrap();
+        assert_eq!(
+            (log[0].state.as_str(), log[0].attempts, log[0].last_status),
+            ("failed", 1, Some(status as i64))
+        );
+        // Delete so the next round's event goes to the next receiver only.
+        s.call(Method::DELETE, &format!("{}/{hook}", hooks_url(s, &app)), None).await;
+    }
+}
+
+async fn down_for_the_whole_horizon(s: &TestServer) {
+    let app = s.app("a").await;
+    let hook = subscribe(s, &app, &dead_url().await, &["meeting.started"]).await;
+    event(s, &app, "sess-1", 1).await;
+    s.state.hooks.deliver_due().await;
+    let cfg = s.state.hooks.config().clone();
+    let horizon_ms = cfg.horizon.as_millis() as i64;
+    let mut moves = 0;
+    loop {
+        let d = &s.store.deliveries(&hook, None, 1).await.unwrap()[0];
+        if d.state != "pending" {
+            assert_eq!(d.state, "failed");
+            assert!(d.attempts >= 2 && d.attempts <= cfg.max_attempts as i64, "{d:?}");
+            assert!(d.last_error.as_deref().unwrap().starts_with("connection error"), "{d:?}");
+            break;
+        }
+        // No retry is scheduled past the horizon from the event.
+        assert!(d.next_attempt_at <= d.created_at + horizon_ms, "{d:?}");
+        moves += 1;
+        assert!(moves <= 4 * cfg.max_attempts, "still pending after {moves} moves: {d:?}");
+        // To the retry's time (or a little on, while the URL is throttled past it).
+        let now = s.clock.now();
+        advance(s, if d.next_attempt_at > now { d.next_attempt_at - now } else { 5_000 }).await;
+    }
+    let d = &s.store.deliveries(&hook, None, 1).await.unwrap()[0];
+    let attempts = s.store.attempts(&[d.id.clone()]).await.unwrap();
+    assert_eq!(attempts.len() as i64, d.attempts);
+    assert!(attempts.iter().all(|a| a.status.is_none() && a.error.is_some()));
+}
+
+async fn order_within_a_chain_independence_across(s: &TestServer) {
+    let app = s.app("a").await;
+    // The first attempt at sess-A's first event fails; everything else is accepted.
+    let flaky = Receiver::with_rule(Arc::new(|g, before| {
+        let first_a1 = g.json()["chain"] == "sess-A" && g.json()["n"] == 1;
+        if first_a1 && !before.iter().any(|b| b.body == g.body) {
+            500
+        } else {
+            200
+        }
+    }))
+    .await;
+    let healthy = Receiver::start(&[], 200).await;
+    subscribe(s, &app, &flaky.url, &["meeting.started"]).await;
+    // A healthy receiver of another app is not held up by the flaky one.
+    let app2 = s.app("b").await;
+    subscribe(s, &app2, &healthy.url, &["meeting.started"]).await;
+    for n in 1..=3 {
+        event(s, &app, "sess-A", n).await;
+    }
+    event(s, &app, "sess-B", 1).await;
+    for n in 1..=3 {
+        event(s, &app2, "sess-C", n).await;
+    }
+    s.state.hooks.deliver_due().await;
+    let seen = |r: &Receiver| -> Vec<(String, i64)> {
+        r.got()
+            .iter()
+            .map(|g| (g.json()["chain"].as_str().unwrap().to_string(), g.json()["n"].as_i64().unwrap()))
+            .collect()
+    };
+    let f = seen(&flaky);
+    // sess-A's first event failed once: its later events wait; sess-B went ahead.
+    assert!(f.contains(&("sess-A".into(), 1)) && f.contains(&("sess-B".into(), 1)), "{f:?}");
+    assert!(!f.contains(&("sess-A".into(), 2)), "A2 must wait for A1: {f:?}");
+    assert_eq!(seen(&healthy), [("sess-C".to_string(), 1), ("sess-C".into(), 2), ("sess-C".into(), 3)]);
+    advance(s, s.state.hooks.config().backoff_max_ms(1)).await;
+    let a: Vec<i64> = seen(&flaky).into_iter().filter(|(c, _)| c == "sess-A").map(|(_, n)| n).collect();
+    assert_eq!(a, [1, 1, 2, 3], "A1 twice (500, 200), then A2 and A3 in order");
+}
+
+both!(webhook_retries, super::retries_until_delivered);
+both!(webhook_client_errors, super::client_error_is_not_retried);
+both!(webhook_order, super::order_within_a_chain_independence_across);
+
+mod webhook_horizon {
+    async fn run(db: crate::harness::Db) {
+        let short = |c: &mut rtk_server::Config| {
+            c.webhooks.max_attempts = 6;
+            c.webhooks.backoff_cap = std::time::Duration::from_secs(30);
+        };
+        if let Some(s) = crate::harness::TestServer::start_with(db, short).await {
+            super::down_for_the_whole_horizon(&s).await;
+            s.stop().await;
+        }
+        // A horizon shorter than the attempts allow: the horizon ends it.
+        let horizon = |c: &mut rtk_server::Config| {
+            c.webhooks.max_attempts = 100;
+            c.webhooks.horizon = std::time::Duration::from_secs(20);
+        };
+        if let Some(s) = crate::harness::TestServer::start_with(db, horizon).await {
+            super::down_for_the_whole_horizon(&s).await;
+            s.stop().await;
+        }
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(crate::harness::Db::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(crate::harness::Db::Postgres).await
+    }
+}
+
+/// Two delivery workers (as two nodes would run) on one PostgreSQL outbox: every event is
+/// delivered by exactly one of them, each chain in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_never_deliver_one_event_twice() {
+    let Some(s) = TestServer::start(Db::Postgres).await else { return };
+    let app = s.app("a").await;
+    let rx = Receiver::start(&[], 200).await;
+    subscribe(&s, &app, &rx.url, &["meeting.started"]).await;
+    const CHAINS: usize = 20;
+    const PER: usize = 10;
+    for n in 1..=PER {
+        for c in 0..CHAINS {
+            event(&s, &app, &format!("sess-{c}"), n).await;
+        }
+    }
+    let mut nodes = vec![];
+    for _ in 0..2 {
+        let store = rtk_server::Store::connect(&s.db.url).await.unwrap();
+        let cfg =
+            rtk_server::webhooks::HookConfig { concurrency: 8, poll_interval: None, ..Default::default() };
+        let clock: rtk_server::clock::SharedClock = Arc::new(s.clock.clone());
+        nodes.push(rtk_server::webhooks::Hooks::new(store, clock, s.state.keys.kek().clone(), cfg).unwrap());
+    }
+    let total = CHAINS * PER;
+    let mut rounds = 0;
+    while rx.got().len() < total {
+        rounds += 1;
+        assert!(rounds < 200, "only {} of {total} delivered", rx.got().len());
+        let (a, b) = (nodes[0].clone(), nodes[1].clone());
+        tokio::join!(a.deliver_due(), b.deliver_due(), s.state.hooks.deliver_due());
+    }
+    let got = rx.got();
+    let mut uuids: Vec<String> = got.iter().map(|g| g.header("rtk-uuid")).collect();
+    uuids.sort();
+    uuids.dedup();
+    assert_eq!((got.len(), uuids.len()), (total, total), "every rtk-uuid exactly once");
+    let mut last = std::collections::HashMap::new();
+    for g in &got {
+        let v = g.json();
+        let prev =
+            last.insert(v["chain"].as_str().unwrap().to_string(), v["n"].as_i64().unwrap()).unwrap_or(0);
+        assert_eq!(v["n"].as_i64().unwrap(), prev + 1, "chain order: {v}");
+    }
+    s.stop().await;
+}
