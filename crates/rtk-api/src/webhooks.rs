@@ -103,23 +103,50 @@ pub struct HookParticipant {
     pub left_at: Option<String>,
 }
 
+/// rtk's extension on session events: the session's counts as of the change the event
+/// reports (what `GET …/sessions/{id}` answered right after it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HookCounts {
+    pub live_participants: i64,
+    pub max_concurrent_participants: i64,
+    /// Peers that ever joined the session.
+    pub total_peers: i64,
+}
+
 /// A delivery body. Serialised compactly with serde_json, which makes it stable under
 /// `JSON.stringify(JSON.parse(body))` (no floats, no integer-like keys, no whitespace).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "event")]
 pub enum HookEvent {
     #[serde(rename = "meeting.started")]
-    MeetingStarted { meeting: HookMeeting },
+    MeetingStarted {
+        meeting: HookMeeting,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rtk: Option<HookCounts>,
+    },
     #[serde(rename = "meeting.ended")]
     MeetingEnded {
         meeting: HookMeeting,
         /// `HOST_ENDED_MEETING` or `ALL_PARTICIPANTS_LEFT`.
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rtk: Option<HookCounts>,
     },
     #[serde(rename = "meeting.participantJoined")]
-    ParticipantJoined { meeting: HookMeeting, participant: HookParticipant },
+    ParticipantJoined {
+        meeting: HookMeeting,
+        participant: HookParticipant,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rtk: Option<HookCounts>,
+    },
     #[serde(rename = "meeting.participantLeft")]
-    ParticipantLeft { meeting: HookMeeting, participant: HookParticipant },
+    ParticipantLeft {
+        meeting: HookMeeting,
+        participant: HookParticipant,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rtk: Option<HookCounts>,
+    },
     #[serde(rename = "meeting.chatSynced", rename_all = "camelCase")]
     ChatSynced {
         session_id: String,

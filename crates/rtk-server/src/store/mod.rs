@@ -63,27 +63,34 @@ pub struct Store {
     sessions: Option<Arc<std::sync::RwLock<sessions::SessionCache>>>,
     /// SQLite only: the queue of joins for the group commit (see `Store::batch_joins`).
     joins: Option<tokio::sync::mpsc::UnboundedSender<sessions::JoinReq>>,
+    /// Woken after a commit that wrote webhook events (the delivery worker waits on it).
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction; on SQLite it also holds the writer lock until it ends.
 pub struct WriteTx {
     pub tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
+    /// Set when the transaction wrote webhook events: the commit wakes the worker.
+    pub(crate) wrote_events: bool,
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await?;
-        Ok(())
+        self.commit_then(|| {}).await
     }
 
     /// Commits, then runs `f` while still holding the writer lock (SQLite), so in-process
     /// caches see changes in commit order.
     pub async fn commit_then(self, f: impl FnOnce()) -> StoreResult<()> {
-        let WriteTx { tx, _guard } = self;
+        let WriteTx { tx, _guard, wrote_events, outbox } = self;
         tx.commit().await?;
         f();
         drop(_guard);
+        if wrote_events {
+            outbox.notify_one();
+        }
         Ok(())
     }
 }
@@ -347,7 +354,7 @@ impl Store {
         }
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let sessions = (backend == Backend::Sqlite).then(Default::default);
-        let mut store = Self { pool, backend, write_lock, sessions, joins: None };
+        let mut store = Self { pool, backend, write_lock, sessions, joins: None, outbox: Default::default() };
         if backend == Backend::Sqlite {
             // The batcher holds a handle without the queue, so it ends when the last handle
             // that can send to it is dropped.
@@ -362,6 +369,12 @@ impl Store {
         self.backend
     }
 
+    /// Completes after a commit that wrote webhook events to the outbox (on this handle or
+    /// a clone of it), or at once if one came since the last wait.
+    pub async fn outbox_written(&self) {
+        self.outbox.notified().await
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -373,7 +386,7 @@ impl Store {
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx { tx, _guard: guard, wrote_events: false, outbox: self.outbox.clone() })
     }
 
     /// Is the store reachable?

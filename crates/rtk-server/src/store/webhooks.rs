@@ -514,21 +514,7 @@ pub(crate) async fn enqueue_in(
     }
     let Some(body) = body() else { return Ok(0) };
     for webhook_id in &targets {
-        sqlx::query(
-            "INSERT INTO webhook_outbox (id, webhook_id, app_id, event, order_key, seq, body, state, \
-             attempts, next_attempt_at, created_at) \
-             SELECT $1, $2, $3, $4, $5, COALESCE(MAX(seq), 0) + 1, $6, 'pending', 0, $7, $7 \
-             FROM webhook_outbox WHERE webhook_id = $2 AND order_key = $5",
-        )
-        .bind(new_id())
-        .bind(webhook_id)
-        .bind(app_id)
-        .bind(event)
-        .bind(order_key)
-        .bind(&body)
-        .bind(now)
-        .execute(&mut *w.tx)
-        .await?;
+        insert_row(w, webhook_id, app_id, event, order_key, &body, now).await?;
     }
     Ok(targets.len())
 }
@@ -549,4 +535,129 @@ impl Store {
         w.commit().await?;
         Ok(n)
     }
+}
+
+/// What happened to a session, for [`session_events_in`].
+pub(crate) enum SessionChange<'a> {
+    Started,
+    Joined(&'a super::PeerRow),
+    Left(&'a super::PeerRow),
+    /// `HOST_ENDED_MEETING` or `ALL_PARTICIPANTS_LEFT`.
+    Ended(&'static str),
+}
+
+impl SessionChange<'_> {
+    fn event(&self) -> &'static str {
+        match self {
+            SessionChange::Started => "meeting.started",
+            SessionChange::Joined(_) => "meeting.participantJoined",
+            SessionChange::Left(_) => "meeting.participantLeft",
+            SessionChange::Ended(_) => "meeting.ended",
+        }
+    }
+}
+
+/// Writes the webhook events of `changes` to `session` (its row as the change left it) to
+/// the outbox, in the caller's transaction, in order: so their times and counts are those of
+/// the change, and they commit (or not) with it. Costs one query when the app has no webhook.
+pub(crate) async fn session_events_in(
+    w: &mut WriteTx,
+    session: &super::SessionRow,
+    changes: &[SessionChange<'_>],
+    now: Millis,
+) -> StoreResult<()> {
+    use crate::webhooks::payload;
+    let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id")
+        .bind(&session.app_id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+    let mut subs: Vec<(String, Vec<String>)> = Vec::with_capacity(hooks.len());
+    for r in &hooks {
+        let events: String = col(r, "events")?;
+        subs.push((col(r, "id")?, serde_json::from_str(&events).unwrap_or_default()));
+    }
+    let wanted = |e: &str| subs.iter().any(|(_, ev)| ev.iter().any(|x| x == e));
+    if !changes.iter().any(|c| wanted(c.event())) {
+        return Ok(());
+    }
+    let m = sqlx::query(
+        "SELECT m.created_at AS created_at, a.name AS app_name FROM meetings m JOIN apps a ON a.id = m.app_id \
+         WHERE m.id = $1",
+    )
+    .bind(&session.meeting_id)
+    .fetch_optional(&mut *w.tx)
+    .await?;
+    let (created_at, app_name) = match &m {
+        Some(r) => (col::<i64>(r, "created_at")?, col::<String>(r, "app_name")?),
+        None => (session.created_at, String::new()),
+    };
+    let st = session.state(now);
+    let ctx = payload::MeetingCtx {
+        meeting_id: session.meeting_id.clone(),
+        session_id: session.id.clone(),
+        title: session.meeting_title.clone(),
+        created_at,
+        started_at: session.started_at,
+        ended_at: if st.live { None } else { st.ended_at.or(session.ended_at) },
+        app_id: session.app_id.clone(),
+        app_name,
+        counts: Some(rtk_api::webhooks::HookCounts {
+            live_participants: st.live_participants,
+            max_concurrent_participants: session.max_live,
+            total_peers: session.peer_count,
+        }),
+    };
+    let peer = |p: &super::PeerRow| payload::PeerCtx {
+        peer_id: p.id.clone(),
+        display_name: p.display_name.clone().unwrap_or_default(),
+        custom_participant_id: p.custom_participant_id.clone(),
+        joined_at: p.joined_at,
+        left_at: p.left_at,
+    };
+    for c in changes {
+        let event = c.event();
+        let targets: Vec<&String> =
+            subs.iter().filter(|(_, ev)| ev.iter().any(|x| x == event)).map(|(id, _)| id).collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let body = payload::body(&match c {
+            SessionChange::Started => payload::started(&ctx),
+            SessionChange::Joined(p) => payload::joined(&ctx, &peer(p)),
+            SessionChange::Left(p) => payload::left(&ctx, &peer(p)),
+            SessionChange::Ended(reason) => payload::ended(&ctx, reason),
+        });
+        for webhook_id in targets {
+            insert_row(w, webhook_id, &session.app_id, event, &session.id, &body, now).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_row(
+    w: &mut WriteTx,
+    webhook_id: &str,
+    app_id: &str,
+    event: &str,
+    order_key: &str,
+    body: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_outbox (id, webhook_id, app_id, event, order_key, seq, body, state, \
+         attempts, next_attempt_at, created_at) \
+         SELECT $1, $2, $3, $4, $5, COALESCE(MAX(seq), 0) + 1, $6, 'pending', 0, $7, $7 \
+         FROM webhook_outbox WHERE webhook_id = $2 AND order_key = $5",
+    )
+    .bind(new_id())
+    .bind(webhook_id)
+    .bind(app_id)
+    .bind(event)
+    .bind(order_key)
+    .bind(body)
+    .bind(now)
+    .execute(&mut *w.tx)
+    .await?;
+    w.wrote_events = true;
+    Ok(())
 }

@@ -177,6 +177,7 @@ impl Hooks {
             if claimed == 0 {
                 tokio::select! {
                     _ = self.0.wake.notified() => {}
+                    _ = self.0.store.outbox_written() => {}
                     _ = tokio::time::sleep(every) => {}
                 }
             }

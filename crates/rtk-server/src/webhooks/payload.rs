@@ -1,7 +1,7 @@
 //! Delivery bodies, as Cloudflare documents them (camelCase; docs/webhooks.md says where rtk
 //! chooses). Every body is compact serde_json, stable under `JSON.stringify(JSON.parse(b))`.
 
-use rtk_api::webhooks::{HookEvent, HookMeeting, HookParticipant, OrganizedBy};
+use rtk_api::webhooks::{HookCounts, HookEvent, HookMeeting, HookParticipant, OrganizedBy};
 
 use crate::clock::{rfc3339, Millis};
 
@@ -19,6 +19,8 @@ pub struct MeetingCtx {
     pub ended_at: Option<Millis>,
     pub app_id: String,
     pub app_name: String,
+    /// The session's counts as of the change (rtk's extension, `rtk` in the body).
+    pub counts: Option<HookCounts>,
 }
 
 /// A peer as participant events show it.
@@ -66,20 +68,20 @@ pub fn body(e: &HookEvent) -> String {
 }
 
 pub fn started(c: &MeetingCtx) -> HookEvent {
-    HookEvent::MeetingStarted { meeting: meeting_block(c) }
+    HookEvent::MeetingStarted { meeting: meeting_block(c), rtk: c.counts }
 }
 
 pub fn joined(c: &MeetingCtx, p: &PeerCtx) -> HookEvent {
-    HookEvent::ParticipantJoined { meeting: meeting_block(c), participant: participant(p) }
+    HookEvent::ParticipantJoined { meeting: meeting_block(c), participant: participant(p), rtk: c.counts }
 }
 
 pub fn left(c: &MeetingCtx, p: &PeerCtx) -> HookEvent {
-    HookEvent::ParticipantLeft { meeting: meeting_block(c), participant: participant(p) }
+    HookEvent::ParticipantLeft { meeting: meeting_block(c), participant: participant(p), rtk: c.counts }
 }
 
 /// `reason`: `HOST_ENDED_MEETING` or `ALL_PARTICIPANTS_LEFT`.
 pub fn ended(c: &MeetingCtx, reason: &str) -> HookEvent {
-    HookEvent::MeetingEnded { meeting: meeting_block(c), reason: reason.into() }
+    HookEvent::MeetingEnded { meeting: meeting_block(c), reason: reason.into(), rtk: c.counts }
 }
 
 pub fn chat_synced(c: &MeetingCtx, url: &str, expiry: Millis) -> HookEvent {
@@ -110,6 +112,7 @@ mod tests {
             ended_at: None,
             app_id: "a1".into(),
             app_name: "Example organization".into(),
+            counts: None,
         }
     }
 

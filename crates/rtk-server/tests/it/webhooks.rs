@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::harness::{Db, TestServer};
+use crate::harness::{Db, TestServer, T0};
 
 fn hooks_url(s: &TestServer, app: &str) -> String {
     format!("{}/{app}/webhooks", s.kit())
@@ -528,3 +528,126 @@ async fn two_nodes_never_deliver_one_event_twice() {
     }
     s.stop().await;
 }
+
+/// Two peers join and leave, the keep-alive runs out: exactly started, joined, joined, left,
+/// left, ended(ALL_PARTICIPANTS_LEFT), in order, each with the counts and times that
+/// `GET …/sessions/{id}` gave right after its change.
+async fn session_lifecycle_events(s: &TestServer) {
+    let room =
+        crate::gateway::Room::new(s, json!({"title": "Weekly sync", "session_keep_alive_time_in_secs": 60}))
+            .await;
+    let rx = Receiver::start(&[], 200).await;
+    let hook = subscribe(s, &room.app, &rx.url, &ALL).await;
+    let (_, ta) = room.person(s, "alice").await;
+    let (_, tb) = room.person(s, "bob").await;
+    let mut seen_details: Vec<Value> = vec![];
+    let step = |d: Value, seen: &mut Vec<Value>| seen.push(d);
+
+    let mut a = s.connect(&ta).await;
+    a.join().await;
+    let sid = a.session_id.clone().unwrap();
+    step(room.details(s, &sid).await, &mut seen_details);
+    s.clock.advance(5_000);
+    let mut b = s.connect(&tb).await;
+    b.join().await;
+    step(room.details(s, &sid).await, &mut seen_details);
+    s.clock.advance(5_000);
+    a.leave().await;
+    step(room.details(s, &sid).await, &mut seen_details);
+    s.clock.advance(5_000);
+    b.leave().await;
+    step(room.details(s, &sid).await, &mut seen_details);
+    s.state.hooks.deliver_due().await;
+    assert_eq!(rx.got().len(), 5, "started, joined, joined, left, left so far");
+    // The keep-alive runs out: the reaper ends the session.
+    s.advance(61_000).await;
+    s.state.hooks.deliver_due().await;
+    step(room.details(s, &sid).await, &mut seen_details);
+
+    let got: Vec<Value> = rx.got().iter().map(Got::json).collect();
+    let events: Vec<&str> = got.iter().map(|v| v["event"].as_str().unwrap()).collect();
+    assert_eq!(
+        events,
+        [
+            "meeting.started",
+            "meeting.participantJoined",
+            "meeting.participantJoined",
+            "meeting.participantLeft",
+            "meeting.participantLeft",
+            "meeting.ended"
+        ]
+    );
+    assert_eq!(got[5]["reason"], "ALL_PARTICIPANTS_LEFT");
+    // Each body, as received, is what JSON.stringify(JSON.parse(body)) gives (compact, same order).
+    for g in rx.got() {
+        assert_eq!(serde_json::to_string(&g.json()).unwrap(), g.body);
+        assert_eq!(g.header("rtk-webhook-id"), hook);
+    }
+    for v in &got {
+        let m = &v["meeting"];
+        assert_eq!(
+            (m["id"].as_str(), m["sessionId"].as_str()),
+            (Some(room.meeting.as_str()), Some(sid.as_str()))
+        );
+        assert_eq!(
+            (m["title"].clone(), m["roomName"].clone(), m["status"].clone()),
+            (json!("Weekly sync"), json!(room.meeting), json!("LIVE"))
+        );
+        assert_eq!(m["organizedBy"]["id"], room.app);
+    }
+    // Counts and times as GET session gave them after each change (started and the first
+    // join are one change).
+    let pairs = [(0, 0), (1, 0), (2, 1), (3, 2), (4, 3), (5, 4)];
+    for (ev, d) in pairs {
+        let (v, d) = (&got[ev], &seen_details[d]);
+        assert_eq!(v["rtk"]["liveParticipants"], d["live_participants"], "{ev}: {v} vs {d}");
+        assert_eq!(
+            v["rtk"]["maxConcurrentParticipants"], d["max_concurrent_participants"],
+            "{ev}: {v} vs {d}"
+        );
+        assert_eq!(v["meeting"]["startedAt"], d["started_at"], "{ev}");
+    }
+    assert!(got[..5].iter().all(|v| v["meeting"].get("endedAt").is_none()), "no endedAt while live");
+    assert_eq!(got[5]["meeting"]["endedAt"], seen_details[4]["ended_at"]);
+    assert_eq!(got[5]["meeting"]["endedAt"], rtk_server::clock::rfc3339(T0 + 15_000), "at the last leave");
+    // Participants: joined/left times of the change, names and ids.
+    assert_eq!(got[1]["participant"]["userDisplayName"], "alice");
+    assert_eq!(got[1]["participant"]["customParticipantId"], "alice");
+    assert_eq!(got[1]["participant"]["clientSpecificId"], "alice");
+    assert_eq!(got[1]["participant"]["joinedAt"], rtk_server::clock::rfc3339(T0));
+    assert_eq!(got[2]["participant"]["joinedAt"], rtk_server::clock::rfc3339(T0 + 5_000));
+    assert_eq!(got[3]["participant"]["userDisplayName"], "alice");
+    assert_eq!(got[3]["participant"]["leftAt"], rtk_server::clock::rfc3339(T0 + 10_000));
+    assert_eq!(got[4]["participant"]["leftAt"], rtk_server::clock::rfc3339(T0 + 15_000));
+    assert_eq!(got[1]["participant"]["peerId"], got[3]["participant"]["peerId"]);
+}
+
+/// Kick-all ends the session at once: a left for each peer, then ended(HOST_ENDED_MEETING).
+async fn kick_all_events(s: &TestServer) {
+    let room = crate::gateway::Room::new(s, json!({"title": "Kicked"})).await;
+    let rx = Receiver::start(&[], 200).await;
+    // Only these two events: the others are not written for this webhook.
+    subscribe(s, &room.app, &rx.url, &["meeting.participantLeft", "meeting.ended"]).await;
+    let (_, ta) = room.person(s, "alice").await;
+    let mut a = s.connect(&ta).await;
+    a.join().await;
+    s.clock.advance(3_000);
+    let (st, v) = s
+        .post(
+            &format!("{}/{}/meetings/{}/active-session/kick-all", s.kit(), room.app, room.meeting),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    s.state.hooks.deliver_due().await;
+    let got: Vec<Value> = rx.got().iter().map(Got::json).collect();
+    let events: Vec<&str> = got.iter().map(|v| v["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["meeting.participantLeft", "meeting.ended"]);
+    assert_eq!(got[1]["reason"], "HOST_ENDED_MEETING");
+    assert_eq!(got[1]["meeting"]["endedAt"], rtk_server::clock::rfc3339(T0 + 3_000));
+    assert_eq!(got[1]["rtk"]["liveParticipants"], 0);
+    drop(a);
+}
+
+both!(webhook_session_events, super::session_lifecycle_events);
+both!(webhook_kick_all_events, super::kick_all_events);
