@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::gateway::routes())
         .merge(sessions::chat_export_routes())
         .merge(webhooks::public_routes())
+        .merge(webhooks::log_routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")

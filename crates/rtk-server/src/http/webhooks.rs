@@ -263,3 +263,124 @@ async fn public_key(State(s): State<AppState>) -> ApiResult<Response> {
     })
     .into_response())
 }
+
+/// rtk's own delivery-log API (an extension, outside the RealtimeKit paths), authenticated
+/// with the account's API token like the RealtimeKit API:
+///
+/// - `GET /_rtk/accounts/{account_id}/apps/{app_id}/webhooks/{webhook_id}/deliveries`
+///   (`?state=pending|delivered|failed|cancelled`, `?limit=` 1–500, default 50): newest
+///   first, each with its attempts;
+/// - `POST …/deliveries/{delivery_id}/redeliver`: puts a delivered or failed event back in
+///   the outbox, due now, with the same `rtk-uuid` and a fresh attempt budget.
+pub fn log_routes() -> axum::Router<AppState> {
+    let base = "/_rtk/accounts/{account_id}/apps/{app_id}/webhooks/{webhook_id}/deliveries";
+    axum::Router::new()
+        .route(base, axum::routing::get(deliveries))
+        .route(&format!("{base}/{{delivery_id}}"), axum::routing::get(delivery))
+        .route(&format!("{base}/{{delivery_id}}/redeliver"), axum::routing::post(redeliver))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct LogQuery {
+    state: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
+    limit: Option<f64>,
+}
+
+fn delivery_view(
+    d: &crate::store::DeliveryRow,
+    attempts: &[crate::store::AttemptRow],
+) -> rtk_api::webhooks::Delivery {
+    rtk_api::webhooks::Delivery {
+        id: d.id.clone(),
+        webhook_id: d.webhook_id.clone(),
+        event: d.event.clone(),
+        state: d.state.clone(),
+        attempts: d.attempts.max(0) as u32,
+        created_at: rfc3339(d.created_at),
+        next_attempt_at: (d.state == "pending").then(|| rfc3339(d.next_attempt_at)),
+        last_status: d.last_status.and_then(|s| u16::try_from(s).ok()),
+        last_error: d.last_error.clone(),
+        body: d.body.clone(),
+        log: attempts
+            .iter()
+            .filter(|a| a.outbox_id == d.id)
+            .map(|a| rtk_api::webhooks::DeliveryAttempt {
+                at: rfc3339(a.at),
+                status: a.status.and_then(|s| u16::try_from(s).ok()),
+                latency_ms: a.latency_ms.max(0) as u64,
+                error: a.error.clone(),
+            })
+            .collect(),
+    }
+}
+
+async fn deliveries(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, webhook_id)): Path<(String, String, String)>,
+    super::Query(q): super::Query<LogQuery>,
+) -> ApiResult<Response> {
+    let state = match q.state.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(st @ ("pending" | "delivered" | "failed" | "cancelled")) => Some(st.to_string()),
+        Some(other) => return Err(ApiError::bad_request(format!(
+            "invalid query parameter \"state\": one of pending, delivered, failed, cancelled, got {other:?}"
+        ))),
+    };
+    let limit = match q.limit {
+        None => 50,
+        Some(l) if l.fract() == 0.0 && (1.0..=500.0).contains(&l) => l as i64,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid query parameter \"limit\": a whole number from 1 to 500",
+            ))
+        }
+    };
+    let app = find_app(&s, &account, &app_id).await?;
+    let hook = find_webhook(&s, &app.id, &webhook_id).await?;
+    let rows = s.store.deliveries(&hook.id, state.as_deref(), limit).await?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let attempts = s.store.attempts(&ids).await?;
+    Ok(super::ok(rows.iter().map(|d| delivery_view(d, &attempts)).collect::<Vec<_>>()))
+}
+
+async fn delivery(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, webhook_id, delivery_id)): Path<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let app = find_app(&s, &account, &app_id).await?;
+    let hook = find_webhook(&s, &app.id, &webhook_id).await?;
+    let d = s
+        .store
+        .delivery(&hook.id, &delivery_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No delivery found with id {delivery_id}")))?;
+    let attempts = s.store.attempts(std::slice::from_ref(&d.id)).await?;
+    Ok(super::ok(delivery_view(&d, &attempts)))
+}
+
+async fn redeliver(
+    State(s): State<AppState>,
+    account: Account,
+    Path((_, app_id, webhook_id, delivery_id)): Path<(String, String, String, String)>,
+) -> ApiResult<Response> {
+    let app = find_app(&s, &account, &app_id).await?;
+    let hook = find_webhook(&s, &app.id, &webhook_id).await?;
+    let d = s
+        .store
+        .delivery(&hook.id, &delivery_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No delivery found with id {delivery_id}")))?;
+    if !s.store.redeliver(&hook.id, &d.id, s.now()).await? {
+        return Err(ApiError::conflict(format!(
+            "delivery {} is {}: only a delivered or failed delivery can be redelivered",
+            d.id, d.state
+        )));
+    }
+    s.hooks.notify();
+    let d = s.store.delivery(&hook.id, &d.id).await?.ok_or_else(ApiError::internal)?;
+    let attempts = s.store.attempts(std::slice::from_ref(&d.id)).await?;
+    Ok(super::ok(delivery_view(&d, &attempts)))
+}

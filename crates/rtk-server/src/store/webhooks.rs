@@ -450,7 +450,7 @@ impl Store {
         let mut w = self.write().await?;
         let done = sqlx::query(
             "UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, \
-             done_at = NULL, created_at = created_at WHERE id = $2 AND webhook_id = $3 \
+             done_at = NULL WHERE id = $2 AND webhook_id = $3 \
              AND state IN ('delivered', 'failed')",
         )
         .bind(now)

@@ -651,3 +651,68 @@ async fn kick_all_events(s: &TestServer) {
 
 both!(webhook_session_events, super::session_lifecycle_events);
 both!(webhook_kick_all_events, super::kick_all_events);
+
+/// The delivery log (rtk's extension API) shows each attempt; a failed event is redelivered
+/// by hand with the same rtk-uuid.
+async fn delivery_log_and_redelivery(s: &TestServer) {
+    let app = s.app("a").await;
+    let rx = Receiver::start(&[400], 200).await;
+    let hook = subscribe(s, &app, &rx.url, &["meeting.started"]).await;
+    event(s, &app, "sess-1", 1).await;
+    s.state.hooks.deliver_due().await;
+    let log_url = format!("{}/_rtk/accounts/{}/apps/{app}/webhooks/{hook}/deliveries", s.root, s.account);
+    let (st, v) = s.get(&log_url).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let d = &v["data"][0];
+    assert_eq!(
+        (d["state"].clone(), d["attempts"].clone(), d["last_status"].clone()),
+        (json!("failed"), json!(1), json!(400))
+    );
+    assert_eq!(d["log"].as_array().unwrap().len(), 1);
+    assert_eq!(d["log"][0]["status"], 400);
+    assert_eq!(d["body"].as_str().unwrap(), rx.got()[0].body);
+    let id = d["id"].as_str().unwrap().to_string();
+    assert_eq!(id, rx.got()[0].header("rtk-uuid"));
+    let (_, v) = s.get(&format!("{log_url}?state=delivered")).await;
+    assert_eq!(v["data"], json!([]));
+    let (st, _) = s.get(&format!("{log_url}?state=lost")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    // Redeliver: the same rtk-uuid, now accepted.
+    let (st, v) = s.post(&format!("{log_url}/{id}/redeliver"), json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["state"], "pending");
+    s.state.hooks.deliver_due().await;
+    let got = rx.got();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].header("rtk-uuid"), id);
+    assert_eq!(got[1].body, got[0].body);
+    let (_, v) = s.get(&format!("{log_url}/{id}")).await;
+    assert_eq!(v["data"]["state"], "delivered");
+    let statuses: Vec<Value> =
+        v["data"]["log"].as_array().unwrap().iter().map(|a| a["status"].clone()).collect();
+    assert_eq!(statuses, [json!(400), json!(200)]);
+    // Another account's token: 404.
+    let other = rtk_server::admin::create_account(&s.store, None, 0).await.unwrap();
+    let (_, tok) = rtk_server::admin::create_token(&s.store, &other, "o", "o@x", 0).await.unwrap();
+    let r = s.http.get(&log_url).bearer_auth(&tok).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = s.http.get(&log_url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A pending one cannot be redelivered (it is on its way).
+    let dead = subscribe(s, &app, &dead_url().await, &["meeting.started"]).await;
+    event(s, &app, "sess-2", 1).await;
+    s.state.hooks.deliver_due().await;
+    let dead_log = format!("{}/_rtk/accounts/{}/apps/{app}/webhooks/{dead}/deliveries", s.root, s.account);
+    let (_, v) = s.get(&dead_log).await;
+    assert_eq!(v["data"][0]["state"], "pending");
+    assert!(v["data"][0]["next_attempt_at"].is_string());
+    let pid = v["data"][0]["id"].as_str().unwrap().to_string();
+    let (st, _) = s.post(&format!("{dead_log}/{pid}/redeliver"), json!({})).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    // Deleting the webhook cancels what is pending; the log stays readable in the store.
+    s.call(Method::DELETE, &format!("{}/{dead}", hooks_url(s, &app)), None).await;
+    let rows = s.store.deliveries(&dead, None, 10).await.unwrap();
+    assert_eq!(rows[0].state, "cancelled");
+}
+
+both!(webhook_delivery_log, super::delivery_log_and_redelivery);
