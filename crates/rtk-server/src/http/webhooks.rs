@@ -324,9 +324,11 @@ async fn deliveries(
     let state = match q.state.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(st @ ("pending" | "delivered" | "failed" | "cancelled")) => Some(st.to_string()),
-        Some(other) => return Err(ApiError::bad_request(format!(
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
             "invalid query parameter \"state\": one of pending, delivered, failed, cancelled, got {other:?}"
-        ))),
+        )))
+        }
     };
     let limit = match q.limit {
         None => 50,

@@ -354,7 +354,7 @@ async fn retries_until_delivered(s: &TestServer) {
     let log = s.store.deliveries(&hook, None, 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].id.as_str(), log[0].state.as_str(), log[0].attempts), (uuid.as_str(), "delivered", 3));
-    let attempts = s.store.attempts(&[uuid.clone()]).await.unwrap();
+    let attempts = s.store.attempts(std::slice::from_ref(&uuid)).await.unwrap();
     let statuses: Vec<Option<i64>> = attempts.iter().map(|a| a.status).collect();
     assert_eq!(statuses, [Some(500), Some(503), Some(200)]);
 }
@@ -403,7 +403,7 @@ async fn down_for_the_whole_horizon(s: &TestServer) {
         advance(s, if d.next_attempt_at > now { d.next_attempt_at - now } else { 5_000 }).await;
     }
     let d = &s.store.deliveries(&hook, None, 1).await.unwrap()[0];
-    let attempts = s.store.attempts(&[d.id.clone()]).await.unwrap();
+    let attempts = s.store.attempts(std::slice::from_ref(&d.id)).await.unwrap();
     assert_eq!(attempts.len() as i64, d.attempts);
     assert!(attempts.iter().all(|a| a.status.is_none() && a.error.is_some()));
 }
@@ -716,3 +716,23 @@ async fn delivery_log_and_redelivery(s: &TestServer) {
 }
 
 both!(webhook_delivery_log, super::delivery_log_and_redelivery);
+
+/// With private targets denied, a loopback receiver is never contacted: failed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_private_refuses_loopback() {
+    let deny = |c: &mut rtk_server::Config| c.webhooks.deny_private = true;
+    let Some(s) = TestServer::start_with(Db::Sqlite, deny).await else { return };
+    let app = s.app("a").await;
+    let rx = Receiver::start(&[], 200).await;
+    for url in [rx.url.clone(), rx.url.replace("127.0.0.1", "localhost")] {
+        let hook = subscribe(&s, &app, &url, &["meeting.started"]).await;
+        event(&s, &app, &format!("sess-{hook}"), 1).await;
+        s.state.hooks.deliver_due().await;
+        let d = &s.store.deliveries(&hook, None, 1).await.unwrap()[0];
+        assert_eq!((d.state.as_str(), d.attempts), ("failed", 1), "{url}: {d:?}");
+        assert!(d.last_error.as_deref().unwrap().contains("private targets are denied"), "{d:?}");
+        s.call(Method::DELETE, &format!("{}/{hook}", hooks_url(&s, &app)), None).await;
+    }
+    assert!(rx.got().is_empty(), "nothing reached the receiver");
+    s.stop().await;
+}
