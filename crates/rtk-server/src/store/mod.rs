@@ -81,6 +81,15 @@ impl WriteTx {
         self.commit_then(|| {}).await
     }
 
+    /// Rolls back before the writer lock is released. (Dropping a transaction rolls it back
+    /// only when its connection is next used: on SQLite the next writer, already holding the
+    /// lock, would find the database still write-locked and fail with "database is locked".)
+    pub async fn rollback(self) -> StoreResult<()> {
+        let WriteTx { tx, _guard, .. } = self;
+        tx.rollback().await?;
+        Ok(())
+    }
+
     /// Commits, then runs `f` while still holding the writer lock (SQLite), so in-process
     /// caches see changes in commit order.
     pub async fn commit_then(self, f: impl FnOnce()) -> StoreResult<()> {

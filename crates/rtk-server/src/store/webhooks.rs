@@ -259,12 +259,12 @@ impl Store {
             match inserted {
                 Ok(_) => w.commit().await?,
                 Err(e) => match conflict_on_unique(e, String::new) {
-                    StoreError::Conflict(_) => drop(w),
+                    StoreError::Conflict(_) => w.rollback().await?,
                     other => return Err(other),
                 },
             }
         } else {
-            drop(w);
+            w.rollback().await?;
         }
         self.webhook_key().await?.ok_or_else(|| StoreError::Invalid("the webhook key vanished".into()))
     }
@@ -294,7 +294,7 @@ impl Store {
         );
         let n = sqlx::query(&sql).bind(&lease).bind(now + lease_for).bind(now).execute(&mut *w.tx).await?;
         if n.rows_affected() == 0 {
-            drop(w);
+            w.rollback().await?;
             return Ok(vec![]);
         }
         let rows = sqlx::query(
