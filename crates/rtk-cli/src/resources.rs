@@ -1,5 +1,7 @@
-//! `rtk apps|presets|meetings|participants|sessions …`: the API through the Rust SDK. A table
-//! by default, JSON with `--json`.
+//! `rtk apps|presets|meetings|participants|sessions|webhooks …`: the API through the Rust SDK.
+//! A table by default, JSON with `--json`.
+
+mod webhooks;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -94,6 +96,12 @@ pub enum ResourceCommand {
         after_help = "Examples:\n  rtk sessions list --app $APP --status LIVE\n  rtk sessions get --app $APP $SESSION --breakout-rooms\n  rtk sessions participants --app $APP $SESSION\n  rtk sessions active --app $APP --meeting $MEETING"
     )]
     Sessions(Sessions),
+    /// Webhooks of an app: list, get, create, update, delete; rtk's delivery log: deliveries,
+    /// redeliver.
+    #[command(
+        after_help = "Examples:\n  rtk webhooks create --app $APP --name billing --url https://example.com/hook --events meeting.started,meeting.ended\n  rtk webhooks list --app $APP\n  rtk webhooks update --app $APP $WEBHOOK --enabled false\n  rtk webhooks deliveries --app $APP $WEBHOOK --state failed\n  rtk webhooks redeliver --app $APP $WEBHOOK $DELIVERY"
+    )]
+    Webhooks(webhooks::Webhooks),
 }
 
 #[derive(Args, Debug)]
@@ -638,6 +646,7 @@ async fn dispatch(cmd: ResourceCommand) -> anyhow::Result<()> {
         ResourceCommand::Meetings(m) => meetings(m).await,
         ResourceCommand::Participants(p) => participants(p).await,
         ResourceCommand::Sessions(s) => sessions(s).await,
+        ResourceCommand::Webhooks(w) => webhooks::run(w).await,
     }
 }
 
