@@ -12,6 +12,7 @@ pub mod meetings;
 pub mod presets;
 pub mod resources;
 pub mod sessions;
+pub mod webhooks;
 
 pub use envelope::{Envelope, ErrorEnvelope, ErrorItem, Paging};
 pub use resources::*;

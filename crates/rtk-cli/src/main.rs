@@ -207,6 +207,55 @@ struct ServeArgs {
     /// Largest total of request header names and values, in bytes; larger is 431.
     #[arg(long, env = "RTK_MAX_HEADER_BYTES", default_value_t = config::DEFAULT_MAX_HEADER_BYTES)]
     max_header_bytes: usize,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
+}
+
+/// Webhook delivery (docs/webhooks.md).
+#[derive(clap::Args, Debug, Clone)]
+struct WebhookArgs {
+    /// Refuse webhook receivers on loopback, private, link-local and CGNAT addresses (SSRF
+    /// protection; off by default so a receiver on localhost works in development).
+    #[arg(long, env = "RTK_WEBHOOK_DENY_PRIVATE")]
+    webhook_deny_private: bool,
+    /// Seconds a connection to a webhook receiver may take.
+    #[arg(long, env = "RTK_WEBHOOK_CONNECT_TIMEOUT_SECS", default_value_t = 3, value_parser = positive())]
+    webhook_connect_timeout_secs: u64,
+    /// Seconds one delivery attempt may take in all; longer is a timeout (retried).
+    #[arg(long, env = "RTK_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = positive())]
+    webhook_timeout_secs: u64,
+    /// Attempts per event at most, the first included.
+    #[arg(long, env = "RTK_WEBHOOK_MAX_ATTEMPTS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+    webhook_max_attempts: u32,
+    /// Hours after an event past which no retry is scheduled.
+    #[arg(long, env = "RTK_WEBHOOK_RETRY_HORIZON_HOURS", default_value_t = 24, value_parser = positive())]
+    webhook_retry_horizon_hours: u64,
+    /// Seconds the first retry waits at most; each next one twice as long, up to the cap.
+    #[arg(long, env = "RTK_WEBHOOK_BACKOFF_BASE_SECS", default_value_t = 1, value_parser = positive())]
+    webhook_backoff_base_secs: u64,
+    /// Seconds any retry waits at most.
+    #[arg(long, env = "RTK_WEBHOOK_BACKOFF_CAP_SECS", default_value_t = 600, value_parser = positive())]
+    webhook_backoff_cap_secs: u64,
+    /// Delivery attempts in flight at most on this node.
+    #[arg(long, env = "RTK_WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = positive())]
+    webhook_concurrency: u64,
+}
+
+impl WebhookArgs {
+    fn config(&self) -> rtk_server::webhooks::HookConfig {
+        use std::time::Duration;
+        rtk_server::webhooks::HookConfig {
+            connect_timeout: Duration::from_secs(self.webhook_connect_timeout_secs),
+            timeout: Duration::from_secs(self.webhook_timeout_secs),
+            max_attempts: self.webhook_max_attempts,
+            horizon: Duration::from_secs(self.webhook_retry_horizon_hours * 3600),
+            backoff_base: Duration::from_secs(self.webhook_backoff_base_secs),
+            backoff_cap: Duration::from_secs(self.webhook_backoff_cap_secs),
+            deny_private: self.webhook_deny_private,
+            concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(usize::MAX),
+            ..Default::default()
+        }
+    }
 }
 
 const fn secs(d: std::time::Duration) -> u64 {
@@ -421,6 +470,7 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_connections: usize::try_from(a.max_connections).unwrap_or(usize::MAX),
         max_uri_bytes: a.max_uri_bytes,
         max_header_bytes: a.max_header_bytes,
+        webhooks: a.webhooks.config(),
         ..a.store.config()
     };
     // Signals are ours from here on: one that comes during start still stops us cleanly.

@@ -1,4 +1,4 @@
-//! `rtk apps|presets|meetings|participants|sessions`, `rtk simulate` and `rtk completions`,
+//! `rtk apps|presets|meetings|participants|sessions|webhooks`, `rtk simulate` and `rtk completions`,
 //! driven as a user's script would drive them, against a real `rtk serve`.
 
 use std::io::{BufRead, BufReader};
@@ -277,7 +277,9 @@ fn completions_and_help() {
         );
     }
     assert!(!rtk(&["completions", "tcsh"]).status.success());
-    for cmd in ["apps", "presets", "meetings", "participants", "sessions", "simulate", "completions"] {
+    for cmd in
+        ["apps", "presets", "meetings", "participants", "sessions", "webhooks", "simulate", "completions"]
+    {
         let out = rtk(&[cmd, "--help"]);
         let help = String::from_utf8(out.stdout).unwrap();
         assert!(help.contains("Examples:"), "rtk {cmd} --help shows examples: {help}");
@@ -329,4 +331,210 @@ async fn serve_on_a_manual_clock() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8"), "{out:?}");
+}
+
+/// A webhook receiver on loopback (a thread): answers the scripted statuses in turn (then
+/// 200) and sends each request's `rtk-uuid` and body down a channel.
+fn receiver(script: &'static [u16]) -> (String, std::sync::mpsc::Receiver<(String, String)>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let mut conn = conn.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let head_end = loop {
+                let k = conn.read(&mut chunk).unwrap();
+                assert!(k > 0, "the request ended early");
+                buf.extend_from_slice(&chunk[..k]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+            };
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_lowercase();
+            let header = |name: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(|v| v.trim().to_string()))
+                    .unwrap_or_default()
+            };
+            let len: usize = header("content-length").parse().unwrap();
+            while buf.len() < head_end + len {
+                let k = conn.read(&mut chunk).unwrap();
+                assert!(k > 0, "the body ended early");
+                buf.extend_from_slice(&chunk[..k]);
+            }
+            let body = String::from_utf8(buf[head_end..head_end + len].to_vec()).unwrap();
+            let status = script.get(n).copied().unwrap_or(200);
+            write!(conn, "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+            if tx.send((header("rtk-uuid"), body)).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn webhook_commands() {
+    let s = serve();
+    let app = s.json(&["apps", "create", "hooked"])["id"].as_str().unwrap().to_string();
+    s.json(&["presets", "create", "--app", &app, PRESET]);
+    let (url, got) = receiver(&[400]);
+
+    // Validation and duplicates: the server's message, status 1.
+    let e = s.fails(&[
+        "webhooks",
+        "create",
+        "--app",
+        &app,
+        "--name",
+        "x",
+        "--url",
+        &url,
+        "--events",
+        "meeting.exploded",
+    ]);
+    assert!(e.contains("400") && e.contains("events[0]"), "{e}");
+    let e = s.fails(&[
+        "webhooks",
+        "create",
+        "--app",
+        &app,
+        "--name",
+        "x",
+        "--url",
+        "ftp://h/x",
+        "--events",
+        "meeting.started",
+    ]);
+    assert!(e.contains("400"), "{e}");
+
+    let w = s.json(&[
+        "webhooks",
+        "create",
+        "--app",
+        &app,
+        "--name",
+        "rx",
+        "--url",
+        &url,
+        "--events",
+        "meeting.started,meeting.participantJoined",
+        "--disabled",
+    ]);
+    assert_eq!(w["enabled"], false);
+    assert_eq!(w["events"], serde_json::json!(["meeting.started", "meeting.participantJoined"]));
+    let id = w["id"].as_str().unwrap().to_string();
+    let e = s.fails(&[
+        "webhooks",
+        "create",
+        "--app",
+        &app,
+        "--name",
+        "dup",
+        "--url",
+        &url,
+        "--events",
+        "meeting.ended",
+    ]);
+    assert!(e.contains("409"), "{e}");
+    assert_eq!(s.json(&["webhooks", "get", "--app", &app, &id]), w);
+    let list = s.json(&["webhooks", "list", "--app", &app]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let table = s.ok(&["webhooks", "list", "--app", &app]);
+    assert!(table.starts_with("ID") && table.lines().nth(1).unwrap().contains(&url), "{table}");
+    // Update changes only what is given.
+    let on = s.json(&["webhooks", "update", "--app", &app, &id, "--enabled", "true"]);
+    assert_eq!(
+        (on["enabled"].clone(), on["name"].clone(), on["events"].clone()),
+        (true.into(), w["name"].clone(), w["events"].clone())
+    );
+    let renamed = s.json(&["webhooks", "update", "--app", &app, &id, "--name", "receiver"]);
+    assert_eq!((renamed["name"].clone(), renamed["enabled"].clone()), ("receiver".into(), true.into()));
+
+    // A real join: started (answered 400, so failed) and joined (delivered).
+    let meeting = s.json(&["meetings", "create", "--app", &app, "--title", "hooked"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = s.json(&[
+        "participants",
+        "add",
+        "--app",
+        &app,
+        "--meeting",
+        &meeting,
+        "--custom-id",
+        "ada",
+        "--preset",
+        "host",
+    ]);
+    let mut join = Command::new(env!("CARGO_BIN_EXE_rtk"))
+        .args(["join", "--base-url", &s.base, "--token", p["token"].as_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut join_out = BufReader::new(join.stdout.take().unwrap()).lines();
+    let first = join_out.next().unwrap().unwrap();
+    assert!(first.contains("\"joined\""), "{first}");
+    let wait = || got.recv_timeout(std::time::Duration::from_secs(30)).expect("a delivery in time");
+    let (started_uuid, started_body) = wait();
+    let (joined_uuid, _) = wait();
+    assert!(started_body.contains("\"event\":\"meeting.started\""), "{started_body}");
+
+    let log = s.json(&["webhooks", "deliveries", "--app", &app, &id]);
+    let rows: Vec<(String, String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["id"].as_str().unwrap().into(),
+                d["event"].as_str().unwrap().into(),
+                d["state"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (joined_uuid.clone(), "meeting.participantJoined".into(), "delivered".into()),
+            (started_uuid.clone(), "meeting.started".into(), "failed".into())
+        ]
+    );
+    assert_eq!(log[1]["log"][0]["status"], 400);
+    let failed = s.json(&["webhooks", "deliveries", "--app", &app, &id, "--state", "failed"]);
+    assert_eq!(failed.as_array().unwrap().len(), 1);
+    let table = s.ok(&["webhooks", "deliveries", "--app", &app, &id, "--limit", "1"]);
+    assert_eq!(table.lines().count(), 2, "{table}");
+    assert!(
+        table.starts_with("ID") && table.contains(&joined_uuid) && table.contains("delivered"),
+        "{table}"
+    );
+
+    // Redeliver the failed one: the same rtk-uuid and body reach the receiver.
+    let out = s.ok(&["webhooks", "redeliver", "--app", &app, &id, &started_uuid]);
+    assert!(out.contains(&started_uuid) && out.contains("pending"), "{out}");
+    assert_eq!(wait(), (started_uuid.clone(), started_body));
+    // The log records it (the attempt is written as the answer comes: poll the API).
+    let state = |s: &Server| {
+        s.json(&["webhooks", "deliveries", "--app", &app, &id, "--state", "failed"]).as_array().unwrap().len()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while state(&s) != 0 {
+        assert!(std::time::Instant::now() < deadline, "the redelivery was never recorded");
+    }
+    let e = s.fails(&["webhooks", "redeliver", "--app", &app, &id, "nope"]);
+    assert!(e.contains("404"), "{e}");
+
+    let _ = Command::new("kill").args(["-TERM", &join.id().to_string()]).status();
+    let rest: Vec<String> = join_out.map(|l| l.unwrap()).collect();
+    assert_eq!(rest.last().map(String::as_str), Some(r#"{"type":"left"}"#), "{rest:?}");
+    assert!(join.wait().unwrap().success());
+    let deleted = s.json(&["webhooks", "delete", "--app", &app, &id]);
+    assert_eq!(deleted["id"], id.as_str());
+    let e = s.fails(&["webhooks", "get", "--app", &app, &id]);
+    assert!(e.contains("404"), "{e}");
 }

@@ -261,8 +261,17 @@ impl<T> Response<T> {
     }
 }
 
-/// A path under `/accounts/{account_id}/realtime/kit`, its ids checked before any request.
-pub(crate) struct KitPath(Vec<String>);
+/// A path under `/accounts/{account_id}/realtime/kit`, its ids checked before any request; or,
+/// for rtk's own extensions, under `/_rtk/accounts/{account_id}` at the server's root.
+pub(crate) struct KitPath(Vec<String>, Root);
+
+/// Where a path starts: after the base URL, or at the server's root (rtk's `/_rtk` API, which
+/// is not under `/client/v4`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Root {
+    Base,
+    Server,
+}
 
 fn check(name: &str, v: &str) -> Result<String, Error> {
     if v.is_empty() {
@@ -277,7 +286,13 @@ fn check(name: &str, v: &str) -> Result<String, Error> {
 impl KitPath {
     pub(crate) fn new(account_id: &str) -> Result<Self, Error> {
         let acc = check("account_id", account_id)?;
-        Ok(KitPath(vec!["accounts".into(), acc, "realtime".into(), "kit".into()]))
+        Ok(KitPath(vec!["accounts".into(), acc, "realtime".into(), "kit".into()], Root::Base))
+    }
+    /// `/_rtk/accounts/{account_id}/apps/{app_id}`: rtk's extension API for an app.
+    pub(crate) fn rtk_app(account_id: &str, app_id: &str) -> Result<Self, Error> {
+        let acc = check("account_id", account_id)?;
+        let app = check("app_id", app_id)?;
+        Ok(KitPath(vec!["_rtk".into(), "accounts".into(), acc, "apps".into(), app], Root::Server))
     }
     pub(crate) fn app(account_id: &str, app_id: &str) -> Result<Self, Error> {
         Self::new(account_id)?.id("app_id", app_id)
@@ -315,17 +330,26 @@ impl Client {
         self.inner.base.as_str()
     }
 
-    /// The RealtimeKit API: apps, presets, meetings, sessions, active sessions.
+    /// The RealtimeKit API: apps, presets, meetings, sessions, active sessions, webhooks.
     pub fn realtime_kit(&self) -> crate::resources::RealtimeKit<'_> {
         crate::resources::RealtimeKit::new(self)
     }
 
     fn url(&self, path: &KitPath, query: Option<&str>) -> Result<Url, Error> {
         let mut url = self.inner.base.clone();
-        url.path_segments_mut()
-            .map_err(|_| Error::Config("the base URL cannot take a path".into()))?
-            .pop_if_empty()
-            .extend(&path.0);
+        let mut segments =
+            url.path_segments_mut().map_err(|_| Error::Config("the base URL cannot take a path".into()))?;
+        segments.pop_if_empty();
+        if path.1 == Root::Server {
+            // rtk serves its own API beside, not under, `/client/v4`.
+            let base: Vec<&str> =
+                self.inner.base.path_segments().into_iter().flatten().filter(|s| !s.is_empty()).collect();
+            if base.ends_with(&["client", "v4"]) {
+                segments.pop().pop();
+            }
+        }
+        segments.extend(&path.0);
+        drop(segments);
         url.set_query(query.filter(|q| !q.is_empty()));
         Ok(url)
     }

@@ -379,7 +379,51 @@ with_account!(
     CreatePollParams,
     CreateBreakoutRoomsParams,
     MoveParticipantsParams,
+    WebhookParams,
+    EditWebhookParams,
+    DeliveryListParams,
 );
+
+/// `webhooks().create_webhook` and `replace_webhook`: `name`, `url` and `events` (each one of
+/// [`rtk_api::webhooks::EVENTS`]) are required; `enabled` defaults to true on the server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WebhookParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub name: String,
+    pub url: String,
+    pub events: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// `webhooks().edit_webhook`: the fields to change; none set sends `{}` (changes nothing).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EditWebhookParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// `webhooks().deliveries` (an rtk extension): the delivery log, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeliveryListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    /// `pending`, `delivered`, `failed` or `cancelled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// 1 to 500 (the server's default: 50).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
 
 list_params!(
     AppListParams,
@@ -402,6 +446,21 @@ mod tests {
         assert_eq!(serde_json::to_value(&m).unwrap(), serde_json::json!({"title": "t"}));
         let l = AppListParams::new("acc");
         assert_eq!(serde_urlencoded::to_string(&l).unwrap(), "");
+    }
+
+    #[test]
+    fn an_empty_webhook_edit_is_an_empty_object() {
+        assert_eq!(serde_json::to_value(EditWebhookParams::new("acc")).unwrap(), serde_json::json!({}));
+        let w = WebhookParams {
+            name: "n".into(),
+            url: "http://h/x".into(),
+            events: vec!["meeting.started".into()],
+            ..WebhookParams::new("acc")
+        };
+        assert_eq!(
+            serde_json::to_value(&w).unwrap(),
+            serde_json::json!({"name": "n", "url": "http://h/x", "events": ["meeting.started"]})
+        );
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub struct Config {
     pub max_uri_bytes: usize,
     /// Largest total of request header names and values, in bytes; larger is 431.
     pub max_header_bytes: usize,
+    /// Webhook delivery policy: timeouts, retries, private targets (docs/webhooks.md).
+    pub webhooks: crate::webhooks::HookConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -113,6 +115,7 @@ impl Default for Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_uri_bytes: DEFAULT_MAX_URI_BYTES,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            webhooks: Default::default(),
         }
     }
 }

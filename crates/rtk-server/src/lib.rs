@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod webhooks;
 
 mod server;
 

@@ -63,7 +63,13 @@ impl Server {
         if config.public_url.is_none() {
             config.public_url = Some(default_public_url(listener.local_addr()?));
         }
-        let state = AppState::new(store, clock, keys, config, engine);
+        let hooks = crate::webhooks::Hooks::new(
+            store.clone(),
+            clock.clone(),
+            keys.kek().clone(),
+            config.webhooks.clone(),
+        )?;
+        let state = AppState::new(store, clock, keys, config, engine, hooks);
         Ok(Self { listener, state, bootstrap })
     }
 
@@ -97,6 +103,8 @@ impl Server {
                     }
                 })
             });
+        // Webhook deliveries run on every clock: events written now are due now.
+        let hooks = tokio::spawn(state.hooks.clone().run());
         let hub = state.engine.hub().clone();
         let shutdown = async move {
             shutdown.await;
@@ -107,6 +115,8 @@ impl Server {
         if let Some(r) = reaper {
             r.abort();
         }
+        // Attempts in flight are cut off; their leases run out and they are retried.
+        hooks.abort();
         // Gateway connections outlive the HTTP drain: let them record their peers first.
         if tokio::time::timeout(std::time::Duration::from_secs(10), state.connections.idle()).await.is_err() {
             tracing::warn!(open = state.connections.count(), "gateway connections still open at shutdown");

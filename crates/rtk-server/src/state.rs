@@ -19,6 +19,8 @@ pub struct Inner {
     pub keys: KeyRing,
     pub config: Config,
     pub engine: crate::engine::Engine,
+    /// Webhook deliveries: the signing key and the worker.
+    pub hooks: crate::webhooks::Hooks,
     /// Open gateway connections, so shutdown can wait for them to record their peers.
     pub connections: Tracker,
     /// Open gateway connections per participant.
@@ -47,6 +49,7 @@ impl AppState {
         keys: KeyRing,
         config: Config,
         engine: crate::engine::Engine,
+        hooks: crate::webhooks::Hooks,
     ) -> Self {
         Self(Arc::new(Inner {
             store,
@@ -54,6 +57,7 @@ impl AppState {
             keys,
             config,
             engine,
+            hooks,
             connections: Tracker::default(),
             seats: Default::default(),
             clock_moves: Default::default(),
@@ -143,6 +147,18 @@ impl Tracker {
     pub fn track(&self) -> Tracked<'_> {
         self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Tracked(self)
+    }
+
+    /// Counts in a task that cannot hold a borrow of the tracker; [`Tracker::leave`] must
+    /// follow exactly once.
+    pub fn enter(&self) {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Ends a count begun with [`Tracker::enter`].
+    pub fn leave(&self) {
+        self.count.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.changed.notify_waiters();
     }
 
     pub fn count(&self) -> usize {

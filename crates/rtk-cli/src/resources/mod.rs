@@ -1,5 +1,5 @@
-//! `rtk apps|presets|meetings|participants|sessions …`: the API through the Rust SDK. A table
-//! by default, JSON with `--json`.
+//! `rtk apps|presets|meetings|participants|sessions|webhooks …`: the API through the Rust SDK.
+//! A table by default, JSON with `--json`.
 //!
 //! - `mod.rs`: the command tree, running a command, paging and reading documents;
 //! - `args.rs`: the shared arguments (API base URL and credentials, page, app, meeting);
@@ -22,6 +22,7 @@ mod output;
 mod participants;
 mod presets;
 mod sessions;
+mod webhooks;
 
 pub use args::ApiArgs;
 use args::PageArgs;
@@ -53,6 +54,12 @@ pub enum ResourceCommand {
         after_help = "Examples:\n  rtk sessions list --app $APP --status LIVE\n  rtk sessions get --app $APP $SESSION --breakout-rooms\n  rtk sessions participants --app $APP $SESSION\n  rtk sessions active --app $APP --meeting $MEETING"
     )]
     Sessions(sessions::Sessions),
+    /// Webhooks of an app: list, get, create, update, delete; rtk's delivery log: deliveries,
+    /// redeliver.
+    #[command(
+        after_help = "Examples:\n  rtk webhooks create --app $APP --name billing --url https://example.com/hook --events meeting.started,meeting.ended\n  rtk webhooks list --app $APP\n  rtk webhooks update --app $APP $WEBHOOK --enabled false\n  rtk webhooks deliveries --app $APP $WEBHOOK --state failed\n  rtk webhooks redeliver --app $APP $WEBHOOK $DELIVERY"
+    )]
+    Webhooks(webhooks::Webhooks),
 }
 
 /// Runs a resource command; on failure prints `rtk: <error>` and exits with status 1.
@@ -76,6 +83,7 @@ async fn dispatch(cmd: ResourceCommand) -> anyhow::Result<()> {
         ResourceCommand::Meetings(m) => meetings::run(m).await,
         ResourceCommand::Participants(p) => participants::run(p).await,
         ResourceCommand::Sessions(s) => sessions::run(s).await,
+        ResourceCommand::Webhooks(w) => webhooks::run(w).await,
     }
 }
 

@@ -5,12 +5,14 @@ mod apps;
 mod meetings;
 mod presets;
 mod sessions;
+mod webhooks;
 
 pub use active_session::ActiveSession;
 pub use apps::Apps;
 pub use meetings::Meetings;
 pub use presets::Presets;
 pub use sessions::Sessions;
+pub use webhooks::Webhooks;
 
 use crate::Client;
 
@@ -38,6 +40,9 @@ impl<'a> RealtimeKit<'a> {
     }
     pub fn active_session(&self) -> ActiveSession<'a> {
         ActiveSession { client: self.client }
+    }
+    pub fn webhooks(&self) -> Webhooks<'a> {
+        Webhooks { client: self.client }
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Env {
     /// The server's engine and store, for tests that drive time or look behind the API.
     pub engine: rtk_server::engine::Engine,
     pub store: rtk_server::Store,
+    /// The server's webhook worker, to deliver what is due and wait for it.
+    pub hooks: rtk_server::webhooks::Hooks,
     _dir: tempfile::TempDir,
 }
 
@@ -41,6 +43,7 @@ pub async fn env() -> Env {
     let base = format!("http://{}", server.local_addr());
     let engine = server.state().engine.clone();
     let store = server.state().store.clone();
+    let hooks = server.state().hooks.clone();
     tokio::spawn(server.run(std::future::pending()));
     let client = Client::builder()
         .base_url(format!("{base}/client/v4"))
@@ -58,7 +61,18 @@ pub async fn env() -> Env {
         .app
         .id;
     kit.presets().create(&app, &PresetParams::from_document(&boot.account_id, preset_doc())).await.unwrap();
-    Env { base, account: boot.account_id, token: boot.token, client, clock, app, engine, store, _dir: dir }
+    Env {
+        base,
+        account: boot.account_id,
+        token: boot.token,
+        client,
+        clock,
+        app,
+        engine,
+        store,
+        hooks,
+        _dir: dir,
+    }
 }
 
 impl Env {

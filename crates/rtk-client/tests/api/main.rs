@@ -10,3 +10,4 @@ mod mock;
 mod pagination;
 mod participant;
 mod retries;
+mod webhooks;

@@ -137,7 +137,8 @@ async fn move_to(
     // One move at a time: each applies what falls due in order.
     let _one = s.clock_moves.lock().await;
     let to = to(clock.now());
-    let applied = s.engine.advance(clock, to).await.map_err(|e| match e {
+    // Deliveries due on the way are made before the answer (none in flight while it moves).
+    let applied = s.hooks.quiesced(s.engine.advance(clock, to)).await.map_err(|e| match e {
         crate::engine::EngineError::Invalid(m) => ApiError::bad_request(m),
         other => other.into(),
     })?;

@@ -14,6 +14,7 @@ mod participants;
 mod presets;
 pub mod schema;
 pub mod sessions;
+pub mod webhooks;
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -104,6 +105,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(participants::routes())
         .merge(sessions::routes())
         .merge(active_session::routes())
+        .merge(webhooks::routes())
         .split_for_parts()
 }
 
@@ -122,6 +124,8 @@ pub fn router(state: AppState) -> Router {
         .merge(clock::routes(&state.config))
         .merge(crate::gateway::routes())
         .merge(sessions::chat_export_routes())
+        .merge(webhooks::public_routes())
+        .merge(webhooks::log_routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")

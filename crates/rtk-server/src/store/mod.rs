@@ -14,6 +14,7 @@ mod meetings;
 mod participants;
 mod presets;
 mod sessions;
+pub(crate) mod webhooks;
 
 pub use accounts::{AccountRow, KeyRow, TokenRow};
 pub use apps::AppRow;
@@ -22,6 +23,9 @@ pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
 pub use presets::PresetRow;
 pub use sessions::{ChatRow, JoinSpec, Joined, PeerRow, SessionFilter, SessionRow, SessionState};
+pub use webhooks::{
+    AttemptRecord, AttemptRow, Claimed, DeliveryRow, OutboxStats, Outcome, WebhookKeyRow, WebhookRow,
+};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,27 +65,43 @@ pub struct Store {
     sessions: Option<Arc<std::sync::RwLock<sessions::SessionCache>>>,
     /// SQLite only: the queue of joins for the group commit (see `Store::batch_joins`).
     joins: Option<tokio::sync::mpsc::UnboundedSender<sessions::JoinReq>>,
+    /// Woken after a commit that wrote webhook events (the delivery worker waits on it).
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 /// A write transaction; on SQLite it also holds the writer lock until it ends.
 pub struct WriteTx {
     pub tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
+    /// Set when the transaction wrote webhook events: the commit wakes the worker.
+    pub(crate) wrote_events: bool,
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await?;
+        self.commit_then(|| {}).await
+    }
+
+    /// Rolls back before the writer lock is released. (Dropping a transaction rolls it back
+    /// only when its connection is next used: on SQLite the next writer, already holding the
+    /// lock, would find the database still write-locked and fail with "database is locked".)
+    pub async fn rollback(self) -> StoreResult<()> {
+        let WriteTx { tx, _guard, .. } = self;
+        tx.rollback().await?;
         Ok(())
     }
 
     /// Commits, then runs `f` while still holding the writer lock (SQLite), so in-process
     /// caches see changes in commit order.
     pub async fn commit_then(self, f: impl FnOnce()) -> StoreResult<()> {
-        let WriteTx { tx, _guard } = self;
+        let WriteTx { tx, _guard, wrote_events, outbox } = self;
         tx.commit().await?;
         f();
         drop(_guard);
+        if wrote_events {
+            outbox.notify_one();
+        }
         Ok(())
     }
 }
@@ -345,7 +365,7 @@ impl Store {
         }
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let sessions = (backend == Backend::Sqlite).then(Default::default);
-        let mut store = Self { pool, backend, write_lock, sessions, joins: None };
+        let mut store = Self { pool, backend, write_lock, sessions, joins: None, outbox: Default::default() };
         if backend == Backend::Sqlite {
             // The batcher holds a handle without the queue, so it ends when the last handle
             // that can send to it is dropped.
@@ -360,6 +380,12 @@ impl Store {
         self.backend
     }
 
+    /// Completes after a commit that wrote webhook events to the outbox (on this handle or
+    /// a clone of it), or at once if one came since the last wait.
+    pub async fn outbox_written(&self) {
+        self.outbox.notified().await
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -371,7 +397,7 @@ impl Store {
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx { tx, _guard: guard, wrote_events: false, outbox: self.outbox.clone() })
     }
 
     /// Is the store reachable?
@@ -426,6 +452,9 @@ pub fn new_id() -> String {
 
 /// Every table that holds what apps made, children first: a reset empties them all.
 const APP_TABLES: &[&str] = &[
+    "webhook_attempts",
+    "webhook_outbox",
+    "webhooks",
     "chat_counters",
     "chat_messages",
     "polls",
@@ -440,7 +469,8 @@ const APP_TABLES: &[&str] = &[
 
 impl Store {
     /// Empties the store of everything apps made — apps, presets, meetings, participants,
-    /// sessions, peers, chat, polls — keeping accounts, API tokens and signing keys, in one
+    /// sessions, peers, chat, polls, webhooks and their deliveries — keeping accounts, API tokens
+    /// and signing keys (the webhook key too), in one
     /// transaction (a test environment's reset between tests).
     pub async fn reset_keeping_credentials(&self) -> StoreResult<()> {
         let mut w = self.write().await?;

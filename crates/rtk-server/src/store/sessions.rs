@@ -442,6 +442,16 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
         .await
         .map_err(|e| super::conflict_on_unique(e, || format!("peer {} already exists", spec.peer_id)))?;
         let peer = peer_row(&r)?;
+        use super::webhooks::{session_events_in, SessionChange};
+        if let Some(e) = &ended {
+            session_events_in(w, e, &[SessionChange::Ended("ALL_PARTICIPANTS_LEFT")], now).await?;
+        }
+        let changes: &[SessionChange] = if started {
+            &[SessionChange::Started, SessionChange::Joined(&peer)]
+        } else {
+            &[SessionChange::Joined(&peer)]
+        };
+        session_events_in(w, &session, changes, now).await?;
         Ok(Joined { session, peer, started, ended })
     }
 }
@@ -483,6 +493,13 @@ impl Store {
         let Some(r) = row else { return Ok(None) };
         let peer = peer_row(&r)?;
         let session = leave_session_in(&mut w, &peer, now).await?;
+        super::webhooks::session_events_in(
+            &mut w,
+            &session,
+            &[super::webhooks::SessionChange::Left(&peer)],
+            now,
+        )
+        .await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(Some((session, peer)))
     }
@@ -708,6 +725,10 @@ impl Store {
         .fetch_all(&mut *w.tx)
         .await?;
         let rows = rows.iter().map(session_row).collect::<StoreResult<Vec<_>>>()?;
+        for r in &rows {
+            let ended = [super::webhooks::SessionChange::Ended("ALL_PARTICIPANTS_LEFT")];
+            super::webhooks::session_events_in(&mut w, r, &ended, now).await?;
+        }
         w.commit_then(|| self.cache_sessions(&rows)).await?;
         Ok(rows)
     }
@@ -755,6 +776,12 @@ impl Store {
         .fetch_all(&mut *w.tx)
         .await?;
         let peers = rows.iter().map(peer_row).collect::<StoreResult<Vec<_>>>()?;
+        {
+            use super::webhooks::SessionChange;
+            let mut changes: Vec<SessionChange> = peers.iter().map(SessionChange::Left).collect();
+            changes.push(SessionChange::Ended("HOST_ENDED_MEETING"));
+            super::webhooks::session_events_in(&mut w, &session, &changes, now).await?;
+        }
         w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(Some((session, peers)))
     }

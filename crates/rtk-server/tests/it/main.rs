@@ -17,3 +17,4 @@ mod secrets;
 mod sessions;
 mod store_conformance;
 mod vectors;
+mod webhooks;

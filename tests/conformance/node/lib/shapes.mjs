@@ -129,3 +129,30 @@ export const CHAT = { success: 'boolean', data: { chat_download_url: 'string', c
 export const KICKED = { id: 'id', created_at: 'string', updated_at: 'string' };
 export const POLL = { id: 'id', question: 'string', options: 'array' };
 export const POLL_OPTION = { text: 'string', count: 'number', votes: 'array' };
+
+/** Webhook events, as the SDK's literal type lists them. */
+export const WEBHOOK_EVENTS = [
+  'meeting.started',
+  'meeting.ended',
+  'meeting.participantJoined',
+  'meeting.participantLeft',
+  'meeting.chatSynced',
+  'recording.statusUpdate',
+  'livestreaming.statusUpdate',
+  'meeting.transcript',
+  'meeting.summary',
+];
+/** Every webhook response's `data` (all seven fields required, none nullable). */
+export const WEBHOOK = {
+  id: 'id',
+  name: 'string',
+  url: 'string',
+  events: 'array',
+  enabled: 'boolean',
+  created_at: 'datetime',
+  updated_at: 'datetime',
+};
+/** createWebhook, getWebhookByID, replaceWebhook, editWebhook, deleteWebhook. */
+export const WEBHOOK_ENVELOPE = { success: 'boolean', data: WEBHOOK };
+/** getWebhooks: `data` is the array (no paging). */
+export const WEBHOOK_LIST = { success: 'boolean', data: 'array' };
