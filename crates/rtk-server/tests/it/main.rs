@@ -16,3 +16,4 @@ mod secrets;
 mod sessions;
 mod store_conformance;
 mod vectors;
+mod wire;
