@@ -102,7 +102,7 @@ impl FromRequestParts<AppState> for Account {
             .iter()
             .find(|(k, _)| *k == "account_id")
             .map(|(_, v)| v.to_string())
-            .ok_or_else(ApiError::internal)?;
+            .ok_or_else(|| ApiError::internal_because("route has no {account_id} parameter"))?;
         if token.account_id != account_id {
             return Err(ApiError::not_found(format!("No account found with id {account_id}")));
         }

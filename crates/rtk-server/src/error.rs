@@ -1,5 +1,10 @@
 //! The one error type that leaves the server: every failure becomes the API's error envelope
 //! with the right HTTP status.
+//!
+//! Each layer has its own error type — [`crate::store::StoreError`],
+//! [`crate::engine::EngineError`], [`crate::tokens::SignError`] — and each is mapped to the
+//! envelope here, once. What is not the caller's fault is a 500 (or a 503 when the store is
+//! unreachable) whose cause is logged, never sent.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -121,8 +126,14 @@ impl ApiError {
     pub fn unprocessable(m: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, m)
     }
+    /// A 500 with no cause to log (a panic, already logged where it was caught).
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
+    /// A 500 whose cause is logged (and not sent).
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::internal()
     }
     pub fn unavailable(m: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, m)
@@ -147,6 +158,32 @@ impl std::error::Error for ApiError {}
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, axum::Json(self.envelope())).into_response()
+    }
+}
+
+impl From<crate::engine::EngineError> for ApiError {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError;
+        match e {
+            EngineError::NoActiveSession(m) => {
+                ApiError::not_found(format!("No active session found for meeting_id {m}"))
+            }
+            EngineError::MeetingGone(m) => ApiError::not_found(format!("No meeting found with id {m}")),
+            EngineError::MeetingInactive(m) => ApiError::conflict(format!("meeting {m} is INACTIVE")),
+            EngineError::PeerGone(p) => ApiError::not_found(format!("peer {p} is not in a live session")),
+            EngineError::Invalid(m) => ApiError::bad_request(m),
+            e @ EngineError::ChatFull(_) => ApiError::conflict(e.to_string()),
+            EngineError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::tokens::SignError> for ApiError {
+    fn from(e: crate::tokens::SignError) -> Self {
+        match e {
+            crate::tokens::SignError::Store(s) => s.into(),
+            other => ApiError::internal_because(format_args!("token signing: {other}")),
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use rtk_api::ops::{Applied, ClockState, ResetDone};
+use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock, ManualClock, Millis};
@@ -74,11 +75,12 @@ async fn reset(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Respo
         took_ms = started.elapsed().as_millis() as u64,
         "reset: the store is empty, credentials kept"
     );
-    Ok(super::ok(json!({"reset": true, "kept": ["accounts", "api_tokens"]})))
+    Ok(super::ok(ResetDone { reset: true, kept: vec!["accounts".into(), "api_tokens".into()] }))
 }
 
 fn answer(now: Millis, applied: TickReport) -> Response {
-    super::ok(json!({"now": rfc3339(now), "now_ms": now, "applied": applied}))
+    let applied = Applied { timed_out: applied.timed_out as u64, ended: applied.ended as u64 };
+    super::ok(ClockState { now: rfc3339(now), now_ms: now, applied })
 }
 
 async fn now(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {

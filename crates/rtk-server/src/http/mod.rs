@@ -3,16 +3,19 @@
 
 mod active_session;
 mod apps;
+mod breakout;
 pub mod clock;
 pub mod de;
 pub mod extract;
 pub mod hot;
 pub mod limits;
 mod meetings;
+pub mod openapi;
 mod ops;
 mod participants;
 mod presets;
 pub mod schema;
+pub mod scope;
 pub mod sessions;
 
 use std::sync::OnceLock;
@@ -31,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use openapi::Components;
 
 pub use extract::{time_param, Json, Page, PageParams, Path, Query};
 
@@ -59,8 +63,17 @@ pub fn created<T: serde::Serialize>(data: T) -> Response {
 /// A list page with `paging`.
 pub fn page<T: serde::Serialize>(data: Vec<T>, page: Page, total: i64) -> Response {
     let paging = page.paging(total, data.len());
+    page_of(data, paging)
+}
+
+/// `{"success": true, "data": …, "paging": …}` with status 200.
+pub fn page_of<T: serde::Serialize>(data: T, paging: rtk_api::Paging) -> Response {
     axum::Json(rtk_api::Envelope::page(data, paging)).into_response()
 }
+
+/// What `sort_order` accepts (see [`sort_order`]): `ASC` or `DESC` in any case, around
+/// whitespace, or nothing.
+pub const SORT_ORDER_PATTERN: &str = r"^\s*([aA][sS][cC]|[dD][eE][sS][cC])?\s*$";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -68,34 +81,13 @@ pub fn page<T: serde::Serialize>(data: Vec<T>, page: Page, total: i64) -> Respon
         title = "rtk — RealtimeKit-compatible API",
         description = "The Cloudflare RealtimeKit REST API as served by rtk. Every path is served both at the root and under /client/v4."
     ),
-    servers((url = "/client/v4"), (url = "/")),
-    modifiers(&BearerAuth),
+    servers((url = "/", description = "The API at the root"), (url = "/client/v4", description = "The same API under Cloudflare's prefix (operational and admin routes are at the root only)")),
+    modifiers(&Components),
     security(("api_token" = []), ("api_email" = [], "api_key" = []))
 )]
 struct ApiDoc;
 
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme(
-            "api_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        c.add_security_scheme(
-            "api_email",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Email"))),
-        );
-        c.add_security_scheme(
-            "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Key"))),
-        );
-    }
-}
-
-/// The API routes and their OpenAPI document.
+/// The API routes and their OpenAPI document (the API's operations only).
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(apps::routes())
@@ -110,8 +102,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole application: API at `/` and `/client/v4`, operations endpoints, fallbacks,
 /// metrics, tracing, panic safety and the body limit.
 pub fn router(state: AppState) -> Router {
-    let (api, mut doc) = api();
-    ops::document_ops(&mut doc);
+    let doc = document(&state.config);
+    let (api, _) = api();
     let body_limit = state.config.body_limit;
     let request_timeout = state.config.request_timeout;
     Router::new()
@@ -147,6 +139,14 @@ pub fn router(state: AppState) -> Router {
             )
         }))
         .with_state(state)
+}
+
+/// The whole OpenAPI document of a server with this configuration: the API, and the routes
+/// outside it that this server has.
+pub fn document(config: &crate::config::Config) -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api();
+    openapi::document_other_routes(&mut doc, config);
+    doc
 }
 
 /// What the server serves: the router behind the session-details hot path.
