@@ -30,7 +30,8 @@ pub struct Meeting {
 }
 
 /// The fields a meeting's own columns hold; everything else is in its settings.
-const OWN: [&str; 6] = ["id", "title", "status", "session_keep_alive_time_in_secs", "created_at", "updated_at"];
+const OWN: [&str; 6] =
+    ["id", "title", "status", "session_keep_alive_time_in_secs", "created_at", "updated_at"];
 
 impl Meeting {
     /// The settings, read as their types (unknown members in `extra`).
@@ -67,7 +68,9 @@ impl Meeting {
         let updated_at = text("updated_at")?.unwrap_or_default();
         let keep_alive = match m.remove("session_keep_alive_time_in_secs") {
             None | Some(Value::Null) => None,
-            Some(v) => opt_count(v).map_err(|e| E::custom(format!("session_keep_alive_time_in_secs: {e}")))?,
+            Some(v) => {
+                opt_count(v).map_err(|e| E::custom(format!("session_keep_alive_time_in_secs: {e}")))?
+            }
         };
         Ok(Meeting {
             settings: Document::from_map(&m),
@@ -87,7 +90,12 @@ impl Meeting {
         ObjectBuilder::new()
             .property(
                 "preferred_region",
-                schema::nullable(schema::one_of_strings(&["ap-south-1", "ap-southeast-1", "us-east-1", "eu-central-1"])),
+                schema::nullable(schema::one_of_strings(&[
+                    "ap-south-1",
+                    "ap-southeast-1",
+                    "us-east-1",
+                    "eu-central-1",
+                ])),
             )
             .property("record_on_start", flag())
             .property("live_stream_on_start", flag())
@@ -220,7 +228,8 @@ pub struct EditParticipant {
     pub picture: Option<String>,
 }
 
-const _: () = assert!(NAME_CHARS == 256 && URL_CHARS == 2048, "the schema attributes above state these maxima");
+const _: () =
+    assert!(NAME_CHARS == 256 && URL_CHARS == 2048, "the schema attributes above state these maxima");
 
 /// Body of meeting create (`POST`), update (`PATCH`) and replace (`PUT`): every field optional.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -237,7 +246,12 @@ impl utoipa::__dev::ComposeSchema for MeetingBody {
             .property("title", schema::nullable(schema::text(0, NAME_CHARS)))
             .property(
                 "preferred_region",
-                schema::nullable(schema::one_of_strings(&["ap-south-1", "ap-southeast-1", "us-east-1", "eu-central-1"])),
+                schema::nullable(schema::one_of_strings(&[
+                    "ap-south-1",
+                    "ap-southeast-1",
+                    "us-east-1",
+                    "eu-central-1",
+                ])),
             )
             .property("record_on_start", flag())
             .property("live_stream_on_start", flag())
@@ -277,7 +291,8 @@ mod tests {
         let back: Meeting = serde_json::from_str(&text).unwrap();
         assert_eq!(back, m);
         assert_eq!(back.settings().transcribe_on_end, Some(false));
-        let lenient: Meeting = serde_json::from_str(r#"{"id":"m","session_keep_alive_time_in_secs":60.0}"#).unwrap();
+        let lenient: Meeting =
+            serde_json::from_str(r#"{"id":"m","session_keep_alive_time_in_secs":60.0}"#).unwrap();
         assert_eq!(lenient.session_keep_alive_time_in_secs, Some(60));
     }
 }

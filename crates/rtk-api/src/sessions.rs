@@ -63,7 +63,9 @@ impl utoipa::__dev::ComposeSchema for SessionMeta {
     ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::schema::ObjectBuilder::new()
             .description(Some("Always empty: rtk keeps none."))
-            .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<utoipa::openapi::schema::Schema>::FreeForm(false)))
+            .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<
+                utoipa::openapi::schema::Schema,
+            >::FreeForm(false)))
             .into()
     }
 }
@@ -120,7 +122,9 @@ impl utoipa::__dev::ComposeSchema for SessionDetails {
             .property("session", session.clone())
             .required("session");
         AllOfBuilder::new()
-            .description(Some("The session's fields, and the same session again as `session` (older SDKs read that)."))
+            .description(Some(
+                "The session's fields, and the same session again as `session` (older SDKs read that).",
+            ))
             .item(session)
             .item(nested)
             .into()

@@ -47,7 +47,7 @@ async fn presets() {
     assert_eq!(created.status(), StatusCode::CREATED);
     let p = created.data;
     assert_eq!(p.name, "guest");
-    assert_eq!(p.config["view_type"], "GROUP_CALL");
+    assert_eq!(p.config()["view_type"], "GROUP_CALL");
     assert!(!p.created_at.is_empty() && !p.updated_at.is_empty());
 
     let list = presets.get(&env.app, &PresetListParams::new(&env.account)).await.unwrap();
@@ -69,14 +69,14 @@ async fn presets() {
         ..PresetParams::new(&env.account)
     };
     let updated = presets.update(&env.app, &p.id, &patch).await.unwrap().data;
-    assert_eq!(updated.config["max_screenshare_count"], 3);
-    assert_eq!(updated.config["view_type"], "GROUP_CALL", "a merge, not a replacement");
+    assert_eq!(updated.config()["max_screenshare_count"], 3);
+    assert_eq!(updated.config()["view_type"], "GROUP_CALL", "a merge, not a replacement");
 
     doc["name"] = "guest-2".into();
     let replaced =
         presets.replace(&env.app, &p.id, &PresetParams::from_document(&env.account, doc)).await.unwrap();
     assert_eq!(replaced.data.name, "guest-2");
-    assert_eq!(replaced.data.config["max_screenshare_count"], 1);
+    assert_eq!(replaced.data.config()["max_screenshare_count"], 1);
 
     let deleted = presets.delete(&env.app, &p.id, &acc).await.unwrap().data;
     assert_eq!(deleted.id, p.id);
@@ -280,7 +280,9 @@ async fn sessions() {
         .data
         .participant;
     assert_eq!(one.user_id, ps[0].user_id);
-    assert_eq!(one.extra["device"]["os"], "linux");
+    let device = one.device.clone().flatten().expect("the device the peer joined with").to_value();
+    assert_eq!(device["os"], "linux");
+    assert_eq!(one.peer_stats.unwrap().device_info.os.as_deref(), Some("linux"));
 
     let report = sessions
         .get_participant_data_from_peer_id(
@@ -296,8 +298,9 @@ async fn sessions() {
         .data
         .participant;
     assert_eq!(report.id, jb.peer_id);
-    assert_eq!(report.extra["role"], "host");
-    assert_eq!(report.extra["peer_report"]["metadata"]["browser_metadata"]["browser"], "rtk-test");
+    assert_eq!(report.role.as_deref(), Some("host"));
+    let metadata = report.peer_report.unwrap().metadata;
+    assert_eq!(metadata.browser_metadata.browser.as_deref(), Some("rtk-test"));
 
     let chat = sessions.get_session_chat(&env.app, &ja.session_id, &acc).await.unwrap().data;
     assert!(chat.chat_download_url.contains("/chat-exports/"));

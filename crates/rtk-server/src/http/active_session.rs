@@ -38,7 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     params(MeetingScope),
     responses((status = 200, description = "The meeting's live session (with its breakout rooms); 404 when none is live", body = rtk_api::Envelope<Session>),
               Read))]
-async fn get_active_session(State(s): State<AppState>, MeetingScope { meeting: m, .. }: MeetingScope) -> ApiResult<Response> {
+async fn get_active_session(
+    State(s): State<AppState>,
+    MeetingScope { meeting: m, .. }: MeetingScope,
+) -> ApiResult<Response> {
     let session = s.engine.active_session(&m.id).await?;
     let now = s.now();
     let mut view = session_view(&session, now);
@@ -61,7 +64,11 @@ pub(super) fn strings(v: &Value, k: &str) -> Vec<String> {
 /// The participants a kick/mute/move body names (`participant_ids` and/or
 /// `custom_participant_ids`), all of which must exist in the meeting (its parent for a
 /// breakout room).
-pub(super) async fn named_participants(s: &AppState, m: &MeetingRow, body: &Value) -> ApiResult<Vec<ParticipantRow>> {
+pub(super) async fn named_participants(
+    s: &AppState,
+    m: &MeetingRow,
+    body: &Value,
+) -> ApiResult<Vec<ParticipantRow>> {
     ApiError::check(errors(body, &TARGETS, true))?;
     let ids = strings(body, "participant_ids");
     let custom = strings(body, "custom_participant_ids");
@@ -148,7 +155,10 @@ async fn mute(
     params(MeetingScope),
     responses((status = 200, description = "Every peer removed; the session is ENDED at once (no keep-alive)", body = rtk_api::Envelope<SessionAction>),
               Read))]
-async fn kick_all(State(s): State<AppState>, MeetingScope { meeting: m, .. }: MeetingScope) -> ApiResult<Response> {
+async fn kick_all(
+    State(s): State<AppState>,
+    MeetingScope { meeting: m, .. }: MeetingScope,
+) -> ApiResult<Response> {
     let (session, peers) = s.engine.kick_all(&m.id).await?;
     Ok(super::ok(SessionAction {
         action: "kick-all".into(),
@@ -230,4 +240,3 @@ async fn create_poll(
     s.engine.poll(&m.id, doc).await?;
     Ok(super::created(PollCreated { action: "poll".into(), poll, extra: Default::default() }))
 }
-

@@ -17,7 +17,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 pub fn app_view(a: &AppRow) -> App {
-    App { id: a.id.clone(), name: a.name.clone(), created_at: rfc3339(a.created_at), extra: Default::default() }
+    App {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        created_at: rfc3339(a.created_at),
+        extra: Default::default(),
+    }
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

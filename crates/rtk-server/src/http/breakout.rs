@@ -3,7 +3,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use rtk_api::active_session::{BreakoutRoom, BreakoutRooms, CreateRooms, MoveParticipants, MoveResult, MovedParticipant};
+use rtk_api::active_session::{
+    BreakoutRoom, BreakoutRooms, CreateRooms, MoveParticipants, MoveResult, MovedParticipant,
+};
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -19,7 +21,9 @@ use crate::state::AppState;
 use crate::store::{new_id, MeetingRow};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_breakout_rooms, create_breakout_rooms)).routes(routes!(move_participants))
+    OpenApiRouter::new()
+        .routes(routes!(list_breakout_rooms, create_breakout_rooms))
+        .routes(routes!(move_participants))
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/active-session/breakout-rooms", tag = "active session",
@@ -88,7 +92,11 @@ async fn create_breakout_rooms(
             updated_at: now,
         };
         s.store.insert_meeting(&child).await?;
-        created.push(BreakoutRoom { session: None, parent_meeting_id: Some(m.id.clone()), meeting: meeting_view(child) });
+        created.push(BreakoutRoom {
+            session: None,
+            parent_meeting_id: Some(m.id.clone()),
+            meeting: meeting_view(child),
+        });
     }
     Ok(super::created(BreakoutRooms { breakout_rooms: created, extra: Default::default() }))
 }

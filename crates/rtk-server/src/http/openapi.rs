@@ -25,7 +25,11 @@ const ERRORS: &[(&str, &str, &str)] = &[
     ("401", "Unauthorized", "Missing or invalid credentials"),
     ("404", "NotFound", "No such account (of these credentials), app, resource or route"),
     ("405", "MethodNotAllowed", "The route does not take this method"),
-    ("409", "Conflict", "The change conflicts with the current state (a name in use, a meeting refusing joins)"),
+    (
+        "409",
+        "Conflict",
+        "The change conflicts with the current state (a name in use, a meeting refusing joins)",
+    ),
     ("410", "Gone", "The link has expired"),
     ("413", "PayloadTooLarge", "The body is over the limit"),
     ("414", "UriTooLong", "The request line is over the limit"),
@@ -85,7 +89,12 @@ impl utoipa::Modify for Components {
             let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(&envelope))).build();
             c.responses.insert(
                 name.to_string(),
-                RefOr::T(ResponseBuilder::new().description(*description).content("application/json", content).build()),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(*description)
+                        .content("application/json", content)
+                        .build(),
+                ),
             );
         }
         for (name, schema) in document_schemas() {
@@ -107,8 +116,14 @@ impl utoipa::Modify for Components {
             "api_token",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        c.add_security_scheme("api_email", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Email"))));
-        c.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Key"))));
+        c.add_security_scheme(
+            "api_email",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Email"))),
+        );
+        c.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Key"))),
+        );
         c.add_security_scheme(
             "admin_token",
             SecurityScheme::Http(
@@ -201,12 +216,26 @@ fn preset_body(partial: bool) -> RefOr<Schema> {
             "A whole preset document; members rtk does not know are kept and returned."
         }))
         .property("name", name)
-        .property("config", if partial { to_schema(field(&super::schema::PRESET, "config"), true) } else { doc("PresetConfig") })
+        .property(
+            "config",
+            if partial {
+                to_schema(field(&super::schema::PRESET, "config"), true)
+            } else {
+                doc("PresetConfig")
+            },
+        )
         .property(
             "permissions",
-            if partial { to_schema(field(&super::schema::PRESET, "permissions"), true) } else { doc("PresetPermissions") },
+            if partial {
+                to_schema(field(&super::schema::PRESET, "permissions"), true)
+            } else {
+                doc("PresetPermissions")
+            },
         )
-        .property("ui", if partial { to_schema(field(&super::schema::PRESET, "ui"), true) } else { doc("PresetUi") });
+        .property(
+            "ui",
+            if partial { to_schema(field(&super::schema::PRESET, "ui"), true) } else { doc("PresetUi") },
+        );
     if !partial {
         for r in ["name", "config", "permissions", "ui"] {
             o = o.required(r);
@@ -276,7 +305,12 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
     let text = |desc: &str, media: &str| {
         ResponseBuilder::new()
             .description(desc)
-            .content(media, ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)))).build())
+            .content(
+                media,
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(SchemaType::new(Type::String))))
+                    .build(),
+            )
             .build()
     };
     let mut add = |path: &str, method: HttpMethod, b: OperationBuilder| {
@@ -291,7 +325,12 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
     add(
         "/healthz",
         HttpMethod::Get,
-        no_security(op("Liveness: the process answers", "operations", ("200", json_response("Alive", health())), &[])),
+        no_security(op(
+            "Liveness: the process answers",
+            "operations",
+            ("200", json_response("Alive", health())),
+            &[],
+        )),
     );
     add(
         "/readyz",
@@ -319,12 +358,22 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
         no_security(op(
             "This document",
             "operations",
-            ("200", json_response("The OpenAPI 3.1 document", ObjectBuilder::new()
-                .property("openapi", ObjectBuilder::new().schema_type(SchemaType::new(Type::String)))
-                .property("paths", ObjectBuilder::new().additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true))))
-                .required("openapi")
-                .required("paths")
-                .into())),
+            (
+                "200",
+                json_response(
+                    "The OpenAPI 3.1 document",
+                    ObjectBuilder::new()
+                        .property("openapi", ObjectBuilder::new().schema_type(SchemaType::new(Type::String)))
+                        .property(
+                            "paths",
+                            ObjectBuilder::new()
+                                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true))),
+                        )
+                        .required("openapi")
+                        .required("paths")
+                        .into(),
+                ),
+            ),
             &[],
         )),
     );
@@ -344,7 +393,13 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             op(
                 "A session's chat as CSV: the link `…/chat` hands out (the link is the credential)",
                 "sessions",
-                ("200", text("id,sent_at,peer_id,participant_id,display_name,message; one row a message", "text/csv")),
+                (
+                    "200",
+                    text(
+                        "id,sent_at,peer_id,participant_id,display_name,message; one row a message",
+                        "text/csv",
+                    ),
+                ),
                 &["404", "410"],
             )
             .parameter(token("The signed export token (a `.csv` suffix is allowed)")),
@@ -391,16 +446,26 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             "/_rtk/clock/advance",
             HttpMethod::Post,
             admin(
-                op("rtk: moves the manual clock forward, applying what falls due", "rtk admin", ("200", clock()), &["400", "401", "413", "415"])
-                    .request_body(Some(body(ClockAdvance::schema()))),
+                op(
+                    "rtk: moves the manual clock forward, applying what falls due",
+                    "rtk admin",
+                    ("200", clock()),
+                    &["400", "401", "413", "415"],
+                )
+                .request_body(Some(body(ClockAdvance::schema()))),
             ),
         );
         add(
             "/_rtk/clock/set",
             HttpMethod::Post,
             admin(
-                op("rtk: moves the manual clock to a time (never back)", "rtk admin", ("200", clock()), &["400", "401", "413", "415"])
-                    .request_body(Some(body(ClockSet::schema()))),
+                op(
+                    "rtk: moves the manual clock to a time (never back)",
+                    "rtk admin",
+                    ("200", clock()),
+                    &["400", "401", "413", "415"],
+                )
+                .request_body(Some(body(ClockSet::schema()))),
             ),
         );
     }

@@ -25,9 +25,7 @@ fn param<'a>(params: &'a RawPathParams, name: &str) -> Result<&'a str, ApiError>
 }
 
 async fn raw_params(parts: &mut Parts, state: &AppState) -> Result<RawPathParams, ApiError> {
-    RawPathParams::from_request_parts(parts, state)
-        .await
-        .map_err(|_| ApiError::bad_request("malformed path"))
+    RawPathParams::from_request_parts(parts, state).await.map_err(|_| ApiError::bad_request("malformed path"))
 }
 
 /// The caller's account and the app `{app_id}` of it.
@@ -86,7 +84,11 @@ fn path_param(name: &str, description: &str) -> Parameter {
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
         .description(Some(description))
-        .schema(Some(utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::String).min_length(Some(1))))
+        .schema(Some(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1)),
+        ))
         .build()
 }
 

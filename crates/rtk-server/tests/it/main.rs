@@ -10,6 +10,7 @@ mod foundation;
 mod gateway;
 mod hot;
 mod limits;
+mod openapi;
 mod property;
 mod races;
 mod secrets;

@@ -17,8 +17,7 @@ use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(session_chat))
+    OpenApiRouter::new().routes(routes!(session_chat))
 }
 use crate::tokens::Expiring;
 
@@ -205,4 +204,3 @@ pub(super) async fn chat_export(
         .chain(batches);
     ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], axum::body::Body::from_stream(body)).into_response()
 }
-

@@ -15,9 +15,7 @@ use crate::state::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_sessions))
-        .routes(routes!(get_session))
+    OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(get_session))
 }
 use crate::store::SessionFilter;
 
@@ -107,7 +105,8 @@ pub(super) async fn list_sessions(
         descending: crate::http::sort_order(q.sort_order.as_deref(), true)?,
     };
     let now = s.now();
-    let (rows, total) = s.store.list_sessions(&scope.app.id, &filter, now, page.limit(), page.offset()).await?;
+    let (rows, total) =
+        s.store.list_sessions(&scope.app.id, &filter, now, page.limit(), page.offset()).await?;
     let sessions: Vec<Session> = rows.iter().map(|r| session_view(r, now)).collect();
     let paging = page.paging(total, sessions.len());
     Ok(crate::http::page_of(SessionList { sessions, extra: Default::default() }, paging))
@@ -141,4 +140,3 @@ pub(super) async fn get_session(
     }
     Ok(json_bytes(details_body(&view).map_err(ApiError::internal_because)?))
 }
-

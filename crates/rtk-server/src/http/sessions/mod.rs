@@ -109,8 +109,14 @@ mod tests {
             ..Default::default()
         };
         s.breakout_rooms = Some(vec![s.clone()]);
-        let typed = serde_json::to_vec(&Envelope::ok(SessionDetails { session: s.clone(), extra: Default::default() }))
-            .unwrap();
-        assert_eq!(String::from_utf8(super::details_body(&s).unwrap()).unwrap(), String::from_utf8(typed).unwrap());
+        let typed = serde_json::to_vec(&Envelope::ok(SessionDetails {
+            session: s.clone(),
+            extra: Default::default(),
+        }))
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(super::details_body(&s).unwrap()).unwrap(),
+            String::from_utf8(typed).unwrap()
+        );
     }
 }
