@@ -5,8 +5,8 @@
 # it reports fails the run.
 #
 #   RTK_BIN                  the rtk binary (default: cargo build -p rtk-cli, then target/debug/rtk)
-#   RTK_FUZZ_MAX_EXAMPLES    examples per operation (default 25)
-#   RTK_FUZZ_TIMEOUT         hard limit on the whole schemathesis run, seconds (default 300)
+#   RTK_FUZZ_MAX_EXAMPLES    examples per operation (default 20)
+#   RTK_FUZZ_TIMEOUT         hard limit on the whole schemathesis run, seconds (default 480)
 #
 # The server runs on SQLite in a temporary data directory, with fixed credentials made by
 # `rtk account create` / `rtk token create --value` (docs/testing-with-rtk.md), on a manual
@@ -98,20 +98,20 @@ export RTK_FUZZ_ACCOUNT=$account RTK_FUZZ_APP=$app RTK_FUZZ_PRESET=$preset RTK_F
 
 echo "== schemathesis $("$venv/bin/schemathesis" --version | awk '{print $NF}') against $base/openapi.json"
 rc=0
-timeout --kill-after=10 "${RTK_FUZZ_TIMEOUT:-300}" \
+timeout --kill-after=10 "${RTK_FUZZ_TIMEOUT:-480}" \
   "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
     --url "$base" \
     --checks all \
     --header "Authorization: Bearer $token" \
-    --max-examples "${RTK_FUZZ_MAX_EXAMPLES:-25}" \
+    --max-examples "${RTK_FUZZ_MAX_EXAMPLES:-20}" \
     --seed "${RTK_FUZZ_SEED:-16}" \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 10 \
     --generation-database none \
     --no-color \
     --report junit --report-dir "$here/.results" || rc=$?
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-  echo "schemathesis: did not finish within ${RTK_FUZZ_TIMEOUT:-300}s" >&2
+  echo "schemathesis: did not finish within ${RTK_FUZZ_TIMEOUT:-480}s" >&2
 fi
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "rtk serve died during the run:" >&2

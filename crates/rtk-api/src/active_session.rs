@@ -199,9 +199,9 @@ pub struct MoveResult {
     pub extra: Map<String, Value>,
 }
 
-/// Body of kick and mute: the participants, by id and/or custom id (at least one between
-/// the two lists).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+/// Body of kick and mute: the participants, by id and/or custom id (at least one of the two
+/// lists non-empty).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Targets {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub participant_ids: Option<Vec<String>>,
@@ -220,15 +220,21 @@ pub struct MuteAll {
 /// Body of `…/active-session/poll`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CreatePoll {
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(schema_with = question)]
     pub question: String,
     /// 2 to 50 choices, each at most 256 characters.
     #[schema(schema_with = poll_options)]
     pub options: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub anonymous: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub hide_votes: Option<bool>,
+}
+
+fn question() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::name(crate::limits::POLL_QUESTION_CHARS)
 }
 
 fn poll_options() -> utoipa::openapi::schema::Array {
@@ -274,3 +280,29 @@ const _: () = assert!(
         && crate::limits::ROOMS_MAX == 50,
     "the schema attributes above state these maxima"
 );
+
+impl utoipa::__dev::ComposeSchema for Targets {
+    fn compose(
+        _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder};
+        let ids = |min: usize| ArrayBuilder::new().items(crate::schema::string()).min_items(Some(min));
+        let lists = |required: &str| {
+            let mut o = ObjectBuilder::new();
+            for k in ["participant_ids", "custom_participant_ids"] {
+                let list = if k == required { ids(1).into() } else { crate::schema::nullable(ids(0).into()) };
+                o = o.property(k, list);
+            }
+            o.required(required)
+        };
+        AnyOfBuilder::new()
+            .description(Some(
+                "The participants, by id and/or custom id: at least one of the lists non-empty.",
+            ))
+            .item(lists("participant_ids"))
+            .item(lists("custom_participant_ids"))
+            .into()
+    }
+}
+
+impl ToSchema for Targets {}

@@ -199,11 +199,11 @@ pub struct ParticipantToken {
 /// Body of `POST …/meetings/{meeting_id}/participants`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AddParticipant {
-    /// Your id for this person.
-    #[schema(min_length = 1, max_length = 256)]
+    /// Your id for this person (trimmed; not all white space).
+    #[schema(schema_with = name_text)]
     pub custom_participant_id: String,
-    /// The name of a preset of the app.
-    #[schema(min_length = 1, max_length = 256)]
+    /// The name of a preset of the app (trimmed; not all white space).
+    #[schema(schema_with = name_text)]
     pub preset_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 256)]
@@ -218,7 +218,7 @@ pub struct AddParticipant {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EditParticipant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(schema_with = name_text)]
     pub preset_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 256)]
@@ -267,6 +267,10 @@ impl utoipa::__dev::ComposeSchema for MeetingBody {
 }
 
 impl ToSchema for MeetingBody {}
+
+fn name_text() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    schema::name(NAME_CHARS)
+}
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,16 @@ pub fn text(min: usize, max: usize) -> RefOr<Schema> {
     of(Type::String).min_length(Some(min)).max_length(Some(max)).into()
 }
 
+/// Text with at least one character that is not white space (as Rust's `str::trim` counts it:
+/// the names the API trims before it checks they are not empty).
+pub const NOT_BLANK: &str =
+    r"[^\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// A name: 1 to `max` characters, not all white space.
+pub fn name(max: usize) -> RefOr<Schema> {
+    of(Type::String).min_length(Some(1)).max_length(Some(max)).pattern(Some(NOT_BLANK)).into()
+}
+
 /// An RFC 3339 time with milliseconds and `Z`.
 pub fn time() -> RefOr<Schema> {
     of(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))).into()

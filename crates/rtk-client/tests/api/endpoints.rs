@@ -105,8 +105,8 @@ async fn meetings_and_their_participants() {
     let m = m.data;
     assert_eq!(m.title.as_deref(), Some("Weekly sync"));
     assert_eq!(m.status.as_deref(), Some("ACTIVE"));
-    assert_eq!(m.persist_chat, Some(true));
-    assert_eq!(m.session_keep_alive_time_in_secs, Some(120.0));
+    assert_eq!(m.settings().persist_chat, Some(true));
+    assert_eq!(m.session_keep_alive_time_in_secs, Some(120));
 
     let list = meetings.get(&env.app, &MeetingListParams::new(&env.account)).await.unwrap();
     assert_eq!(list.data.len(), 1);
@@ -130,7 +130,7 @@ async fn meetings_and_their_participants() {
         .unwrap()
         .data;
     assert_eq!(patched.title.as_deref(), Some("Renamed"));
-    assert_eq!(patched.persist_chat, Some(true), "PATCH keeps what is not given");
+    assert_eq!(patched.settings().persist_chat, Some(true), "PATCH keeps what is not given");
     let replaced = meetings
         .replace_meeting_by_id(
             &env.app,
@@ -140,7 +140,7 @@ async fn meetings_and_their_participants() {
         .await
         .unwrap()
         .data;
-    assert_eq!(replaced.persist_chat, Some(false), "PUT resets what is not given");
+    assert_eq!(replaced.settings().persist_chat, Some(false), "PUT resets what is not given");
 
     // Participants.
     let added = meetings
@@ -389,7 +389,7 @@ async fn active_session() {
         .breakout_rooms;
     assert_eq!(rooms.len(), 1);
     assert_eq!(rooms[0].parent_meeting_id.as_deref(), Some(meeting.as_str()));
-    let room = rooms[0].id.clone();
+    let room = rooms[0].meeting.id.clone();
     let moved = active
         .move_participants(
             &env.app,
@@ -408,7 +408,7 @@ async fn active_session() {
     assert_eq!(moved.moved[0].meeting_id, room);
     until(&mut b, |e| matches!(e, Event::Server(ServerEvent::Moved { .. }))).await;
     let listed = active.get_breakout_rooms(&env.app, &meeting, &acc).await.unwrap().data.breakout_rooms;
-    assert_eq!(listed[0].session.as_ref().map(|s| s.live_participants), Some(1));
+    assert_eq!(listed[0].session.clone().flatten().map(|s| s.live_participants), Some(1));
     let details = kit
         .sessions()
         .get_session_details(

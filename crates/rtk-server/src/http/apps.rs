@@ -31,7 +31,7 @@ struct ListQuery {
     /// Matches a name (case-insensitive substring) or an app id (exact).
     search: Option<String>,
     /// `ASC` (default, oldest first) or `DESC`, any case.
-    #[param(pattern = r"^\\s*([aA][sS][cC]|[dD][eE][sS][cC])?\\s*$")]
+    #[param(pattern = r"^\s*([aA][sS][cC]|[dD][eE][sS][cC])?\s*$")]
     sort_order: Option<String>,
 }
 

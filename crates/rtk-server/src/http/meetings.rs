@@ -130,10 +130,10 @@ struct ListQuery {
     /// Matches a title (case-insensitive substring) or a meeting id (exact).
     search: Option<String>,
     /// Only meetings created at or after this RFC 3339 time.
-    #[param(format = DateTime)]
+    #[param(schema_with = crate::http::openapi::time_query)]
     start_time: Option<String>,
     /// Only meetings created at or before this RFC 3339 time.
-    #[param(format = DateTime)]
+    #[param(schema_with = crate::http::openapi::time_query)]
     end_time: Option<String>,
     /// `ACTIVE` or `INACTIVE`.
     #[param(pattern = "^(ACTIVE|INACTIVE)?$")]

@@ -71,10 +71,6 @@ pub fn page_of<T: serde::Serialize>(data: T, paging: rtk_api::Paging) -> Respons
     axum::Json(rtk_api::Envelope::page(data, paging)).into_response()
 }
 
-/// What `sort_order` accepts (see [`sort_order`]): `ASC` or `DESC` in any case, around
-/// whitespace, or nothing.
-pub const SORT_ORDER_PATTERN: &str = r"^\s*([aA][sS][cC]|[dD][eE][sS][cC])?\s*$";
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -146,6 +142,7 @@ pub fn router(state: AppState) -> Router {
 pub fn document(config: &crate::config::Config) -> utoipa::openapi::OpenApi {
     let (_, mut doc) = api();
     openapi::document_other_routes(&mut doc, config);
+    openapi::optional_bodies(&mut doc);
     doc
 }
 

@@ -194,8 +194,9 @@ fn document_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
         ("PresetConfig", to_schema(field(&PRESET, "config"), false)),
         ("PresetPermissions", to_schema(field(&PRESET, "permissions"), false)),
         ("PresetUi", to_schema(field(&PRESET, "ui"), false)),
-        ("AiConfig", to_schema(&AI_CONFIG, false)),
-        ("RecordingConfig", to_schema(&RECORDING_CONFIG, false)),
+        // A meeting's documents are checked for types only (every member optional).
+        ("AiConfig", to_schema(&AI_CONFIG, true)),
+        ("RecordingConfig", to_schema(&RECORDING_CONFIG, true)),
         ("PresetDocument", preset_body(false)),
         ("PresetPatch", preset_body(true)),
     ]
@@ -203,11 +204,7 @@ fn document_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
 
 /// A preset document as create and replace take it (`partial`: as update merges it).
 fn preset_body(partial: bool) -> RefOr<Schema> {
-    let name = ObjectBuilder::new()
-        .schema_type(SchemaType::new(Type::String))
-        .min_length(Some(1))
-        .max_length(Some(super::limits::NAME_CHARS))
-        .pattern(Some(r"\S"));
+    let name = rtk_api::schema::name(super::limits::NAME_CHARS);
     let doc = |n: &str| RefOr::Ref(Ref::from_schema_name(n));
     let mut o = ObjectBuilder::new()
         .description(Some(if partial {
@@ -236,9 +233,11 @@ fn preset_body(partial: bool) -> RefOr<Schema> {
             "ui",
             if partial { to_schema(field(&super::schema::PRESET, "ui"), true) } else { doc("PresetUi") },
         );
-    if !partial {
-        for r in ["name", "config", "permissions", "ui"] {
-            o = o.required(r);
+    if let (false, S::Obj(fields)) = (partial, &super::schema::PRESET) {
+        for F(n, required, _) in fields.iter() {
+            if *required {
+                o = o.required(*n);
+            }
         }
     }
     o.into()
@@ -480,5 +479,61 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
                 &["401"],
             )),
         );
+    }
+}
+
+/// A time query parameter (`start_time`, `end_time`): what `time_param` reads — an RFC 3339
+/// time, a date, or a date and time without an offset (read as UTC).
+pub fn time_query() -> RefOr<Schema> {
+    use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, SchemaFormat};
+    let of = |f: KnownFormat| {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .format(Some(SchemaFormat::KnownFormat(f)))
+    };
+    AnyOfBuilder::new()
+        .item(of(KnownFormat::DateTime))
+        .item(of(KnownFormat::Date))
+        .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).pattern(Some(
+            r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?$",
+        )))
+        .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).pattern(Some(r"^\s*$")))
+        .description(Some(
+            "An RFC 3339 time; a date, or a date and time without an offset, reads as UTC; empty is no bound",
+        ))
+        .into()
+}
+
+/// A JSON body is optional where its schema requires nothing: the API reads an empty body as
+/// `{}`.
+pub fn optional_bodies(doc: &mut OpenApi) {
+    let schemas = doc.components.as_ref().map(|c| c.schemas.clone()).unwrap_or_default();
+    let requires = |schema: &RefOr<Schema>| -> bool {
+        let s = match schema {
+            RefOr::Ref(r) => {
+                let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+                match schemas.get(name) {
+                    Some(s) => s.clone(),
+                    None => return true,
+                }
+            }
+            other => other.clone(),
+        };
+        match s {
+            RefOr::T(Schema::Object(o)) => !o.required.is_empty(),
+            _ => true,
+        }
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.post, &mut item.put, &mut item.patch].into_iter().flatten() {
+            let Some(body) = op.request_body.as_mut() else { continue };
+            let needed = body
+                .content
+                .get("application/json")
+                .and_then(|c| c.schema.as_ref())
+                .map(&requires)
+                .unwrap_or(true);
+            body.required = Some(if needed { Required::True } else { Required::False });
+        }
     }
 }

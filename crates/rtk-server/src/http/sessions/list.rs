@@ -28,10 +28,10 @@ pub(super) struct ListQuery {
     #[param(pattern = r"^\s*(LIVE|ENDED)?\s*$")]
     status: Option<String>,
     /// Only sessions started at or after this RFC 3339 time.
-    #[param(format = DateTime)]
+    #[param(schema_with = crate::http::openapi::time_query)]
     start_time: Option<String>,
     /// Only sessions started at or before this RFC 3339 time.
-    #[param(format = DateTime)]
+    #[param(schema_with = crate::http::openapi::time_query)]
     end_time: Option<String>,
     /// A meeting title (substring, any case), a meeting id or a session id.
     search: Option<String>,
@@ -42,7 +42,7 @@ pub(super) struct ListQuery {
     #[param(pattern = r"^\s*(createdAt|minutesConsumed)?\s*$")]
     sort_by: Option<String>,
     /// `ASC` or `DESC` (default), any case.
-    #[param(pattern = r"^\\s*([aA][sS][cC]|[dD][eE][sS][cC])?\\s*$")]
+    #[param(pattern = r"^\s*([aA][sS][cC]|[dD][eE][sS][cC])?\s*$")]
     sort_order: Option<String>,
 }
 
@@ -117,6 +117,7 @@ pub(super) async fn list_sessions(
 pub(super) struct DetailsQuery {
     /// List the breakout-room (child) sessions under `breakout_rooms`.
     #[serde(default, deserialize_with = "crate::http::de::opt_bool")]
+    #[param(value_type = Option<String>, pattern = r"^\s*([tT][rR][uU][eE]|[fF][aA][lL][sS][eE]|1|0)?\s*$")]
     include_breakout_rooms: Option<bool>,
 }
 

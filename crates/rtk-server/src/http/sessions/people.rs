@@ -34,6 +34,7 @@ use crate::store::{PeerRow, SessionRow};
 pub(super) struct ParticipantsQuery {
     /// Add each peer's join/leave events under `peer_events`.
     #[serde(default, deserialize_with = "crate::http::de::opt_bool")]
+    #[param(value_type = Option<String>, pattern = r"^\s*([tT][rR][uU][eE]|[fF][aA][lL][sS][eE]|1|0)?\s*$")]
     include_peer_events: Option<bool>,
     /// A display name or custom participant id (substring, any case).
     search: Option<String>,
@@ -41,7 +42,7 @@ pub(super) struct ParticipantsQuery {
     #[param(pattern = r"^\s*(joinedAt|duration)?\s*$")]
     sort_by: Option<String>,
     /// `ASC` (default) or `DESC`, any case.
-    #[param(pattern = r"^\\s*([aA][sS][cC]|[dD][eE][sS][cC])?\\s*$")]
+    #[param(pattern = r"^\s*([aA][sS][cC]|[dD][eE][sS][cC])?\s*$")]
     sort_order: Option<String>,
     /// `raw` (default): one row per peer of this session. `consolidated`: one row per
     /// participant, adding their time in this session's breakout rooms.
@@ -204,6 +205,7 @@ pub(super) async fn session_participants(
 #[into_params(parameter_in = Query)]
 pub(super) struct DetailQuery {
     #[serde(default, deserialize_with = "crate::http::de::opt_bool")]
+    #[param(value_type = Option<String>, pattern = r"^\s*([tT][rR][uU][eE]|[fF][aA][lL][sS][eE]|1|0)?\s*$")]
     include_peer_events: Option<bool>,
     /// Accepted for compatibility (device_info, events, …); every section rtk has is returned.
     filters: Option<String>,
