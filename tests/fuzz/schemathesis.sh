@@ -98,6 +98,8 @@ export RTK_FUZZ_ACCOUNT=$account RTK_FUZZ_APP=$app RTK_FUZZ_PRESET=$preset RTK_F
 
 echo "== schemathesis $("$venv/bin/schemathesis" --version | awk '{print $NF}') against $base/openapi.json"
 rc=0
+# From the temporary directory: schemathesis keeps a cache of past failures where it runs.
+cd "$data"
 timeout --kill-after=10 "${RTK_FUZZ_TIMEOUT:-480}" \
   "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
     --url "$base" \

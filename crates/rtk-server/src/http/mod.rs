@@ -52,23 +52,43 @@ pub fn sort_order(v: Option<&str>, default_desc: bool) -> Result<bool, ApiError>
 
 /// `{"success": true, "data": …}` with status 200.
 pub fn ok<T: serde::Serialize>(data: T) -> Response {
-    axum::Json(rtk_api::Envelope::ok(data)).into_response()
+    json(StatusCode::OK, &rtk_api::Envelope::ok(data), 512)
 }
 
 /// `{"success": true, "data": …}` with status 201.
 pub fn created<T: serde::Serialize>(data: T) -> Response {
-    (StatusCode::CREATED, axum::Json(rtk_api::Envelope::ok(data))).into_response()
+    json(StatusCode::CREATED, &rtk_api::Envelope::ok(data), 512)
 }
 
 /// A list page with `paging`.
 pub fn page<T: serde::Serialize>(data: Vec<T>, page: Page, total: i64) -> Response {
     let paging = page.paging(total, data.len());
-    page_of(data, paging)
+    let size = 128 + 384 * data.len();
+    json(StatusCode::OK, &rtk_api::Envelope::page(data, paging), size)
 }
 
 /// `{"success": true, "data": …, "paging": …}` with status 200.
 pub fn page_of<T: serde::Serialize>(data: T, paging: rtk_api::Paging) -> Response {
-    axum::Json(rtk_api::Envelope::page(data, paging)).into_response()
+    let size = 128 + 384 * paging.end_offset.saturating_sub(paging.start_offset).min(100) as usize;
+    json(StatusCode::OK, &rtk_api::Envelope::page(data, paging), size)
+}
+
+/// `value` serialised into a buffer of about `size` bytes (one allocation for most answers).
+fn json<T: serde::Serialize>(status: StatusCode, value: &T, size: usize) -> Response {
+    let mut body = Vec::with_capacity(size);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => {
+            let mut resp = (status, body).into_response();
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        Err(e) => {
+            ApiError::internal_because(format_args!("an answer does not serialise: {e}")).into_response()
+        }
+    }
 }
 
 #[derive(OpenApi)]

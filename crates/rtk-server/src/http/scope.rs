@@ -13,7 +13,7 @@ use utoipa::openapi::Required;
 use crate::auth::Account;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{AppRow, MeetingRow};
+use crate::store::{AppRow, MeetingRow, TokenRow};
 
 /// A path parameter's value (percent-decoded), or a 404 naming what is missing.
 fn param<'a>(params: &'a RawPathParams, name: &str) -> Result<&'a str, ApiError> {
@@ -39,9 +39,16 @@ impl FromRequestParts<AppState> for AppScope {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let account = Account::from_request_parts(parts, state).await?;
+        let token = crate::auth::authenticate(state, &parts.headers).await?;
         let params = raw_params(parts, state).await?;
-        let app_id = param(&params, "app_id")?;
+        AppScope::of_path(state, token, &params).await
+    }
+}
+
+impl AppScope {
+    async fn of_path(state: &AppState, token: TokenRow, params: &RawPathParams) -> Result<Self, ApiError> {
+        let account = Account::of_path(token, params)?;
+        let app_id = param(params, "app_id")?;
         let app = state
             .app_arc(&account.id, app_id)
             .await?
@@ -62,8 +69,9 @@ impl FromRequestParts<AppState> for MeetingScope {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let AppScope { account, app } = AppScope::from_request_parts(parts, state).await?;
+        let token = crate::auth::authenticate(state, &parts.headers).await?;
         let params = raw_params(parts, state).await?;
+        let AppScope { account, app } = AppScope::of_path(state, token, &params).await?;
         let meeting_id = param(&params, "meeting_id")?;
         let meeting = find_meeting(state, &app.id, meeting_id).await?;
         Ok(MeetingScope { account, app, meeting })

@@ -193,6 +193,17 @@ async fn every_endpoint(s: &TestServer) {
     r.send(Method::PUT, &format!("{app}/presets/{host}"), preset_doc("host")).await;
     let extra = id(&r.post(&format!("{app}/presets"), preset_doc("doomed")).await, "/data/id");
     r.call(Method::DELETE, &format!("{app}/presets/{extra}"), None, true).await;
+    // A patch that adds members: where they land in the stored document.
+    s.clock.advance(1000);
+    r.send(
+        Method::PATCH,
+        &format!("{app}/presets/{host}"),
+        json!({"k1": 1, "k2": {"x": [true]}, "k3": "three", "k4": null, "name": " host "}),
+    )
+    .await;
+    r.get(&format!("{app}/presets/{host}")).await;
+    r.send(Method::PATCH, &format!("{app}/presets/{host}"), json!({"name": 7})).await;
+    r.send(Method::PUT, &format!("{app}/presets/{host}"), json!({"name": "host"})).await;
     r.get(&format!("{app}/presets/{extra}")).await;
 
     // Meetings: defaults, every field, write-only storage secrets, patch and put.
@@ -224,6 +235,14 @@ async fn every_endpoint(s: &TestServer) {
     s.clock.advance(1000);
     r.send(Method::PUT, &format!("{app}/meetings/{plain}"), json!({"record_on_start": true})).await;
     r.get(&format!("{app}/meetings/{plain}")).await;
+    s.clock.advance(1000);
+    let settings = json!({"ai_config": {"summarization": {"word_limit": 150}}, "live_stream_on_start": null,
+                          "recording_config": {"storage_config": {"type": "gcs", "bucket": "b", "password": "p"}}});
+    r.send(Method::PATCH, &format!("{app}/meetings/{plain}"), settings).await;
+    r.send(Method::PATCH, &format!("{app}/meetings/{plain}"), json!({"status": "INACTIVE", "title": "Off"}))
+        .await;
+    r.get(&format!("{app}/meetings?status=INACTIVE")).await;
+    r.send(Method::PUT, &format!("{app}/meetings/{plain}"), json!({})).await;
     r.get(&format!("{app}/meetings/does-not-exist")).await;
 
     // Participants.
@@ -281,7 +300,8 @@ async fn every_endpoint(s: &TestServer) {
     let mut b = s.connect(&bob_token).await;
     b.join().await;
     let mut c = s.connect(&carol_token).await;
-    c.join().await;
+    c.join_with(Some(json!("a device that is a string"))).await;
+    let carol_peer = c.peer_id.clone().unwrap();
     s.clock.advance(1000);
     a.send(&ClientMessage::Chat { message: "hello, \"world\"\n=1+1".into() }).await;
     a.wait_for(|e| matches!(e, ServerEvent::Chat { .. })).await;
@@ -300,6 +320,10 @@ async fn every_endpoint(s: &TestServer) {
     r.get(&format!("{app}/sessions/{session}/participants/{alice_peer}?include_peer_events=true")).await;
     r.get(&format!("{app}/sessions/{session}/participants/{alice_id}")).await;
     r.get(&format!("{app}/sessions/peer-report/{alice_peer}")).await;
+    r.get(&format!("{app}/sessions/peer-report/{carol_peer}")).await;
+    r.get(&format!("{app}/sessions/{session}/participants/{carol_peer}")).await;
+    r.get(&format!("{app}/sessions/{session}/participants/nobody")).await;
+    r.get(&format!("{app}/sessions/peer-report/nobody")).await;
     let chat = r.get(&format!("{app}/sessions/{session}/chat")).await;
     let link = id(&chat, "/data/chat_download_url");
     r.call(Method::GET, &link.replace(&s.root, ""), None, false).await;
@@ -363,19 +387,79 @@ async fn every_endpoint(s: &TestServer) {
     r.call(Method::GET, "/readyz", None, false).await;
     r.call(Method::GET, "/nothing/here", None, false).await;
 
-    check(&r.out);
+    check(&r.out, GOLDEN);
 }
 
-fn check(got: &str) {
+const ADMIN: &str = "wire-admin-token";
+const GOLDEN_ADMIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/wire-admin.txt");
+
+/// rtk's admin endpoints (a manual clock and an admin token).
+async fn admin_endpoints(s: &TestServer) {
+    let mut r = Recorder::new(s);
+    let admin = |r: &mut Recorder<'_>, method: Method, path: &str, body: Option<&str>| {
+        let url = format!("{}{path}", r.s.root);
+        let mut rb = r.s.http.request(method.clone(), url).bearer_auth(ADMIN);
+        if let Some(b) = body {
+            rb = rb.header("content-type", "application/json").body(b.to_string());
+        }
+        (method, path.to_string(), body.map(str::to_string), rb)
+    };
+    for (method, path, body) in [
+        (Method::GET, "/_rtk/clock", None),
+        (Method::POST, "/_rtk/clock/advance", Some(r#"{"seconds": 90}"#)),
+        (Method::POST, "/_rtk/clock/advance", Some(r#"{"milliseconds": 1500.4}"#)),
+        (Method::POST, "/_rtk/clock/advance", Some(r#"{"seconds": -1}"#)),
+        (Method::POST, "/_rtk/clock/set", Some(r#"{"time": "2026-02-01T00:00:00Z"}"#)),
+        (Method::POST, "/_rtk/clock/set", Some(r#"{"time": "2020-01-01T00:00:00Z"}"#)),
+        (Method::POST, "/_rtk/clock/set", Some(r#"{}"#)),
+        (Method::POST, "/_rtk/reset", None),
+    ] {
+        let (method, path, body, rb) = admin(&mut r, method, path, body);
+        let resp = rb.send().await.expect("request is sent");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body is read");
+        let shown = r.names.normalise(&r.unroot(&text));
+        r.out.push_str(&format!("{method} {path} {}\n{status}\n{shown}\n\n", body.unwrap_or_default()));
+    }
+    // An API token is not the admin token.
+    r.call(Method::GET, "/_rtk/clock", None, true).await;
+    check(&r.out, GOLDEN_ADMIN);
+}
+
+async fn admin_server(db: crate::harness::Db) -> Option<TestServer> {
+    TestServer::start_with(db, |c| {
+        c.manual_clock = Some(rtk_server::ManualClock::new(crate::harness::T0));
+        c.admin_token_hash = Some(rtk_server::auth::hash_token(ADMIN));
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_bytes_sqlite() {
+    if let Some(s) = admin_server(crate::harness::Db::Sqlite).await {
+        admin_endpoints(&s).await;
+        s.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_bytes_postgres() {
+    if let Some(s) = admin_server(crate::harness::Db::Postgres).await {
+        admin_endpoints(&s).await;
+        s.stop().await;
+    }
+}
+
+fn check(got: &str, golden: &str) {
     if std::env::var_os("RTK_WIRE_BLESS").is_some() {
-        std::fs::write(GOLDEN, got).expect("write the recorded copy");
+        std::fs::write(golden, got).expect("write the recorded copy");
         return;
     }
-    let want = std::fs::read_to_string(GOLDEN).expect("tests/vectors/wire.txt exists");
+    let want = std::fs::read_to_string(golden).unwrap_or_else(|_| panic!("{golden} exists"));
     if got != want {
         let (g, w): (Vec<_>, Vec<_>) = (got.split("\n\n").collect(), want.split("\n\n").collect());
         for (i, (a, b)) in g.iter().zip(w.iter()).enumerate() {
-            assert_eq!(a, b, "answer {i} differs from tests/vectors/wire.txt");
+            assert_eq!(a, b, "answer {i} differs from {golden}");
         }
         assert_eq!(g.len(), w.len(), "a different number of answers");
     }
