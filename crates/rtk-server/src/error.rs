@@ -205,3 +205,40 @@ impl From<crate::store::StoreError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineError;
+    use crate::store::StoreError;
+    use crate::tokens::SignError;
+
+    #[test]
+    fn each_layer_maps_once_to_its_status() {
+        let status = |e: ApiError| e.status;
+        assert_eq!(
+            status(SignError::NoActiveKey.into()),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "signing is never the caller's fault"
+        );
+        assert_eq!(status(StoreError::Invalid("x".into()).into()), StatusCode::BAD_REQUEST);
+        assert_eq!(status(StoreError::Conflict("x".into()).into()), StatusCode::CONFLICT);
+        assert_eq!(status(StoreError::Db(sqlx::Error::PoolTimedOut).into()), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            status(StoreError::Db(sqlx::Error::RowNotFound).into()),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(SignError::Store(StoreError::Db(sqlx::Error::PoolTimedOut)).into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(status(EngineError::NoActiveSession("m".into()).into()), StatusCode::NOT_FOUND);
+        assert_eq!(status(EngineError::MeetingInactive("m".into()).into()), StatusCode::CONFLICT);
+        assert_eq!(
+            status(EngineError::Store(StoreError::NotFound("x".into())).into()),
+            StatusCode::NOT_FOUND
+        );
+        let e = ApiError::internal_because("the cause");
+        assert_eq!(e.envelope().error.message, "internal error", "the cause is logged, not sent");
+    }
+}

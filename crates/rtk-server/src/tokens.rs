@@ -292,7 +292,10 @@ impl KeyRing {
                         if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
                             return Err(TokenError::Invalid);
                         }
-                        self.reload().await.map_err(|_| TokenError::Invalid)?;
+                        self.reload().await.map_err(|e| {
+                            tracing::error!(error = %e, "cannot reload the signing keys to verify a token");
+                            TokenError::Invalid
+                        })?;
                         *last = Some(std::time::Instant::now());
                         self.find(|k| k.kid == kid).ok_or(TokenError::Invalid)?
                     }

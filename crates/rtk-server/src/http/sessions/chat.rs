@@ -5,6 +5,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rtk_api::sessions::{ChatMessage, SessionChat};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::find_session;
 use crate::clock::rfc3339;
@@ -13,13 +14,11 @@ use crate::http::openapi::Read;
 use crate::http::scope::{AppScope, SessionPath};
 use crate::http::{Page, Path};
 use crate::state::AppState;
-
-use utoipa_axum::{router::OpenApiRouter, routes};
+use crate::tokens::Expiring;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(session_chat))
 }
-use crate::tokens::Expiring;
 
 /// Claims of a chat export link.
 #[derive(Debug, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::response::Response;
 use rtk_api::sessions::{Session, SessionDetails, SessionList};
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{bad_param, breakout_rooms, details_body, find_session, json_bytes, session_view};
 use crate::error::{ApiError, ApiResult};
@@ -11,13 +12,11 @@ use crate::http::openapi::Read;
 use crate::http::scope::{AppScope, SessionPath};
 use crate::http::{Page, Path, Query};
 use crate::state::AppState;
-
-use utoipa_axum::{router::OpenApiRouter, routes};
+use crate::store::SessionFilter;
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_sessions)).routes(routes!(get_session))
 }
-use crate::store::SessionFilter;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -10,6 +10,7 @@ use rtk_api::sessions::{
 };
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{bad_param, find_session};
 use crate::clock::{rfc3339, Millis};
@@ -18,8 +19,7 @@ use crate::http::openapi::Read;
 use crate::http::scope::{AppScope, PeerPath, SessionParticipantPath, SessionPath, SessionPeerPath};
 use crate::http::{Page, Path, Query};
 use crate::state::AppState;
-
-use utoipa_axum::{router::OpenApiRouter, routes};
+use crate::store::{PeerRow, SessionRow};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -27,7 +27,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(session_participant))
         .routes(routes!(peer_report))
 }
-use crate::store::{PeerRow, SessionRow};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -285,7 +284,9 @@ pub(super) async fn peer_report(
     let not_found = || ApiError::not_found(format!("No peer found with id {peer_id}"));
     let peer = s.store.peer(&peer_id).await?.ok_or_else(not_found)?;
     // The peer's session must be of this app.
-    find_session(&s, &scope.app.id, &peer.session_id).await.map_err(|_| not_found())?;
+    if s.store.session(&scope.app.id, &peer.session_id).await?.is_none() {
+        return Err(not_found());
+    }
     let now = s.now();
     let presence = Presence { peers: vec![peer] };
     let p = presence.first();
