@@ -18,6 +18,8 @@ pub struct App {
 /// Body of `POST /accounts/{account_id}/realtime/kit/apps`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CreateApp {
+    /// 1 to 256 characters, not all white space (it is trimmed).
+    #[schema(schema_with = app_name)]
     pub name: String,
 }
 
@@ -25,4 +27,8 @@ pub struct CreateApp {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AppCreated {
     pub app: App,
+}
+
+fn app_name() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::name(crate::limits::NAME_CHARS)
 }

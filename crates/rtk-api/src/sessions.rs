@@ -3,11 +3,13 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-use crate::lenient::{count, null_default};
+use crate::document::RawJson;
+use crate::lenient::{count, null_default, present};
 
 /// A session: an occurrence of a meeting, from its first join until it ends.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct Session {
     pub id: String,
@@ -17,29 +19,58 @@ pub struct Session {
     pub meeting_display_name: String,
     /// The app id.
     pub organization_id: String,
-    /// `meeting`, `livestream` or `participant`.
+    /// `meeting`, `livestream` or `participant` (rtk: always `meeting`).
     #[serde(rename = "type")]
     pub kind: String,
     /// `LIVE` or `ENDED`.
+    #[schema(pattern = "^(LIVE|ENDED)$")]
     pub status: String,
     #[serde(deserialize_with = "count")]
     pub live_participants: u64,
     #[serde(deserialize_with = "count")]
     pub max_concurrent_participants: u64,
     pub minutes_consumed: f64,
+    #[schema(format = DateTime)]
     pub started_at: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub ended_at: Option<String>,
-    /// Breakout-room sessions (child sessions), when asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub breakout_rooms: Option<Vec<Session>>,
+    /// Metadata of the session (rtk keeps none: always `{}`).
+    #[schema(value_type = SessionMeta)]
+    pub meta: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_session_id: Option<String>,
+    /// Breakout-room sessions (child sessions), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
+    pub breakout_rooms: Option<Vec<Session>>,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
+
+/// A session's metadata (and a peer report's `quality`): rtk keeps none, so always `{}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionMeta {}
+
+impl utoipa::__dev::ComposeSchema for SessionMeta {
+    fn compose(
+        _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .description(Some("Always empty: rtk keeps none."))
+            .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<
+                utoipa::openapi::schema::Schema,
+            >::FreeForm(false)))
+            .into()
+    }
+}
+
+impl ToSchema for SessionMeta {}
 
 impl Session {
     pub fn is_live(&self) -> bool {
@@ -48,23 +79,59 @@ impl Session {
 }
 
 /// `data` of `GET …/{app_id}/sessions`: `{"sessions": […]}` (paging is beside `data`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct SessionList {
     pub sessions: Vec<Session>,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 
-/// `data` of `GET …/{app_id}/sessions/{session_id}`: the session. Reads both generations of
-/// the API: `data.session` (the seed's) and the session's fields flat under `data` (current).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// `data` of `GET …/{app_id}/sessions/{session_id}`: the session. Written in both
+/// generations of the API at once — the session's fields flat under `data` (current SDKs),
+/// then the same object again as `data.session` (the seed's) — and read from either.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SessionDetails {
     pub session: Session,
     /// Members of `data` that are neither `session` nor a field of it.
-    #[serde(flatten, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
 }
+
+impl Serialize for SessionDetails {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Both<'a> {
+            #[serde(flatten)]
+            flat: &'a Session,
+            session: &'a Session,
+            #[serde(flatten)]
+            extra: &'a Map<String, Value>,
+        }
+        Both { flat: &self.session, session: &self.session, extra: &self.extra }.serialize(s)
+    }
+}
+
+impl utoipa::__dev::ComposeSchema for SessionDetails {
+    fn compose(
+        _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::AllOfBuilder;
+        let session = crate::schema::component("Session");
+        let nested = utoipa::openapi::schema::ObjectBuilder::new()
+            .property("session", session.clone())
+            .required("session");
+        AllOfBuilder::new()
+            .description(Some(
+                "The session's fields, and the same session again as `session` (older SDKs read that).",
+            ))
+            .item(session)
+            .item(nested)
+            .into()
+    }
+}
+
+impl ToSchema for SessionDetails {}
 
 impl<'de> Deserialize<'de> for SessionDetails {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -78,7 +145,7 @@ impl<'de> Deserialize<'de> for SessionDetails {
         let known = serde_json::to_value(&session).map_err(D::Error::custom)?;
         let known = known.as_object().cloned().unwrap_or_default();
         data.retain(|k, _| !known.contains_key(k) && !session.extra.contains_key(k));
-        for k in ["ended_at", "breakout_rooms", "parent_session_id", "type"] {
+        for k in ["ended_at", "breakout_rooms", "parent_session_id", "type", "meta"] {
             data.remove(k);
         }
         Ok(SessionDetails { session, extra: data })
@@ -86,33 +153,42 @@ impl<'de> Deserialize<'de> for SessionDetails {
 }
 
 /// A join or leave of a peer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct PeerEvent {
     pub id: String,
-    /// `PEER_JOINING`, `PEER_LEAVING`, …
+    /// `PEER_JOINING` or `PEER_LEAVING`.
     pub event_name: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
     pub participant_id: String,
     pub peer_id: String,
     pub session_id: String,
     pub minutes_consumed: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    /// Why the peer left (on `PEER_LEAVING`; `null` when not recorded).
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Option<String>>,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 
 /// Someone who was in a session: one peer (`view=raw`) or one participant's peers together
-/// (`view=consolidated`). `duration` is in minutes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// (`view=consolidated`). `duration` is in minutes. The details and peer-report endpoints add
+/// their sections (`peer_stats`, `role`, `peer_report`, `device`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct SessionParticipant {
     /// The peer id.
     pub id: String,
     /// The meeting participant's id.
     pub user_id: String,
+    /// The meeting participant's id (as `user_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_id: Option<String>,
     #[serde(deserialize_with = "null_default")]
     pub custom_participant_id: String,
     #[serde(deserialize_with = "null_default")]
@@ -121,39 +197,130 @@ pub struct SessionParticipant {
     pub preset_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    #[schema(format = DateTime)]
     pub joined_at: String,
+    #[schema(format = DateTime)]
     pub left_at: Option<String>,
     pub duration: f64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_events: Option<Vec<PeerEvent>>,
+    /// The peer's preset (peer report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Participant details: the device the peer joined from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_stats: Option<PeerStats>,
+    /// Peer report: the device and browser the peer joined from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_report: Option<PeerReport>,
+    /// The device metadata the peer sent with `join`, as sent (`null` when it sent none), on
+    /// the details and peer-report endpoints.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[schema(value_type = Option<Device>)]
+    pub device: Option<Option<RawJson>>,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 
+/// The device metadata a peer sent with `join`: any JSON the client sent, kept as sent (the
+/// SDKs send an object with `os`, `browser`, … keys).
+pub struct Device;
+
+impl utoipa::__dev::ComposeSchema for Device {
+    fn compose(
+        _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+            .description(Some("The device metadata the peer sent with `join`, as sent: usually an object with `os`, `os_version`, `cpus`, `is_mobile`, `browser`, `browser_version`, `engine`, `user_agent`."))
+            .into()
+    }
+}
+
+impl ToSchema for Device {}
+
+/// The known device keys of a peer's `device`, where they have the right type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DeviceInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub cpus: Option<serde_json::Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_mobile: Option<bool>,
+}
+
+/// The known browser keys of a peer's `device`, where they are strings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct BrowserMetadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+/// `peer_stats` of participant details.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PeerStats {
+    pub device_info: DeviceInfo,
+}
+
+/// `peer_report` of the peer report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PeerReport {
+    pub metadata: PeerMetadata,
+    /// Call quality (rtk measures none: always `{}`).
+    #[schema(value_type = SessionMeta)]
+    pub quality: Map<String, Value>,
+}
+
+/// `peer_report.metadata`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PeerMetadata {
+    pub device_info: DeviceInfo,
+    pub browser_metadata: BrowserMetadata,
+}
+
 /// `data` of `GET …/sessions/{session_id}/participants`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct SessionParticipants {
     pub participants: Vec<SessionParticipant>,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 
 /// `data` of `GET …/sessions/{session_id}/participants/{participant_id}` and of
-/// `GET …/sessions/peer-report/{peer_id}`: `{"participant": {…}}`. Device and report
-/// sections (`device`, `peer_stats`, `peer_report`, `role`) are in the participant's `extra`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `GET …/sessions/peer-report/{peer_id}`: `{"participant": {…}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct SessionParticipantDetails {
     pub participant: SessionParticipant,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 
 /// A chat message of a session.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct ChatMessage {
     pub id: String,
@@ -161,21 +328,26 @@ pub struct ChatMessage {
     pub participant_id: String,
     pub display_name: Option<String>,
     pub message: String,
+    #[schema(format = DateTime)]
     pub sent_at: String,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 
 /// `data` of `GET …/sessions/{session_id}/chat`: a CSV download link and its expiry; rtk
 /// also lists the messages inline.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]
 pub struct SessionChat {
+    /// A link to a CSV of every message (the link is the credential; valid for an hour).
     pub chat_download_url: String,
+    #[schema(format = DateTime)]
     pub chat_download_url_expiry: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<ChatMessage>>,
     #[serde(flatten, skip_serializing_if = "Map::is_empty")]
+    #[schema(ignore)]
     pub extra: Map<String, Value>,
 }
 

@@ -98,14 +98,22 @@ impl FromRequestParts<AppState> for Account {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::bad_request("malformed path"))?;
+        Account::of_path(token, &params)
+    }
+}
+
+impl Account {
+    /// The caller (of an authenticated `token`) if it owns the path's `{account_id}` (404
+    /// otherwise: another account's resources are not found, whatever they are).
+    pub fn of_path(token: TokenRow, params: &RawPathParams) -> Result<Self, ApiError> {
         let account_id = params
             .iter()
             .find(|(k, _)| *k == "account_id")
-            .map(|(_, v)| v.to_string())
-            .ok_or_else(ApiError::internal)?;
+            .map(|(_, v)| v)
+            .ok_or_else(|| ApiError::internal_because("route has no {account_id} parameter"))?;
         if token.account_id != account_id {
             return Err(ApiError::not_found(format!("No account found with id {account_id}")));
         }
-        Ok(Account { id: account_id })
+        Ok(Account { id: token.account_id })
     }
 }

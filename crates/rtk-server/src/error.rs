@@ -1,5 +1,10 @@
 //! The one error type that leaves the server: every failure becomes the API's error envelope
 //! with the right HTTP status.
+//!
+//! Each layer has its own error type — [`crate::store::StoreError`],
+//! [`crate::engine::EngineError`], [`crate::tokens::SignError`] — and each is mapped to the
+//! envelope here, once. What is not the caller's fault is a 500 (or a 503 when the store is
+//! unreachable) whose cause is logged, never sent.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -121,8 +126,14 @@ impl ApiError {
     pub fn unprocessable(m: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, m)
     }
+    /// A 500 with no cause to log (a panic, already logged where it was caught).
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    }
+    /// A 500 whose cause is logged (and not sent).
+    pub fn internal_because(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::internal()
     }
     pub fn unavailable(m: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, m)
@@ -150,6 +161,32 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::engine::EngineError> for ApiError {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError;
+        match e {
+            EngineError::NoActiveSession(m) => {
+                ApiError::not_found(format!("No active session found for meeting_id {m}"))
+            }
+            EngineError::MeetingGone(m) => ApiError::not_found(format!("No meeting found with id {m}")),
+            EngineError::MeetingInactive(m) => ApiError::conflict(format!("meeting {m} is INACTIVE")),
+            EngineError::PeerGone(p) => ApiError::not_found(format!("peer {p} is not in a live session")),
+            EngineError::Invalid(m) => ApiError::bad_request(m),
+            e @ EngineError::ChatFull(_) => ApiError::conflict(e.to_string()),
+            EngineError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::tokens::SignError> for ApiError {
+    fn from(e: crate::tokens::SignError) -> Self {
+        match e {
+            crate::tokens::SignError::Store(s) => s.into(),
+            other => ApiError::internal_because(format_args!("token signing: {other}")),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         use crate::store::StoreError;
@@ -166,5 +203,42 @@ impl From<crate::store::StoreError> for ApiError {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineError;
+    use crate::store::StoreError;
+    use crate::tokens::SignError;
+
+    #[test]
+    fn each_layer_maps_once_to_its_status() {
+        let status = |e: ApiError| e.status;
+        assert_eq!(
+            status(SignError::NoActiveKey.into()),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "signing is never the caller's fault"
+        );
+        assert_eq!(status(StoreError::Invalid("x".into()).into()), StatusCode::BAD_REQUEST);
+        assert_eq!(status(StoreError::Conflict("x".into()).into()), StatusCode::CONFLICT);
+        assert_eq!(status(StoreError::Db(sqlx::Error::PoolTimedOut).into()), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            status(StoreError::Db(sqlx::Error::RowNotFound).into()),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status(SignError::Store(StoreError::Db(sqlx::Error::PoolTimedOut)).into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(status(EngineError::NoActiveSession("m".into()).into()), StatusCode::NOT_FOUND);
+        assert_eq!(status(EngineError::MeetingInactive("m".into()).into()), StatusCode::CONFLICT);
+        assert_eq!(
+            status(EngineError::Store(StoreError::NotFound("x".into())).into()),
+            StatusCode::NOT_FOUND
+        );
+        let e = ApiError::internal_because("the cause");
+        assert_eq!(e.envelope().error.message, "internal error", "the cause is logged, not sent");
     }
 }

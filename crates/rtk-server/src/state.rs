@@ -71,24 +71,34 @@ impl AppState {
     }
 
     /// The app `app_id` if it belongs to `account_id` (from memory after the first read).
+    pub async fn app_arc(
+        &self,
+        account_id: &str,
+        app_id: &str,
+    ) -> Result<Option<Arc<crate::store::AppRow>>, ApiError> {
+        let app = match self.cached_app(app_id) {
+            Some(a) => a,
+            None => {
+                let Some(a) = self.store.app_by_id(app_id).await? else { return Ok(None) };
+                let a = Arc::new(a);
+                let mut apps = self.apps.write().unwrap_or_else(|e| e.into_inner());
+                if apps.len() >= AUTH_CACHE_MAX {
+                    apps.clear();
+                }
+                apps.insert(a.id.clone(), a.clone());
+                a
+            }
+        };
+        Ok(Some(app).filter(|a| a.account_id == account_id))
+    }
+
+    /// Like [`AppState::app_arc`], as an owned row.
     pub async fn app(
         &self,
         account_id: &str,
         app_id: &str,
     ) -> Result<Option<crate::store::AppRow>, ApiError> {
-        let app = match self.cached_app(app_id) {
-            Some(a) => Some(crate::store::AppRow::clone(&a)),
-            None => {
-                let Some(a) = self.store.app_by_id(app_id).await? else { return Ok(None) };
-                let mut apps = self.apps.write().unwrap_or_else(|e| e.into_inner());
-                if apps.len() >= AUTH_CACHE_MAX {
-                    apps.clear();
-                }
-                apps.insert(a.id.clone(), Arc::new(a.clone()));
-                Some(a)
-            }
-        };
-        Ok(app.filter(|a| a.account_id == account_id))
+        Ok(self.app_arc(account_id, app_id).await?.map(|a| crate::store::AppRow::clone(&a)))
     }
 
     /// Forgets every cached app (after a reset of the store).

@@ -51,6 +51,17 @@ impl Expiring for ParticipantClaims {
     }
 }
 
+/// Why a token could not be signed: never the caller's fault (the API answers 500).
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("no active signing key")]
+    NoActiveKey,
+    #[error("cannot sign token: {0}")]
+    Encode(#[from] jsonwebtoken::errors::Error),
+    #[error("cannot reload the signing keys: {0}")]
+    Store(#[from] StoreError),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("token expired")]
@@ -244,15 +255,12 @@ impl KeyRing {
     }
 
     /// Signs claims with the active key (re-reading the store if another process rotated it).
-    pub async fn sign(&self, claims: &impl Serialize) -> StoreResult<String> {
+    pub async fn sign(&self, claims: &impl Serialize) -> Result<String, SignError> {
         self.reload().await?;
-        let key = self
-            .find(|k| k.active)
-            .ok_or_else(|| crate::store::StoreError::Invalid("no active signing key".into()))?;
+        let key = self.find(|k| k.active).ok_or(SignError::NoActiveKey)?;
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&key.secret))
-            .map_err(|e| crate::store::StoreError::Invalid(format!("cannot sign token: {e}")))
+        Ok(jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&key.secret))?)
     }
 
     /// Verifies a participant token's signature and expiry against `now`.
@@ -284,7 +292,10 @@ impl KeyRing {
                         if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
                             return Err(TokenError::Invalid);
                         }
-                        self.reload().await.map_err(|_| TokenError::Invalid)?;
+                        self.reload().await.map_err(|e| {
+                            tracing::error!(error = %e, "cannot reload the signing keys to verify a token");
+                            TokenError::Invalid
+                        })?;
                         *last = Some(std::time::Instant::now());
                         self.find(|k| k.kid == kid).ok_or(TokenError::Invalid)?
                     }

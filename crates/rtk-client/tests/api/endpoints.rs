@@ -47,7 +47,7 @@ async fn presets() {
     assert_eq!(created.status(), StatusCode::CREATED);
     let p = created.data;
     assert_eq!(p.name, "guest");
-    assert_eq!(p.config["view_type"], "GROUP_CALL");
+    assert_eq!(p.config()["view_type"], "GROUP_CALL");
     assert!(!p.created_at.is_empty() && !p.updated_at.is_empty());
 
     let list = presets.get(&env.app, &PresetListParams::new(&env.account)).await.unwrap();
@@ -69,14 +69,14 @@ async fn presets() {
         ..PresetParams::new(&env.account)
     };
     let updated = presets.update(&env.app, &p.id, &patch).await.unwrap().data;
-    assert_eq!(updated.config["max_screenshare_count"], 3);
-    assert_eq!(updated.config["view_type"], "GROUP_CALL", "a merge, not a replacement");
+    assert_eq!(updated.config()["max_screenshare_count"], 3);
+    assert_eq!(updated.config()["view_type"], "GROUP_CALL", "a merge, not a replacement");
 
     doc["name"] = "guest-2".into();
     let replaced =
         presets.replace(&env.app, &p.id, &PresetParams::from_document(&env.account, doc)).await.unwrap();
     assert_eq!(replaced.data.name, "guest-2");
-    assert_eq!(replaced.data.config["max_screenshare_count"], 1);
+    assert_eq!(replaced.data.config()["max_screenshare_count"], 1);
 
     let deleted = presets.delete(&env.app, &p.id, &acc).await.unwrap().data;
     assert_eq!(deleted.id, p.id);
@@ -105,8 +105,8 @@ async fn meetings_and_their_participants() {
     let m = m.data;
     assert_eq!(m.title.as_deref(), Some("Weekly sync"));
     assert_eq!(m.status.as_deref(), Some("ACTIVE"));
-    assert_eq!(m.persist_chat, Some(true));
-    assert_eq!(m.session_keep_alive_time_in_secs, Some(120.0));
+    assert_eq!(m.settings().persist_chat, Some(true));
+    assert_eq!(m.session_keep_alive_time_in_secs, Some(120));
 
     let list = meetings.get(&env.app, &MeetingListParams::new(&env.account)).await.unwrap();
     assert_eq!(list.data.len(), 1);
@@ -130,7 +130,7 @@ async fn meetings_and_their_participants() {
         .unwrap()
         .data;
     assert_eq!(patched.title.as_deref(), Some("Renamed"));
-    assert_eq!(patched.persist_chat, Some(true), "PATCH keeps what is not given");
+    assert_eq!(patched.settings().persist_chat, Some(true), "PATCH keeps what is not given");
     let replaced = meetings
         .replace_meeting_by_id(
             &env.app,
@@ -140,7 +140,7 @@ async fn meetings_and_their_participants() {
         .await
         .unwrap()
         .data;
-    assert_eq!(replaced.persist_chat, Some(false), "PUT resets what is not given");
+    assert_eq!(replaced.settings().persist_chat, Some(false), "PUT resets what is not given");
 
     // Participants.
     let added = meetings
@@ -280,7 +280,9 @@ async fn sessions() {
         .data
         .participant;
     assert_eq!(one.user_id, ps[0].user_id);
-    assert_eq!(one.extra["device"]["os"], "linux");
+    let device = one.device.clone().flatten().expect("the device the peer joined with").to_value();
+    assert_eq!(device["os"], "linux");
+    assert_eq!(one.peer_stats.unwrap().device_info.os.as_deref(), Some("linux"));
 
     let report = sessions
         .get_participant_data_from_peer_id(
@@ -296,8 +298,9 @@ async fn sessions() {
         .data
         .participant;
     assert_eq!(report.id, jb.peer_id);
-    assert_eq!(report.extra["role"], "host");
-    assert_eq!(report.extra["peer_report"]["metadata"]["browser_metadata"]["browser"], "rtk-test");
+    assert_eq!(report.role.as_deref(), Some("host"));
+    let metadata = report.peer_report.unwrap().metadata;
+    assert_eq!(metadata.browser_metadata.browser.as_deref(), Some("rtk-test"));
 
     let chat = sessions.get_session_chat(&env.app, &ja.session_id, &acc).await.unwrap().data;
     assert!(chat.chat_download_url.contains("/chat-exports/"));
@@ -386,7 +389,7 @@ async fn active_session() {
         .breakout_rooms;
     assert_eq!(rooms.len(), 1);
     assert_eq!(rooms[0].parent_meeting_id.as_deref(), Some(meeting.as_str()));
-    let room = rooms[0].id.clone();
+    let room = rooms[0].meeting.id.clone();
     let moved = active
         .move_participants(
             &env.app,
@@ -405,7 +408,7 @@ async fn active_session() {
     assert_eq!(moved.moved[0].meeting_id, room);
     until(&mut b, |e| matches!(e, Event::Server(ServerEvent::Moved { .. }))).await;
     let listed = active.get_breakout_rooms(&env.app, &meeting, &acc).await.unwrap().data.breakout_rooms;
-    assert_eq!(listed[0].session.as_ref().map(|s| s.live_participants), Some(1));
+    assert_eq!(listed[0].session.clone().flatten().map(|s| s.live_participants), Some(1));
     let details = kit
         .sessions()
         .get_session_details(

@@ -52,10 +52,19 @@ struct Params {
 
 async fn upgrade(
     State(s): State<AppState>,
-    Query(q): Query<Params>,
+    q: Result<Query<Params>, crate::error::ApiError>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
+    // A request that is not a WebSocket upgrade gets the API's error envelope.
+    let (Query(q), ws) = match (q, ws) {
+        (Ok(q), Ok(ws)) => (q, ws),
+        (Err(e), _) => return axum::response::IntoResponse::into_response(e),
+        (_, Err(e)) => {
+            let e = crate::error::ApiError::new(e.status(), e.body_text());
+            return axum::response::IntoResponse::into_response(e);
+        }
+    };
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

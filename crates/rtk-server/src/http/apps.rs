@@ -5,7 +5,7 @@ use axum::response::Response;
 use rtk_api::{App, AppCreated, CreateApp};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{Json, PageParams, Query};
+use super::{Json, Page, Query};
 use crate::auth::Account;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
@@ -25,35 +25,26 @@ pub fn app_view(a: &AppRow) -> App {
     }
 }
 
-/// Finds the app `app_id` of the caller's account, or 404.
-pub async fn find_app(s: &AppState, account: &Account, app_id: &str) -> ApiResult<AppRow> {
-    s.app(&account.id, app_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("No app found with id {app_id}")))
-}
-
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
-    page_no: Option<f64>,
-    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
-    per_page: Option<f64>,
     /// Matches a name (case-insensitive substring) or an app id (exact).
     search: Option<String>,
-    /// `ASC` (default, oldest first) or `DESC`.
+    /// `ASC` (default, oldest first) or `DESC`, any case.
+    #[param(pattern = r"^\s*([aA][sS][cC]|[dD][eE][sS][cC])?\s*$")]
     sort_order: Option<String>,
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/apps", tag = "apps",
-    params(("account_id" = String, Path), ListQuery),
-    responses((status = 200, description = "The account's apps, oldest first", body = rtk_api::Envelope<Vec<App>>)))]
+    params(Account, Page, ListQuery),
+    responses((status = 200, description = "The account's apps, oldest first", body = rtk_api::Envelope<Vec<App>>),
+              super::openapi::Read))]
 async fn list_apps(
     State(s): State<AppState>,
     account: Account,
+    page: Page,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let page = PageParams { page_no: q.page_no, per_page: q.per_page }.page()?;
     let newest_first = super::sort_order(q.sort_order.as_deref(), false)?;
     let search = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let (rows, total) =
@@ -62,9 +53,9 @@ async fn list_apps(
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/apps", tag = "apps",
-    params(("account_id" = String, Path)), request_body = CreateApp,
+    params(Account), request_body = CreateApp,
     responses((status = 201, description = "The new app", body = rtk_api::Envelope<AppCreated>),
-              (status = 400, description = "Invalid body", body = rtk_api::ErrorEnvelope)))]
+              super::openapi::Write))]
 async fn create_app(
     State(s): State<AppState>,
     account: Account,

@@ -13,7 +13,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use rtk_api::ops::{Applied, ClockState, FixturesApplied, ResetDone};
+use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::clock::{parse_rfc3339, rfc3339, Clock, ManualClock, Millis};
@@ -88,11 +89,16 @@ async fn reset(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Respo
         fixtures = fixtures.is_some(),
         "reset: the store is empty but for credentials and fixtures"
     );
-    Ok(super::ok(json!({"reset": true, "kept": ["accounts", "api_tokens"], "fixtures": fixtures})))
+    let fixtures = fixtures.map(|a| FixturesApplied {
+        inserted: a.inserted.into_iter().map(|(k, n)| (k.to_string(), n as u64)).collect(),
+        unchanged: a.unchanged as u64,
+    });
+    Ok(super::ok(ResetDone { reset: true, kept: vec!["accounts".into(), "api_tokens".into()], fixtures }))
 }
 
 fn answer(now: Millis, applied: TickReport) -> Response {
-    super::ok(json!({"now": rfc3339(now), "now_ms": now, "applied": applied}))
+    let applied = Applied { timed_out: applied.timed_out as u64, ended: applied.ended as u64 };
+    super::ok(ClockState { now: rfc3339(now), now_ms: now, applied })
 }
 
 async fn now(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {

@@ -177,9 +177,8 @@ where
     }
 }
 
-/// Paging query parameters shared by every list endpoint.
-#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+/// Paging query parameters shared by every list endpoint (`page_no`, `per_page`).
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
 pub struct PageParams {
     /// Page number, from 1. Default 1.
     #[serde(default, deserialize_with = "crate::http::de::opt_number")]
@@ -189,10 +188,10 @@ pub struct PageParams {
     pub per_page: Option<f64>,
 }
 
-pub const DEFAULT_PER_PAGE: u64 = 20;
-pub const MAX_PER_PAGE: u64 = 100;
+pub use rtk_api::limits::{DEFAULT_PER_PAGE, MAX_PAGE_NO, MAX_PER_PAGE};
 
-/// A validated page request.
+/// A validated page request: the extractor reads `page_no` and `per_page` from the query
+/// (400 naming the parameter when either is not a whole number in range).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
     pub page_no: u64,
@@ -211,9 +210,47 @@ impl Page {
     }
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(p) = Query::<PageParams>::from_request_parts(parts, state).await?;
+        p.page()
+    }
+}
+
+impl utoipa::IntoParams for Page {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        let int = |min: u64, max: u64, default: u64| {
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::Integer)
+                .minimum(Some(min))
+                .maximum(Some(max))
+                .default(Some(default.into()))
+        };
+        vec![
+            ParameterBuilder::new()
+                .name("page_no")
+                .parameter_in(ParameterIn::Query)
+                .description(Some("Page number, from 1 (default 1)."))
+                .schema(Some(int(1, MAX_PAGE_NO, 1)))
+                .build(),
+            ParameterBuilder::new()
+                .name("per_page")
+                .parameter_in(ParameterIn::Query)
+                .description(Some("Items per page, 1 to 100 (default 20)."))
+                .schema(Some(int(1, MAX_PER_PAGE, DEFAULT_PER_PAGE)))
+                .build(),
+        ]
+    }
+}
+
 impl PageParams {
     pub fn page(&self) -> Result<Page, ApiError> {
-        let page_no = whole(self.page_no, "page_no", 1, 1, 1_000_000_000)?;
+        let page_no = whole(self.page_no, "page_no", 1, 1, MAX_PAGE_NO)?;
         let per_page = whole(self.per_page, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)?;
         Ok(Page { page_no, per_page })
     }

@@ -1,24 +1,15 @@
 //! The largest free-text fields the API and the gateway accept (`docs/limits.md`). A longer
 //! value is a 400 (or a gateway `error`), never stored: everything stored is later sent to
-//! every peer of a session, so one oversized name would cost every joiner.
+//! every peer of a session, so one oversized name would cost every joiner. The maxima are
+//! defined in `rtk_api::limits`, so the OpenAPI document states the same numbers.
 
 use serde_json::Value;
 
 use crate::error::FieldErrors;
 
-/// Names and titles: app, preset, meeting and breakout-room titles, participant display names,
-/// `custom_participant_id`, and the preset a participant names.
-pub const NAME_CHARS: usize = 256;
-/// Picture URLs (browsers and CDNs handle 2,048 everywhere).
-pub const URL_CHARS: usize = 2048;
-/// A poll's question.
-pub const POLL_QUESTION_CHARS: usize = 1000;
-/// One poll option.
-pub const POLL_OPTION_CHARS: usize = 256;
-/// Options in one poll.
-pub const POLL_OPTIONS_MAX: usize = 50;
-/// One chat message.
-pub const CHAT_CHARS: usize = 4000;
+pub use rtk_api::limits::{
+    CHAT_CHARS, NAME_CHARS, POLL_OPTIONS_MAX, POLL_OPTION_CHARS, POLL_QUESTION_CHARS, ROOMS_MAX, URL_CHARS,
+};
 
 /// An error for `body[key]` if it is a string longer than `max` characters.
 pub fn text(body: &Value, key: &str, max: usize, errors: &mut FieldErrors) {

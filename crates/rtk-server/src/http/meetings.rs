@@ -6,17 +6,20 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::apps::find_app;
+use rtk_api::document::Document;
+use rtk_api::meetings::{Meeting, MeetingBody};
+
+use super::openapi::{Read, Write};
 use super::schema::{errors, MEETING_FIELDS, MEETING_IN, WRITE_ONLY_STORAGE_FIELDS};
-use super::{Json, PageParams, Path, Query};
-use crate::auth::Account;
+use super::scope::{AppScope, MeetingScope};
+use super::{Json, Page, Query};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{new_id, MeetingFilter, MeetingRow};
 
+pub use rtk_api::limits::MAX_KEEP_ALIVE_SECS;
 pub const DEFAULT_KEEP_ALIVE_SECS: i64 = 60;
-pub const MAX_KEEP_ALIVE_SECS: i64 = 600;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_meetings, create_meeting)).routes(routes!(
@@ -26,19 +29,29 @@ pub fn routes() -> OpenApiRouter<AppState> {
     ))
 }
 
-/// The API view of a meeting.
-pub fn meeting_view(m: &MeetingRow) -> Value {
-    let mut doc: Map<String, Value> = match serde_json::from_str(&m.body) {
+/// The API view of a meeting: its stored settings as stored, then its own columns.
+pub fn meeting_view(m: MeetingRow) -> Meeting {
+    Meeting {
+        settings: Document::from_text(without_secrets(m.body)),
+        id: m.id,
+        title: m.title,
+        status: Some(m.status),
+        session_keep_alive_time_in_secs: Some(m.keep_alive_secs.max(0) as u64),
+        created_at: rfc3339(m.created_at),
+        updated_at: rfc3339(m.updated_at),
+    }
+}
+
+/// The settings without the secrets of a storage config, which are write-only. Only a
+/// document that has a storage config is parsed.
+fn without_secrets(body: String) -> String {
+    if !body.contains("\"storage_config\"") {
+        return body;
+    }
+    let mut doc: Map<String, Value> = match serde_json::from_str(&body) {
         Ok(Value::Object(d)) => d,
-        _ => Map::new(),
+        _ => return body,
     };
-    doc.insert("id".into(), m.id.clone().into());
-    doc.insert("title".into(), m.title.clone().map(Value::from).unwrap_or(Value::Null));
-    doc.insert("status".into(), m.status.clone().into());
-    doc.insert("session_keep_alive_time_in_secs".into(), m.keep_alive_secs.into());
-    doc.insert("created_at".into(), rfc3339(m.created_at).into());
-    doc.insert("updated_at".into(), rfc3339(m.updated_at).into());
-    // Secrets of a storage config are write-only.
     if let Some(sc) = doc
         .get_mut("recording_config")
         .and_then(|r| r.get_mut("storage_config"))
@@ -48,7 +61,7 @@ pub fn meeting_view(m: &MeetingRow) -> Value {
             sc.remove(*k);
         }
     }
-    Value::Object(doc)
+    Value::Object(doc).to_string()
 }
 
 /// The defaults of a new meeting.
@@ -111,39 +124,32 @@ fn current_doc(row: &MeetingRow) -> Map<String, Value> {
     doc
 }
 
-pub async fn find_meeting(s: &AppState, app_id: &str, id: &str) -> ApiResult<MeetingRow> {
-    s.store
-        .meeting(app_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("No meeting found with id {id}")))
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
-    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
-    page_no: Option<f64>,
-    #[serde(default, deserialize_with = "crate::http::de::opt_number")]
-    per_page: Option<f64>,
     /// Matches a title (case-insensitive substring) or a meeting id (exact).
     search: Option<String>,
     /// Only meetings created at or after this RFC 3339 time.
+    #[param(schema_with = crate::http::openapi::time_query)]
     start_time: Option<String>,
     /// Only meetings created at or before this RFC 3339 time.
+    #[param(schema_with = crate::http::openapi::time_query)]
     end_time: Option<String>,
+    /// `ACTIVE` or `INACTIVE`.
+    #[param(pattern = "^(ACTIVE|INACTIVE)?$")]
     status: Option<String>,
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings", tag = "meetings",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ListQuery),
-    responses((status = 200, description = "The app's meetings, newest first", body = Object)))]
+    params(AppScope, Page, ListQuery),
+    responses((status = 200, description = "The app's meetings, newest first", body = rtk_api::Envelope<Vec<Meeting>>),
+              Read))]
 async fn list_meetings(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id)): Path<(String, String)>,
+    scope: AppScope,
+    page: Page,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
-    let page = PageParams { page_no: q.page_no, per_page: q.per_page }.page()?;
     let status = match q.status.as_deref() {
         None | Some("") => None,
         Some(st @ ("ACTIVE" | "INACTIVE")) => Some(st.to_string()),
@@ -159,29 +165,26 @@ async fn list_meetings(
         start_time: super::time_param(q.start_time.as_deref(), "start_time")?,
         end_time: super::time_param(q.end_time.as_deref(), "end_time")?,
     };
-    let app = find_app(&s, &account, &app_id).await?;
-    let (rows, total) = s.store.list_meetings(&app.id, &filter, page.limit(), page.offset()).await?;
-    Ok(super::page(rows.iter().map(meeting_view).collect(), page, total))
+    let (rows, total) = s.store.list_meetings(&scope.app.id, &filter, page.limit(), page.offset()).await?;
+    Ok(super::page(rows.into_iter().map(meeting_view).collect(), page, total))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings", tag = "meetings",
-    params(("account_id" = String, Path), ("app_id" = String, Path)), request_body = Object,
-    responses((status = 201, description = "The new meeting", body = Object),
-              (status = 400, description = "Invalid body", body = rtk_api::ErrorEnvelope)))]
+    params(AppScope), request_body = MeetingBody,
+    responses((status = 201, description = "The new meeting", body = rtk_api::Envelope<Meeting>),
+              Write))]
 async fn create_meeting(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id)): Path<(String, String)>,
+    scope: AppScope,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
     let given = known_fields(&body)?;
     let mut doc = defaults();
     doc.extend(given);
     let now = s.now();
     let mut row = MeetingRow {
         id: new_id(),
-        app_id: app.id,
+        app_id: scope.app.id.clone(),
         title: None,
         status: "ACTIVE".into(),
         keep_alive_secs: DEFAULT_KEEP_ALIVE_SECS,
@@ -192,59 +195,52 @@ async fn create_meeting(
     };
     apply(&mut row, doc);
     s.store.insert_meeting(&row).await?;
-    Ok(super::created(meeting_view(&row)))
+    Ok(super::created(meeting_view(row)))
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}", tag = "meetings",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path)),
-    responses((status = 200, description = "The meeting", body = Object),
-              (status = 404, description = "No such meeting", body = rtk_api::ErrorEnvelope)))]
-async fn get_meeting(
-    State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id)): Path<(String, String, String)>,
-) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    Ok(super::ok(meeting_view(&find_meeting(&s, &app.id, &meeting_id).await?)))
+    params(MeetingScope),
+    responses((status = 200, description = "The meeting", body = rtk_api::Envelope<Meeting>),
+              Read))]
+async fn get_meeting(scope: MeetingScope) -> ApiResult<Response> {
+    Ok(super::ok(meeting_view(scope.meeting)))
 }
 
 #[utoipa::path(patch, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}", tag = "meetings",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path)), request_body = Object,
-    responses((status = 200, description = "The meeting with the given fields changed", body = Object)))]
+    params(MeetingScope), request_body = MeetingBody,
+    responses((status = 200, description = "The meeting with the given fields changed", body = rtk_api::Envelope<Meeting>),
+              Write))]
 async fn patch_meeting(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id)): Path<(String, String, String)>,
+    scope: MeetingScope,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
     let given = known_fields(&body)?;
-    let mut row = find_meeting(&s, &app.id, &meeting_id).await?;
+    let mut row = scope.meeting;
     let mut doc = current_doc(&row);
     doc.extend(given);
     apply(&mut row, doc);
     row.updated_at = s.now();
     s.store.update_meeting(&row).await?;
-    Ok(super::ok(meeting_view(&row)))
+    Ok(super::ok(meeting_view(row)))
 }
 
 #[utoipa::path(put, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}", tag = "meetings",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path)), request_body = Object,
-    responses((status = 200, description = "The meeting, replaced: fields not given take their defaults (status is kept unless given)", body = Object)))]
+    params(MeetingScope), request_body = MeetingBody,
+    responses((status = 200, description = "The meeting, replaced: fields not given take their defaults (status is kept unless given)", body = rtk_api::Envelope<Meeting>),
+              Write))]
 async fn put_meeting(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id)): Path<(String, String, String)>,
+    scope: MeetingScope,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
     let given = known_fields(&body)?;
-    let mut row = find_meeting(&s, &app.id, &meeting_id).await?;
+    let mut row = scope.meeting;
     let mut doc = defaults();
     doc.insert("status".into(), row.status.clone().into());
     doc.extend(given);
     apply(&mut row, doc);
     row.updated_at = s.now();
     s.store.update_meeting(&row).await?;
-    Ok(super::ok(meeting_view(&row)))
+    Ok(super::ok(meeting_view(row)))
 }

@@ -3,16 +3,19 @@
 
 mod active_session;
 mod apps;
+mod breakout;
 pub mod clock;
 pub mod de;
 pub mod extract;
 pub mod hot;
 pub mod limits;
 pub(crate) mod meetings;
+pub mod openapi;
 mod ops;
 mod participants;
 mod presets;
 pub mod schema;
+pub mod scope;
 pub mod sessions;
 pub mod webhooks;
 
@@ -32,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use openapi::Components;
 
 pub use extract::{time_param, Json, Page, PageParams, Path, Query};
 
@@ -49,18 +53,43 @@ pub fn sort_order(v: Option<&str>, default_desc: bool) -> Result<bool, ApiError>
 
 /// `{"success": true, "data": …}` with status 200.
 pub fn ok<T: serde::Serialize>(data: T) -> Response {
-    axum::Json(rtk_api::Envelope::ok(data)).into_response()
+    json(StatusCode::OK, &rtk_api::Envelope::ok(data), 512)
 }
 
 /// `{"success": true, "data": …}` with status 201.
 pub fn created<T: serde::Serialize>(data: T) -> Response {
-    (StatusCode::CREATED, axum::Json(rtk_api::Envelope::ok(data))).into_response()
+    json(StatusCode::CREATED, &rtk_api::Envelope::ok(data), 512)
 }
 
 /// A list page with `paging`.
 pub fn page<T: serde::Serialize>(data: Vec<T>, page: Page, total: i64) -> Response {
     let paging = page.paging(total, data.len());
-    axum::Json(rtk_api::Envelope::page(data, paging)).into_response()
+    let size = 128 + 384 * data.len();
+    json(StatusCode::OK, &rtk_api::Envelope::page(data, paging), size)
+}
+
+/// `{"success": true, "data": …, "paging": …}` with status 200.
+pub fn page_of<T: serde::Serialize>(data: T, paging: rtk_api::Paging) -> Response {
+    let size = 128 + 384 * paging.end_offset.saturating_sub(paging.start_offset).min(100) as usize;
+    json(StatusCode::OK, &rtk_api::Envelope::page(data, paging), size)
+}
+
+/// `value` serialised into a buffer of about `size` bytes (one allocation for most answers).
+fn json<T: serde::Serialize>(status: StatusCode, value: &T, size: usize) -> Response {
+    let mut body = Vec::with_capacity(size);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => {
+            let mut resp = (status, body).into_response();
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        Err(e) => {
+            ApiError::internal_because(format_args!("an answer does not serialise: {e}")).into_response()
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -69,34 +98,13 @@ pub fn page<T: serde::Serialize>(data: Vec<T>, page: Page, total: i64) -> Respon
         title = "rtk — RealtimeKit-compatible API",
         description = "The Cloudflare RealtimeKit REST API as served by rtk. Every path is served both at the root and under /client/v4."
     ),
-    servers((url = "/client/v4"), (url = "/")),
-    modifiers(&BearerAuth),
+    servers((url = "/", description = "The API at the root"), (url = "/client/v4", description = "The same API under Cloudflare's prefix (operational and admin routes are at the root only)")),
+    modifiers(&Components),
     security(("api_token" = []), ("api_email" = [], "api_key" = []))
 )]
 struct ApiDoc;
 
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let c = openapi.components.get_or_insert_with(Default::default);
-        c.add_security_scheme(
-            "api_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        c.add_security_scheme(
-            "api_email",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Email"))),
-        );
-        c.add_security_scheme(
-            "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Auth-Key"))),
-        );
-    }
-}
-
-/// The API routes and their OpenAPI document.
+/// The API routes and their OpenAPI document (the API's operations only).
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(apps::routes())
@@ -112,8 +120,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole application: API at `/` and `/client/v4`, operations endpoints, fallbacks,
 /// metrics, tracing, panic safety and the body limit.
 pub fn router(state: AppState) -> Router {
-    let (api, mut doc) = api();
-    ops::document_ops(&mut doc);
+    let doc = document(&state.config);
+    let (api, _) = api();
     let body_limit = state.config.body_limit;
     let request_timeout = state.config.request_timeout;
     Router::new()
@@ -151,6 +159,15 @@ pub fn router(state: AppState) -> Router {
             )
         }))
         .with_state(state)
+}
+
+/// The whole OpenAPI document of a server with this configuration: the API, and the routes
+/// outside it that this server has.
+pub fn document(config: &crate::config::Config) -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api();
+    openapi::document_other_routes(&mut doc, config);
+    openapi::optional_bodies(&mut doc);
+    doc
 }
 
 /// What the server serves: the router behind the session-details hot path.

@@ -3,15 +3,15 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use serde_json::{json, Value};
+use rtk_api::meetings::{AddParticipant, EditParticipant, MeetingParticipant, ParticipantToken};
+use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::apps::find_app;
 use super::limits;
-use super::meetings::find_meeting;
+use super::openapi::{Read, Write};
 use super::schema::{errors, F, S};
-use super::{Json, PageParams, Path, Query};
-use crate::auth::Account;
+use super::scope::{MeetingScope, ParticipantPath};
+use super::{Json, Page, Path};
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -44,22 +44,23 @@ fn nullable(body: &Value, k: &str) -> Option<Option<String>> {
     body.get(k).map(|v| v.as_str().map(str::to_string))
 }
 
-pub fn participant_view(p: &ParticipantRow) -> Value {
-    json!({
-        "id": p.id,
-        "custom_participant_id": p.custom_participant_id,
-        "preset_name": p.preset_name,
-        "name": p.name,
-        "picture": p.picture,
-        "created_at": rfc3339(p.created_at),
-        "updated_at": rfc3339(p.updated_at),
-    })
+pub fn participant_view(p: &ParticipantRow) -> MeetingParticipant {
+    MeetingParticipant {
+        id: p.id.clone(),
+        custom_participant_id: p.custom_participant_id.clone(),
+        preset_name: Some(p.preset_name.clone()),
+        name: p.name.clone(),
+        picture: p.picture.clone(),
+        created_at: rfc3339(p.created_at),
+        updated_at: rfc3339(p.updated_at),
+        token: None,
+        preset_id: None,
+        extra: Default::default(),
+    }
 }
 
-fn with_token(p: &ParticipantRow, token: String) -> Value {
-    let mut v = participant_view(p);
-    v["token"] = token.into();
-    v
+fn with_token(p: &ParticipantRow, token: String) -> MeetingParticipant {
+    MeetingParticipant { token: Some(token), ..participant_view(p) }
 }
 
 fn parse_body(body: &Value, partial: bool) -> ApiResult<ParticipantIn> {
@@ -109,33 +110,27 @@ async fn find_participant(s: &AppState, meeting_id: &str, id: &str) -> ApiResult
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants", tag = "participants",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), PageParams),
-    responses((status = 200, description = "The meeting's participants, oldest first", body = Object)))]
+    params(MeetingScope, Page),
+    responses((status = 200, description = "The meeting's participants, oldest first", body = rtk_api::Envelope<Vec<MeetingParticipant>>),
+              Read))]
 async fn list_participants(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id)): Path<(String, String, String)>,
-    Query(q): Query<PageParams>,
+    scope: MeetingScope,
+    page: Page,
 ) -> ApiResult<Response> {
-    let page = q.page()?;
-    let app = find_app(&s, &account, &app_id).await?;
-    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
-    let (rows, total) = s.store.list_participants(&meeting.id, page.limit(), page.offset()).await?;
+    let (rows, total) = s.store.list_participants(&scope.meeting.id, page.limit(), page.offset()).await?;
     Ok(super::page(rows.iter().map(participant_view).collect(), page, total))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants", tag = "participants",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path)), request_body = Object,
-    responses((status = 201, description = "The participant, with its token", body = Object),
-              (status = 400, description = "Invalid body or unknown preset", body = rtk_api::ErrorEnvelope)))]
+    params(MeetingScope), request_body = AddParticipant,
+    responses((status = 201, description = "The participant, with its token", body = rtk_api::Envelope<MeetingParticipant>),
+              Write))]
 async fn add_participant(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id)): Path<(String, String, String)>,
+    MeetingScope { account, app, meeting }: MeetingScope,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
     let b = parse_body(&body, false)?;
     let preset_name = b.preset_name.unwrap_or_default();
     let preset = s.store.preset_by_name(&app.id, &preset_name).await?.ok_or_else(|| {
@@ -145,7 +140,7 @@ async fn add_participant(
     let row = ParticipantRow {
         id: new_id(),
         meeting_id: meeting.id,
-        app_id: app.id,
+        app_id: app.id.clone(),
         custom_participant_id: b.custom_participant_id.unwrap_or_default(),
         preset_id: preset.id,
         preset_name: preset.name,
@@ -160,29 +155,27 @@ async fn add_participant(
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}", tag = "participants",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)),
-    responses((status = 200, description = "The participant (no token)", body = Object)))]
+    params(MeetingScope, ParticipantPath),
+    responses((status = 200, description = "The participant (no token)", body = rtk_api::Envelope<MeetingParticipant>),
+              Read))]
 async fn get_participant(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+    scope: MeetingScope,
+    Path(p): Path<ParticipantPath>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
-    Ok(super::ok(participant_view(&find_participant(&s, &meeting.id, &pid).await?)))
+    Ok(super::ok(participant_view(&find_participant(&s, &scope.meeting.id, &p.participant_id).await?)))
 }
 
 #[utoipa::path(patch, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}", tag = "participants",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)), request_body = Object,
-    responses((status = 200, description = "The participant with a fresh token (older tokens stay valid)", body = Object)))]
+    params(MeetingScope, ParticipantPath), request_body = EditParticipant,
+    responses((status = 200, description = "The participant with a fresh token (older tokens stay valid)", body = rtk_api::Envelope<MeetingParticipant>),
+              Write))]
 async fn edit_participant(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+    MeetingScope { account, app, meeting }: MeetingScope,
+    Path(ParticipantPath { participant_id: pid }): Path<ParticipantPath>,
     Json(body): Json<Value>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
     let b = parse_body(&body, true)?;
     if b.custom_participant_id.is_some() {
         return Err(ApiError::bad_request("\"custom_participant_id\" cannot be changed"));
@@ -208,15 +201,14 @@ async fn edit_participant(
 }
 
 #[utoipa::path(delete, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}", tag = "participants",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)),
-    responses((status = 200, description = "The deleted participant; all its tokens are revoked", body = Object)))]
+    params(MeetingScope, ParticipantPath),
+    responses((status = 200, description = "The deleted participant; all its tokens are revoked", body = rtk_api::Envelope<MeetingParticipant>),
+              Read))]
 async fn delete_participant(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+    MeetingScope { meeting, .. }: MeetingScope,
+    Path(ParticipantPath { participant_id: pid }): Path<ParticipantPath>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
     let row = find_participant(&s, &meeting.id, &pid).await?;
     if !s.store.delete_participant(&meeting.id, &pid).await? {
         return Err(ApiError::not_found(format!("No participant found with id {pid}")));
@@ -224,22 +216,19 @@ async fn delete_participant(
     if let Err(e) = s.engine.participant_deleted(&row.id).await {
         tracing::error!(error = %e, participant = %row.id, "could not end the deleted participant's peers");
     }
-    let mut v = participant_view(&row);
-    v["preset_id"] = row.preset_id.clone().into();
-    Ok(super::ok(v))
+    Ok(super::ok(MeetingParticipant { preset_id: Some(row.preset_id.clone()), ..participant_view(&row) }))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/participants/{participant_id}/token", tag = "participants",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("meeting_id" = String, Path), ("participant_id" = String, Path)),
-    responses((status = 200, description = "A new token; older tokens stay valid until they expire", body = Object)))]
+    params(MeetingScope, ParticipantPath),
+    responses((status = 200, description = "A new token; older tokens stay valid until they expire", body = rtk_api::Envelope<ParticipantToken>),
+              Read))]
 async fn refresh_token(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, meeting_id, pid)): Path<(String, String, String, String)>,
+    MeetingScope { account, meeting, .. }: MeetingScope,
+    Path(p): Path<ParticipantPath>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
-    let row = find_participant(&s, &meeting.id, &pid).await?;
+    let row = find_participant(&s, &meeting.id, &p.participant_id).await?;
     let token = issue_token(&s, &account.id, &row).await?;
-    Ok(super::ok(json!({ "token": token })))
+    Ok(super::ok(ParticipantToken { token, extra: Default::default() }))
 }

@@ -9,10 +9,10 @@ use axum::response::Response;
 use rtk_api::webhooks::{Webhook, WebhookBody, WebhookKeyDocument, WebhookPublicKey, EVENTS};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::apps::find_app;
 use super::limits::{NAME_CHARS, URL_CHARS};
+use super::openapi::{Read, WriteConflict};
+use super::scope::{AppScope, WebhookPath};
 use super::{Json, Path};
-use crate::auth::Account;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult, FieldErrors};
 use crate::state::AppState;
@@ -125,35 +125,30 @@ fn check(body: WebhookBody, required: bool) -> ApiResult<Checked> {
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks", tag = "webhooks",
-    params(("account_id" = String, Path), ("app_id" = String, Path)),
-    responses((status = 200, description = "The app's webhooks, oldest first (no paging)", body = rtk_api::Envelope<Vec<Webhook>>)))]
-async fn list_webhooks(
-    State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id)): Path<(String, String)>,
-) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
+    params(AppScope),
+    responses((status = 200, description = "The app's webhooks, oldest first (no paging)", body = rtk_api::Envelope<Vec<Webhook>>),
+              Read))]
+async fn list_webhooks(State(s): State<AppState>, scope: AppScope) -> ApiResult<Response> {
+    let app = &scope.app;
     let rows = s.store.list_webhooks(&app.id).await?;
     Ok(super::ok(rows.iter().map(webhook_view).collect::<Vec<_>>()))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks", tag = "webhooks",
-    params(("account_id" = String, Path), ("app_id" = String, Path)), request_body = WebhookBody,
+    params(AppScope), request_body = WebhookBody,
     responses((status = 201, description = "The new webhook", body = rtk_api::Envelope<Webhook>),
-              (status = 400, description = "Invalid body", body = rtk_api::ErrorEnvelope),
-              (status = 409, description = "The app has a webhook with this URL", body = rtk_api::ErrorEnvelope)))]
+              WriteConflict))]
 async fn create_webhook(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id)): Path<(String, String)>,
+    scope: AppScope,
     Json(body): Json<WebhookBody>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
+    let app = &scope.app;
     let c = check(body, true)?;
     let now = s.now();
     let row = WebhookRow {
         id: new_id(),
-        app_id: app.id,
+        app_id: app.id.clone(),
         name: c.name.unwrap_or_default(),
         url: c.url.unwrap_or_default(),
         events: c.events.unwrap_or_default(),
@@ -166,33 +161,31 @@ async fn create_webhook(
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks/{webhook_id}", tag = "webhooks",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("webhook_id" = String, Path)),
+    params(AppScope, WebhookPath),
     responses((status = 200, description = "The webhook", body = rtk_api::Envelope<Webhook>),
-              (status = 404, description = "No such webhook", body = rtk_api::ErrorEnvelope)))]
+              Read))]
 async fn get_webhook(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, webhook_id)): Path<(String, String, String)>,
+    scope: AppScope,
+    Path(p): Path<WebhookPath>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    Ok(super::ok(webhook_view(&find_webhook(&s, &app.id, &webhook_id).await?)))
+    let app = &scope.app;
+    Ok(super::ok(webhook_view(&find_webhook(&s, &app.id, &p.webhook_id).await?)))
 }
 
 #[utoipa::path(put, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks/{webhook_id}", tag = "webhooks",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("webhook_id" = String, Path)), request_body = WebhookBody,
+    params(AppScope, WebhookPath), request_body = WebhookBody,
     responses((status = 200, description = "The webhook, replaced: name, url and events required; enabled defaults to true", body = rtk_api::Envelope<Webhook>),
-              (status = 400, description = "Invalid body", body = rtk_api::ErrorEnvelope),
-              (status = 404, description = "No such webhook", body = rtk_api::ErrorEnvelope),
-              (status = 409, description = "The app has another webhook with this URL", body = rtk_api::ErrorEnvelope)))]
+              WriteConflict))]
 async fn put_webhook(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, webhook_id)): Path<(String, String, String)>,
+    scope: AppScope,
+    Path(p): Path<WebhookPath>,
     Json(body): Json<WebhookBody>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
+    let app = &scope.app;
     let c = check(body, true)?;
-    let mut row = find_webhook(&s, &app.id, &webhook_id).await?;
+    let mut row = find_webhook(&s, &app.id, &p.webhook_id).await?;
     row.name = c.name.unwrap_or_default();
     row.url = c.url.unwrap_or_default();
     row.events = c.events.unwrap_or_default();
@@ -203,20 +196,18 @@ async fn put_webhook(
 }
 
 #[utoipa::path(patch, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks/{webhook_id}", tag = "webhooks",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("webhook_id" = String, Path)), request_body = WebhookBody,
+    params(AppScope, WebhookPath), request_body = WebhookBody,
     responses((status = 200, description = "The webhook with the given fields changed (`{}` changes nothing)", body = rtk_api::Envelope<Webhook>),
-              (status = 400, description = "Invalid body", body = rtk_api::ErrorEnvelope),
-              (status = 404, description = "No such webhook", body = rtk_api::ErrorEnvelope),
-              (status = 409, description = "The app has another webhook with this URL", body = rtk_api::ErrorEnvelope)))]
+              WriteConflict))]
 async fn patch_webhook(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, webhook_id)): Path<(String, String, String)>,
+    scope: AppScope,
+    Path(p): Path<WebhookPath>,
     Json(body): Json<WebhookBody>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
+    let app = &scope.app;
     let c = check(body, false)?;
-    let mut row = find_webhook(&s, &app.id, &webhook_id).await?;
+    let mut row = find_webhook(&s, &app.id, &p.webhook_id).await?;
     let changed = c.name.is_some() || c.url.is_some() || c.events.is_some() || c.enabled.is_some();
     if let Some(n) = c.name {
         row.name = n;
@@ -238,16 +229,16 @@ async fn patch_webhook(
 }
 
 #[utoipa::path(delete, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks/{webhook_id}", tag = "webhooks",
-    params(("account_id" = String, Path), ("app_id" = String, Path), ("webhook_id" = String, Path)),
+    params(AppScope, WebhookPath),
     responses((status = 200, description = "The deleted webhook; its pending deliveries are cancelled", body = rtk_api::Envelope<Webhook>),
-              (status = 404, description = "No such webhook", body = rtk_api::ErrorEnvelope)))]
+              Read))]
 async fn delete_webhook(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, webhook_id)): Path<(String, String, String)>,
+    scope: AppScope,
+    Path(p): Path<WebhookPath>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let row = find_webhook(&s, &app.id, &webhook_id).await?;
+    let app = &scope.app;
+    let row = find_webhook(&s, &app.id, &p.webhook_id).await?;
     s.store.delete_webhook(&app.id, &row.id, s.now()).await?;
     Ok(super::ok(webhook_view(&row)))
 }
@@ -278,6 +269,13 @@ pub fn log_routes() -> axum::Router<AppState> {
         .route(base, axum::routing::get(deliveries))
         .route(&format!("{base}/{{delivery_id}}"), axum::routing::get(delivery))
         .route(&format!("{base}/{{delivery_id}}/redeliver"), axum::routing::post(redeliver))
+}
+
+/// `{webhook_id}` and `{delivery_id}` of the delivery-log routes.
+#[derive(Debug, serde::Deserialize)]
+struct DeliveryPath {
+    webhook_id: String,
+    delivery_id: String,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -317,8 +315,8 @@ fn delivery_view(
 
 async fn deliveries(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, webhook_id)): Path<(String, String, String)>,
+    scope: AppScope,
+    Path(p): Path<WebhookPath>,
     super::Query(q): super::Query<LogQuery>,
 ) -> ApiResult<Response> {
     let state = match q.state.as_deref().map(str::trim) {
@@ -339,8 +337,8 @@ async fn deliveries(
             ))
         }
     };
-    let app = find_app(&s, &account, &app_id).await?;
-    let hook = find_webhook(&s, &app.id, &webhook_id).await?;
+    let app = &scope.app;
+    let hook = find_webhook(&s, &app.id, &p.webhook_id).await?;
     let rows = s.store.deliveries(&hook.id, state.as_deref(), limit).await?;
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let attempts = s.store.attempts(&ids).await?;
@@ -349,32 +347,32 @@ async fn deliveries(
 
 async fn delivery(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, webhook_id, delivery_id)): Path<(String, String, String, String)>,
+    scope: AppScope,
+    Path(p): Path<DeliveryPath>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let hook = find_webhook(&s, &app.id, &webhook_id).await?;
+    let app = &scope.app;
+    let hook = find_webhook(&s, &app.id, &p.webhook_id).await?;
     let d = s
         .store
-        .delivery(&hook.id, &delivery_id)
+        .delivery(&hook.id, &p.delivery_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("No delivery found with id {delivery_id}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("No delivery found with id {}", p.delivery_id)))?;
     let attempts = s.store.attempts(std::slice::from_ref(&d.id)).await?;
     Ok(super::ok(delivery_view(&d, &attempts)))
 }
 
 async fn redeliver(
     State(s): State<AppState>,
-    account: Account,
-    Path((_, app_id, webhook_id, delivery_id)): Path<(String, String, String, String)>,
+    scope: AppScope,
+    Path(p): Path<DeliveryPath>,
 ) -> ApiResult<Response> {
-    let app = find_app(&s, &account, &app_id).await?;
-    let hook = find_webhook(&s, &app.id, &webhook_id).await?;
+    let app = &scope.app;
+    let hook = find_webhook(&s, &app.id, &p.webhook_id).await?;
     let d = s
         .store
-        .delivery(&hook.id, &delivery_id)
+        .delivery(&hook.id, &p.delivery_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("No delivery found with id {delivery_id}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("No delivery found with id {}", p.delivery_id)))?;
     if !s.store.redeliver(&hook.id, &d.id, s.now()).await? {
         return Err(ApiError::conflict(format!(
             "delivery {} is {}: only a delivered or failed delivery can be redelivered",

@@ -349,7 +349,11 @@ async fn oversized_heads_get_the_envelope() {
 /// item listed twice. Now 20 are listed, then one "and N more", and `error.message` is a
 /// summary.
 async fn huge_bad_bodies_get_small_answers(s: &TestServer) {
-    let url = format!("{}/some-app/meetings/some-meeting/active-session/poll", s.kit());
+    // The scope (app, meeting) is resolved before the body is read: a real one, so the body
+    // is what is refused.
+    let scope_app = s.app("bodies").await;
+    let meeting = s.meeting(&scope_app, json!({})).await;
+    let url = format!("{}/{scope_app}/meetings/{meeting}/active-session/poll", s.kit());
     let options = vec!["1"; 500_000].join(",");
     let body = format!("{{\"question\": \"q\", \"options\": [{options}]}}");
     assert!(body.len() < 1024 * 1024);

@@ -1,0 +1,205 @@
+//! A session's chat: one page of it inline with a download link, and the CSV behind the link.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rtk_api::sessions::{ChatMessage, SessionChat};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::find_session;
+use crate::clock::rfc3339;
+use crate::error::{ApiError, ApiResult};
+use crate::http::openapi::Read;
+use crate::http::scope::{AppScope, SessionPath};
+use crate::http::{Page, Path};
+use crate::state::AppState;
+use crate::tokens::Expiring;
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(session_chat))
+}
+
+/// Claims of a chat export link.
+#[derive(Debug, Serialize, Deserialize)]
+struct ExportClaims {
+    typ: String,
+    session_id: String,
+    app_id: String,
+    exp: i64,
+}
+
+impl Expiring for ExportClaims {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
+/// How long a chat download link stays valid.
+pub const EXPORT_TTL_SECS: i64 = 3600;
+
+#[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/sessions/{session_id}/chat", tag = "sessions",
+    params(AppScope, SessionPath, Page),
+    responses((status = 200, description = "`data.chat_download_url` (a CSV of all the messages, valid for an hour) and its expiry; `data.messages` lists one page of them inline (`page_no`, `per_page`; `paging` as on lists)", body = rtk_api::Envelope<SessionChat>),
+              Read))]
+pub(super) async fn session_chat(
+    State(s): State<AppState>,
+    scope: AppScope,
+    headers: HeaderMap,
+    Path(p): Path<SessionPath>,
+    page: Page,
+) -> ApiResult<Response> {
+    let session = find_session(&s, &scope.app.id, &p.session_id).await?;
+    let now = s.now();
+    let exp = now / 1000 + EXPORT_TTL_SECS;
+    let claims = ExportClaims {
+        typ: "chat_export".into(),
+        session_id: session.id.clone(),
+        app_id: scope.app.id.clone(),
+        exp,
+    };
+    let token = s.keys.sign(&claims).await?;
+    let base = download_base(&s.config, &headers);
+    let total = s.store.chat_count(&session.id).await?;
+    let messages: Vec<ChatMessage> = s
+        .store
+        .chat_page(&session.id, page.limit(), page.offset())
+        .await?
+        .into_iter()
+        .map(|c| ChatMessage {
+            sent_at: rfc3339(c.sent_at),
+            id: c.id,
+            peer_id: c.peer_id,
+            participant_id: c.participant_id,
+            display_name: c.display_name,
+            message: c.message,
+            extra: Default::default(),
+        })
+        .collect();
+    let paging = page.paging(total, messages.len());
+    let chat = SessionChat {
+        chat_download_url: format!("{base}/chat-exports/{token}"),
+        chat_download_url_expiry: rfc3339(exp * 1000),
+        messages: Some(messages),
+        extra: Default::default(),
+    };
+    Ok(crate::http::page_of(chat, paging))
+}
+
+/// Messages read per step of a streamed chat export.
+const EXPORT_BATCH: i64 = 500;
+
+fn csv_rows(rows: &[crate::store::ChatRow]) -> String {
+    let mut out = String::new();
+    for c in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            csv_field(&c.id),
+            rfc3339(c.sent_at),
+            csv_field(&c.peer_id),
+            csv_field(&c.participant_id),
+            csv_field(c.display_name.as_deref().unwrap_or("")),
+            csv_field(&c.message)
+        ));
+    }
+    out
+}
+
+/// The base of links handed out: the configured public URL; behind a trusted proxy
+/// (`trust_forwarded_headers`), the scheme and host it forwards. The client's own
+/// `X-Forwarded-*` headers are not trusted otherwise: anyone can send them.
+fn download_base(config: &crate::config::Config, headers: &HeaderMap) -> String {
+    let base = config.public_base();
+    if !config.trust_forwarded_headers {
+        return base;
+    }
+    let header_str = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+    };
+    let host = header_str("x-forwarded-host")
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)));
+    let scheme = header_str("x-forwarded-proto").filter(|p| p == "https" || p == "http");
+    match (scheme, host) {
+        (None, None) => base,
+        (scheme, host) => {
+            let (base_scheme, rest) = base.split_once("://").unwrap_or(("http", &base));
+            let (base_host, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            format!(
+                "{}://{}{path}",
+                scheme.as_deref().unwrap_or(base_scheme),
+                host.as_deref().unwrap_or(base_host)
+            )
+        }
+    }
+}
+
+/// A CSV cell. Text a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab or
+/// carriage return: OWASP's CSV injection list) gets a leading `'`, so it shows as text.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The CSV behind a chat download link (the link is the credential, as a presigned URL is).
+pub(super) async fn chat_export(
+    State(s): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    let token = token.trim_end_matches(".csv");
+    let claims = match s.keys.verify_as::<ExportClaims>(token, s.now()).await {
+        Ok(c) if c.typ == "chat_export" => c,
+        Ok(_) | Err(crate::tokens::TokenError::Invalid) => {
+            return ApiError::not_found("no such export").into_response();
+        }
+        Err(crate::tokens::TokenError::Expired) => {
+            return ApiError::new(StatusCode::GONE, "this download link has expired").into_response()
+        }
+    };
+    // The first batch is read before answering, so a store failure is still a proper error;
+    // the rest is streamed a batch at a time, so an export costs one batch of memory however
+    // long the chat.
+    let store = s.store.clone();
+    let session_id = claims.session_id;
+    let first = match store.chat_after(&session_id, None, EXPORT_BATCH).await {
+        Ok(r) => r,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let head = String::from("id,sent_at,peer_id,participant_id,display_name,message\n");
+    let batches = futures_util::stream::unfold(Some(first), move |batch| {
+        let (store, session_id) = (store.clone(), session_id.clone());
+        async move {
+            let batch = batch?;
+            if batch.is_empty() {
+                return None;
+            }
+            let out = csv_rows(&batch);
+            let next = match batch.last() {
+                Some(last) if batch.len() as i64 == EXPORT_BATCH => {
+                    match store.chat_after(&session_id, Some((last.sent_at, &last.id)), EXPORT_BATCH).await {
+                        Ok(rows) => Some(rows),
+                        Err(e) => {
+                            tracing::error!(error = %e, "chat export: reading the next batch failed");
+                            return Some((Err(std::io::Error::other("chat export interrupted")), None));
+                        }
+                    }
+                }
+                _ => None,
+            };
+            Some((Ok(bytes::Bytes::from(out)), next))
+        }
+    });
+    use futures_util::StreamExt;
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(head)) })
+        .chain(batches);
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], axum::body::Body::from_stream(body)).into_response()
+}
