@@ -9,17 +9,22 @@
 
 mod accounts;
 mod apps;
+mod breakout;
+mod chat;
 mod meetings;
 mod participants;
+mod peers;
 mod presets;
 mod sessions;
 
 pub use accounts::{AccountRow, KeyRow, TokenRow};
 pub use apps::AppRow;
+pub use chat::ChatRow;
 pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
+pub use peers::{JoinSpec, Joined, PeerRow};
 pub use presets::PresetRow;
-pub use sessions::{ChatRow, JoinSpec, Joined, PeerRow, SessionFilter, SessionRow, SessionState};
+pub use sessions::{SessionFilter, SessionRow, SessionState};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,7 +63,7 @@ pub struct Store {
     /// written through in commit order, so session reads need no query.
     sessions: Option<Arc<std::sync::RwLock<sessions::SessionCache>>>,
     /// SQLite only: the queue of joins for the group commit (see `Store::batch_joins`).
-    joins: Option<tokio::sync::mpsc::UnboundedSender<sessions::JoinReq>>,
+    joins: Option<tokio::sync::mpsc::UnboundedSender<peers::JoinReq>>,
 }
 
 /// A write transaction; on SQLite it also holds the writer lock until it ends.
