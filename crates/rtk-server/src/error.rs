@@ -159,7 +159,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Invalid(m) => ApiError::bad_request(m),
             StoreError::Db(err) => {
                 tracing::error!(error = %err, "store error");
-                if matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) {
+                if err.is_unavailable() {
                     ApiError::unavailable("the store is unavailable, try again")
                 } else {
                     ApiError::internal()

@@ -1,8 +1,7 @@
 //! Chat messages (bounded per session) and polls.
 
-use sqlx::any::AnyRow;
-
-use super::{col, Store, StoreResult};
+use super::db::{params, FromRow, Row};
+use super::{Store, StoreResult};
 use crate::clock::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +15,22 @@ pub struct ChatRow {
     pub sent_at: Millis,
 }
 
+const COLS: &str = "id, session_id, peer_id, participant_id, display_name, message, sent_at";
+
+impl FromRow for ChatRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(ChatRow {
+            id: r.get(0)?,
+            session_id: r.get(1)?,
+            peer_id: r.get(2)?,
+            participant_id: r.get(3)?,
+            display_name: r.get(4)?,
+            message: r.get(5)?,
+            sent_at: r.get(6)?,
+        })
+    }
+}
+
 impl Store {
     /// Stores a chat message unless its session already holds `max` (then false, nothing
     /// stored). The count and the message are one transaction.
@@ -24,30 +39,29 @@ impl Store {
             return Ok(false);
         }
         let mut w = self.write().await?;
-        let counted = sqlx::query(
-            "INSERT INTO chat_counters (session_id, messages) VALUES ($1, 1) \
-             ON CONFLICT (session_id) DO UPDATE SET messages = chat_counters.messages + 1 \
-             WHERE chat_counters.messages < $2 RETURNING messages",
-        )
-        .bind(&c.session_id)
-        .bind(max)
-        .fetch_optional(&mut *w.tx)
-        .await?;
+        let counted: Option<i64> = w
+            .optional(
+                "INSERT INTO chat_counters (session_id, messages) VALUES ($1, 1) \
+                 ON CONFLICT (session_id) DO UPDATE SET messages = chat_counters.messages + 1 \
+                 WHERE chat_counters.messages < $2 RETURNING messages",
+                params![&c.session_id, max],
+            )
+            .await?;
         if counted.is_none() {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO chat_messages (id, session_id, peer_id, participant_id, display_name, message, sent_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        w.execute(
+            &format!("INSERT INTO chat_messages ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            params![
+                &c.id,
+                &c.session_id,
+                &c.peer_id,
+                &c.participant_id,
+                &c.display_name,
+                &c.message,
+                c.sent_at
+            ],
         )
-        .bind(&c.id)
-        .bind(&c.session_id)
-        .bind(&c.peer_id)
-        .bind(&c.participant_id)
-        .bind(&c.display_name)
-        .bind(&c.message)
-        .bind(c.sent_at)
-        .execute(&mut *w.tx)
         .await?;
         w.commit().await?;
         Ok(true)
@@ -55,14 +69,11 @@ impl Store {
 
     /// How many chat messages the session has stored.
     pub async fn chat_count(&self, session_id: &str) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT messages FROM chat_counters WHERE session_id = $1")
-            .bind(session_id)
-            .fetch_optional(self.pool())
+        let n: Option<i64> = self
+            .db()
+            .optional("SELECT messages FROM chat_counters WHERE session_id = $1", params![session_id])
             .await?;
-        Ok(match row {
-            Some(r) => col(&r, "messages")?,
-            None => 0,
-        })
+        Ok(n.unwrap_or(0))
     }
 
     /// A session's chat in the order the gateway carried it: `limit` messages after the
@@ -73,68 +84,50 @@ impl Store {
         after: Option<(Millis, &str)>,
         limit: i64,
     ) -> StoreResult<Vec<ChatRow>> {
-        const COLS: &str = "id, session_id, peer_id, participant_id, display_name, message, sent_at";
-        let rows = match after {
+        match after {
             None => {
-                sqlx::query(&format!(
-                "SELECT {COLS} FROM chat_messages WHERE session_id = $1 ORDER BY sent_at, id LIMIT {limit}"
-            ))
-                .bind(session_id)
-                .fetch_all(self.pool())
-                .await?
+                self.db()
+                    .rows(
+                        &format!(
+                            "SELECT {COLS} FROM chat_messages WHERE session_id = $1 ORDER BY sent_at, id LIMIT $2"
+                        ),
+                        params![session_id, limit],
+                    )
+                    .await
             }
             Some((at, id)) => {
-                sqlx::query(&format!(
-                    "SELECT {COLS} FROM chat_messages WHERE session_id = $1 \
-                     AND (sent_at > $2 OR (sent_at = $2 AND id > $3)) ORDER BY sent_at, id LIMIT {limit}"
-                ))
-                .bind(session_id)
-                .bind(at)
-                .bind(id)
-                .fetch_all(self.pool())
-                .await?
+                self.db()
+                    .rows(
+                        &format!(
+                            "SELECT {COLS} FROM chat_messages WHERE session_id = $1 \
+                             AND (sent_at > $2 OR (sent_at = $2 AND id > $3)) ORDER BY sent_at, id LIMIT $4"
+                        ),
+                        params![session_id, at, id, limit],
+                    )
+                    .await
             }
-        };
-        chat_rows(&rows)
+        }
     }
 
     /// A page of a session's chat, in order.
     pub async fn chat_page(&self, session_id: &str, limit: i64, offset: i64) -> StoreResult<Vec<ChatRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT id, session_id, peer_id, participant_id, display_name, message, sent_at FROM chat_messages \
-             WHERE session_id = $1 ORDER BY sent_at, id LIMIT {limit} OFFSET {offset}"
-        ))
-        .bind(session_id)
-        .fetch_all(self.pool())
-        .await?;
-        chat_rows(&rows)
+        self.db()
+            .rows(
+                &format!(
+                    "SELECT {COLS} FROM chat_messages WHERE session_id = $1 ORDER BY sent_at, id LIMIT $2 OFFSET $3"
+                ),
+                params![session_id, limit, offset],
+            )
+            .await
     }
 
     pub async fn insert_poll(&self, id: &str, session_id: &str, body: &str, now: Millis) -> StoreResult<()> {
         let mut w = self.write().await?;
-        sqlx::query("INSERT INTO polls (id, session_id, body, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(session_id)
-            .bind(body)
-            .bind(now)
-            .execute(&mut *w.tx)
-            .await?;
+        w.execute(
+            "INSERT INTO polls (id, session_id, body, created_at) VALUES ($1, $2, $3, $4)",
+            params![id, session_id, body, now],
+        )
+        .await?;
         w.commit().await
     }
-}
-
-fn chat_rows(rows: &[AnyRow]) -> StoreResult<Vec<ChatRow>> {
-    rows.iter()
-        .map(|r| {
-            Ok(ChatRow {
-                id: col(r, "id")?,
-                session_id: col(r, "session_id")?,
-                peer_id: col(r, "peer_id")?,
-                participant_id: col(r, "participant_id")?,
-                display_name: col(r, "display_name")?,
-                message: col(r, "message")?,
-                sent_at: col(r, "sent_at")?,
-            })
-        })
-        .collect()
 }

@@ -1,11 +1,10 @@
 //! Peers and presence: joins (with SQLite's group commit), leaves, drops and resumes,
-//! heartbeats and the reaper's reads. Each change is one transaction that moves the session's
-//! aggregates with the peer.
+//! heartbeats, the reaper's reads and the pages of a session's peers. Each change is one
+//! transaction that moves the session's aggregates with the peer.
 
-use sqlx::any::AnyRow;
-
-use super::sessions::{next_seqs, placeholders, session_row, SessionRow, SESSION_COLS};
-use super::{col, Store, StoreError, StoreResult};
+use super::db::{params, FromRow, Param, Row};
+use super::sessions::{next_seqs, placeholders, SessionRow, SESSION_COLS};
+use super::{Store, StoreError, StoreResult};
 use crate::clock::Millis;
 
 pub const PEER_COLS: &str = "id, session_id, meeting_id, participant_id, custom_participant_id, display_name, \
@@ -41,26 +40,62 @@ impl PeerRow {
     }
 }
 
-pub(crate) fn peer_row(r: &AnyRow) -> StoreResult<PeerRow> {
-    Ok(PeerRow {
-        id: col(r, "id")?,
-        session_id: col(r, "session_id")?,
-        meeting_id: col(r, "meeting_id")?,
-        participant_id: col(r, "participant_id")?,
-        custom_participant_id: col(r, "custom_participant_id")?,
-        display_name: col(r, "display_name")?,
-        preset_name: col(r, "preset_name")?,
-        device: col(r, "device")?,
-        joined_at: col(r, "joined_at")?,
-        left_at: col(r, "left_at")?,
-        last_seen_at: col(r, "last_seen_at")?,
-        leave_reason: col(r, "leave_reason")?,
-        connected: col::<i64>(r, "connected")? == 1,
-        node_id: col(r, "node_id")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-        dropped_at: col(r, "dropped_at")?,
-    })
+impl FromRow for PeerRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(PeerRow {
+            id: r.get(0)?,
+            session_id: r.get(1)?,
+            meeting_id: r.get(2)?,
+            participant_id: r.get(3)?,
+            custom_participant_id: r.get(4)?,
+            display_name: r.get(5)?,
+            preset_name: r.get(6)?,
+            device: r.get(7)?,
+            joined_at: r.get(8)?,
+            left_at: r.get(9)?,
+            last_seen_at: r.get(10)?,
+            leave_reason: r.get(11)?,
+            connected: r.get(12)?,
+            node_id: r.get(13)?,
+            created_at: r.get(14)?,
+            updated_at: r.get(15)?,
+            dropped_at: r.get(16)?,
+        })
+    }
+}
+
+impl PeerRow {
+    /// Its columns in `PEER_COLS` order, as statement parameters.
+    fn params(&self) -> [Param<'_>; 17] {
+        [
+            (&self.id).into(),
+            (&self.session_id).into(),
+            (&self.meeting_id).into(),
+            (&self.participant_id).into(),
+            (&self.custom_participant_id).into(),
+            (&self.display_name).into(),
+            (&self.preset_name).into(),
+            (&self.device).into(),
+            self.joined_at.into(),
+            self.left_at.into(),
+            self.last_seen_at.into(),
+            (&self.leave_reason).into(),
+            self.connected.into(),
+            (&self.node_id).into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+            self.dropped_at.into(),
+        ]
+    }
+}
+
+/// The orders of a session's peers that `session_peers_page` pages in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerOrder {
+    /// By join time, then id.
+    JoinedAt,
+    /// By presence up to `now` (`PeerRow::presence_ms`), then id.
+    Duration,
 }
 
 /// What a join needs to know about the meeting and the participant.
@@ -185,17 +220,14 @@ async fn close_presence_in(
     closed: i64,
     joined: i64,
 ) -> StoreResult<SessionRow> {
-    let r = sqlx::query(&format!(
-        "UPDATE sessions SET dropped_count = dropped_count + $1, closed_ms = closed_ms + $2, \
-           live_join_sum = live_join_sum - $3 WHERE id = $4 RETURNING {SESSION_COLS}"
-    ))
-    .bind(peers)
-    .bind(closed)
-    .bind(joined)
-    .bind(session_id)
-    .fetch_one(&mut *w.tx)
-    .await?;
-    session_row(&r)
+    w.one(
+        &format!(
+            "UPDATE sessions SET dropped_count = dropped_count + $1, closed_ms = closed_ms + $2, \
+               live_join_sum = live_join_sum - $3 WHERE id = $4 RETURNING {SESSION_COLS}"
+        ),
+        params![peers, closed, joined, session_id],
+    )
+    .await
 }
 
 /// The session side of a peer's leave (its row already updated, `left_at` set), inside the
@@ -207,31 +239,27 @@ async fn leave_session_in(w: &mut super::WriteTx, peer: &PeerRow, now: Millis) -
         Some(_) => (0, 0, 1),
         None => (peer.joined_at, left - peer.joined_at, 0),
     };
-    let r = sqlx::query(&format!(
-        "UPDATE sessions SET live_count = live_count - 1, live_join_sum = live_join_sum - $1, \
-           closed_ms = closed_ms + $5, dropped_count = dropped_count - $6, \
-           last_leave_at = CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END, \
-           ends_at = CASE WHEN live_count = 1 THEN \
-               (CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END) + keep_alive_ms \
-             ELSE NULL END, \
-           updated_at = $3 \
-         WHERE id = $4 AND status = 'LIVE' RETURNING {SESSION_COLS}"
-    ))
-    .bind(join_dec)
-    .bind(left)
-    .bind(now)
-    .bind(&peer.session_id)
-    .bind(closed_inc)
-    .bind(dropped_dec)
-    .fetch_optional(&mut *w.tx)
-    .await?;
-    let Some(r) = r else {
-        return Err(StoreError::Invalid(format!(
+    let r = w
+        .optional(
+            &format!(
+                "UPDATE sessions SET live_count = live_count - 1, live_join_sum = live_join_sum - $1, \
+                   closed_ms = closed_ms + $5, dropped_count = dropped_count - $6, \
+                   last_leave_at = CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END, \
+                   ends_at = CASE WHEN live_count = 1 THEN \
+                       (CASE WHEN last_leave_at IS NULL OR $2 > last_leave_at THEN $2 ELSE last_leave_at END) + keep_alive_ms \
+                     ELSE NULL END, \
+                   updated_at = $3 \
+                 WHERE id = $4 AND status = 'LIVE' RETURNING {SESSION_COLS}"
+            ),
+            params![join_dec, left, now, &peer.session_id, closed_inc, dropped_dec],
+        )
+        .await?;
+    r.ok_or_else(|| {
+        StoreError::Invalid(format!(
             "peer {} was live in session {} which is not LIVE",
             peer.id, peer.session_id
-        )));
-    };
-    session_row(&r)
+        ))
+    })
 }
 
 /// On PostgreSQL, locks the session row of `peer_id` first, so every change to a peer takes its
@@ -239,11 +267,10 @@ async fn leave_session_in(w: &mut super::WriteTx, peer: &PeerRow, now: Millis) -
 /// never wait on each other. SQLite has one writer at a time and needs nothing.
 async fn lock_peer_session(store: &Store, w: &mut super::WriteTx, peer_id: &str) -> StoreResult<()> {
     if store.backend == super::Backend::Postgres {
-        sqlx::query(
+        w.optional::<String>(
             "SELECT id FROM sessions WHERE id = (SELECT session_id FROM peers WHERE id = $1) FOR UPDATE",
+            params![peer_id],
         )
-        .bind(peer_id)
-        .fetch_optional(&mut *w.tx)
         .await?;
     }
     Ok(())
@@ -258,74 +285,103 @@ pub(crate) struct JoinReq {
 
 /// The statements of one join, inside the caller's transaction.
 async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreResult<Joined> {
-    {
-        let row = sqlx::query(&format!(
-            "UPDATE sessions SET live_count = live_count + 1, \
-               max_live = CASE WHEN live_count + 1 > max_live THEN live_count + 1 ELSE max_live END, \
-               peer_count = peer_count + 1, live_join_sum = live_join_sum + $1, ends_at = NULL, updated_at = $1 \
-             WHERE meeting_id = $2 AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $1) \
-             RETURNING {SESSION_COLS}"
-        ))
-        .bind(now)
-        .bind(&spec.meeting_id)
-        .fetch_optional(&mut *w.tx)
+    let live: Option<SessionRow> = w
+        .optional(
+            &format!(
+                "UPDATE sessions SET live_count = live_count + 1, \
+                   max_live = CASE WHEN live_count + 1 > max_live THEN live_count + 1 ELSE max_live END, \
+                   peer_count = peer_count + 1, live_join_sum = live_join_sum + $1, ends_at = NULL, updated_at = $1 \
+                 WHERE meeting_id = $2 AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $1) \
+                 RETURNING {SESSION_COLS}"
+            ),
+            params![now, &spec.meeting_id],
+        )
         .await?;
-        let (session, started, ended) = match row {
-            Some(r) => (session_row(&r)?, false, None),
-            None => {
-                let ended = sqlx::query(&format!(
-                    "UPDATE sessions SET status = 'ENDED', ended_at = last_leave_at, updated_at = ends_at, ends_at = NULL \
-                     WHERE meeting_id = $1 AND status = 'LIVE' AND live_count = 0 AND ends_at <= $2 \
-                     RETURNING {SESSION_COLS}"
-                ))
-                .bind(&spec.meeting_id)
-                .bind(now)
-                .fetch_optional(&mut *w.tx)
-                .await?
-                .as_ref()
-                .map(session_row)
-                .transpose()?;
-                let id = super::new_id();
-                let seq = next_seqs(w, &spec.app_id, 1).await?;
-                let r = sqlx::query(&format!(
-                    "INSERT INTO sessions ({SESSION_COLS}) VALUES \
-                     ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL, 0) \
-                     RETURNING {SESSION_COLS}"
-                ))
-                .bind(&id)
-                .bind(&spec.app_id)
-                .bind(&spec.meeting_id)
-                .bind(&spec.meeting_title)
-                .bind(&spec.parent_session_id)
-                .bind(spec.keep_alive_ms)
-                .bind(now)
-                .bind(seq)
-                .fetch_one(&mut *w.tx)
+    let (session, started, ended) = match live {
+        Some(s) => (s, false, None),
+        None => {
+            let ended: Option<SessionRow> = w
+                .optional(
+                    &format!(
+                        "UPDATE sessions SET status = 'ENDED', ended_at = last_leave_at, updated_at = ends_at, ends_at = NULL \
+                         WHERE meeting_id = $1 AND status = 'LIVE' AND live_count = 0 AND ends_at <= $2 \
+                         RETURNING {SESSION_COLS}"
+                    ),
+                    params![&spec.meeting_id, now],
+                )
+                .await?;
+            let id = super::new_id();
+            let seq = next_seqs(w, &spec.app_id, 1).await?;
+            let s = w
+                .one(
+                    &format!(
+                        "INSERT INTO sessions ({SESSION_COLS}) VALUES \
+                         ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL, 0) \
+                         RETURNING {SESSION_COLS}"
+                    ),
+                    params![
+                        &id,
+                        &spec.app_id,
+                        &spec.meeting_id,
+                        &spec.meeting_title,
+                        &spec.parent_session_id,
+                        spec.keep_alive_ms,
+                        now,
+                        seq
+                    ],
+                )
                 .await
                 .map_err(|e| super::conflict_on_unique(e, || "another join started the session".into()))?;
-                (session_row(&r)?, true, ended)
-            }
-        };
-        let r = sqlx::query(&format!(
-            "INSERT INTO peers ({PEER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $9, NULL, 1, $10, $9, $9, NULL) \
-             RETURNING {PEER_COLS}"
-        ))
-        .bind(&spec.peer_id)
-        .bind(&session.id)
-        .bind(&spec.meeting_id)
-        .bind(&spec.participant_id)
-        .bind(&spec.custom_participant_id)
-        .bind(&spec.display_name)
-        .bind(&spec.preset_name)
-        .bind(&spec.device)
-        .bind(now)
-        .bind(&spec.node_id)
-        .fetch_one(&mut *w.tx)
+            (s, true, ended)
+        }
+    };
+    let peer = w
+        .one(
+            &format!(
+                "INSERT INTO peers ({PEER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $9, NULL, TRUE, $10, $9, $9, NULL) \
+                 RETURNING {PEER_COLS}"
+            ),
+            params![
+                &spec.peer_id,
+                &session.id,
+                &spec.meeting_id,
+                &spec.participant_id,
+                &spec.custom_participant_id,
+                &spec.display_name,
+                &spec.preset_name,
+                &spec.device,
+                now,
+                &spec.node_id
+            ],
+        )
         .await
         .map_err(|e| super::conflict_on_unique(e, || format!("peer {} already exists", spec.peer_id)))?;
-        let peer = peer_row(&r)?;
-        Ok(Joined { session, peer, started, ended })
-    }
+    Ok(Joined { session, peer, started, ended })
+}
+
+/// Ends a live peer's presence at `at` (or at its drop), inside the caller's transaction:
+/// its row, then its session's aggregates. `None` if it was not live.
+pub(super) async fn leave_in(
+    store: &Store,
+    w: &mut super::WriteTx,
+    peer_id: &str,
+    at: Millis,
+    reason: &str,
+    now: Millis,
+) -> StoreResult<Option<(SessionRow, PeerRow)>> {
+    lock_peer_session(store, w, peer_id).await?;
+    let peer: Option<PeerRow> = w
+        .optional(
+            &format!(
+                "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $3 \
+                 WHERE id = $4 AND left_at IS NULL RETURNING {PEER_COLS}"
+            ),
+            params![at, reason, now, peer_id],
+        )
+        .await?;
+    let Some(peer) = peer else { return Ok(None) };
+    let session = leave_session_in(w, &peer, now).await?;
+    Ok(Some((session, peer)))
 }
 
 impl Store {
@@ -340,33 +396,11 @@ impl Store {
         now: Millis,
     ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
         let mut w = self.write().await?;
-        lock_peer_session(self, &mut w, peer_id).await?;
-        let r = sqlx::query(&format!(
-            "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $3 \
-             WHERE id = $4 AND left_at IS NULL RETURNING {PEER_COLS}"
-        ))
-        .bind(at)
-        .bind(reason)
-        .bind(now)
-        .bind(peer_id)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        self.finish_leave(w, r, now).await
-    }
-
-    /// The rest of a leave once the peer's row is updated (`None`: it was not live): the
-    /// session's side, the commit and the cache.
-    async fn finish_leave(
-        &self,
-        mut w: super::WriteTx,
-        row: Option<AnyRow>,
-        now: Millis,
-    ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
-        let Some(r) = row else { return Ok(None) };
-        let peer = peer_row(&r)?;
-        let session = leave_session_in(&mut w, &peer, now).await?;
-        w.commit_then(|| self.cache_sessions([&session])).await?;
-        Ok(Some((session, peer)))
+        let left = leave_in(self, &mut w, peer_id, at, reason, now).await?;
+        if let Some((session, _)) = &left {
+            w.commit_then(|| self.cache_sessions([session])).await?;
+        }
+        Ok(left)
     }
 
     /// Records the last message times of live peers (their heartbeats), in one transaction.
@@ -381,15 +415,14 @@ impl Store {
         beats.sort_by(|a, b| a.0.cmp(&b.0));
         let mut w = self.write().await?;
         for (peer_id, at) in beats {
-            let done = sqlx::query(
-                "UPDATE peers SET last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END \
-                 WHERE id = $2 AND left_at IS NULL",
-            )
-            .bind(*at)
-            .bind(peer_id)
-            .execute(&mut *w.tx)
-            .await?;
-            if done.rows_affected() == 0 {
+            let done = w
+                .execute(
+                    "UPDATE peers SET last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END \
+                     WHERE id = $2 AND left_at IS NULL",
+                    params![*at, peer_id],
+                )
+                .await?;
+            if done == 0 {
                 gone.push(peer_id.clone());
             }
         }
@@ -411,23 +444,21 @@ impl Store {
     ) -> StoreResult<bool> {
         let mut w = self.write().await?;
         lock_peer_session(self, &mut w, peer_id).await?;
-        let r = sqlx::query(&format!(
-            "UPDATE peers SET connected = 0, dropped_at = $1, \
-               last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
-             WHERE id = $3 AND left_at IS NULL AND connected = 1 AND ($4 IS NULL OR node_id = $4) \
-             RETURNING {PEER_COLS}"
-        ))
-        .bind(at)
-        .bind(last)
-        .bind(peer_id)
-        .bind(node_id)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        let Some(r) = r else {
+        let peer: Option<PeerRow> = w
+            .optional(
+                &format!(
+                    "UPDATE peers SET connected = FALSE, dropped_at = $1, \
+                       last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
+                     WHERE id = $3 AND left_at IS NULL AND connected = TRUE AND ($4 IS NULL OR node_id = $4) \
+                     RETURNING {PEER_COLS}"
+                ),
+                params![at, last, peer_id, node_id],
+            )
+            .await?;
+        let Some(peer) = peer else {
             drop(w);
             return Ok(self.peer(peer_id).await?.is_some_and(|p| p.left_at.is_none()));
         };
-        let peer = peer_row(&r)?;
         let session =
             close_presence_in(&mut w, &peer.session_id, 1, at - peer.joined_at, peer.joined_at).await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
@@ -450,27 +481,22 @@ impl Store {
         let mut w = self.write().await?;
         lock_peer_session(self, &mut w, peer_id).await?;
         // Still carries the old dropped_at: cleared below, once the session has taken it back.
-        let r = sqlx::query(&format!(
-            "UPDATE peers SET connected = 1, node_id = COALESCE($1, node_id), \
-               last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
-             WHERE id = $3 AND left_at IS NULL AND last_seen_at > $4 RETURNING {PEER_COLS}"
-        ))
-        .bind(node_id)
-        .bind(at)
-        .bind(peer_id)
-        .bind(heard_after)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        let Some(r) = r else { return Ok(false) };
-        let peer = peer_row(&r)?;
+        let peer: Option<PeerRow> = w
+            .optional(
+                &format!(
+                    "UPDATE peers SET connected = TRUE, node_id = COALESCE($1, node_id), \
+                       last_seen_at = CASE WHEN $2 > last_seen_at THEN $2 ELSE last_seen_at END \
+                     WHERE id = $3 AND left_at IS NULL AND last_seen_at > $4 RETURNING {PEER_COLS}"
+                ),
+                params![node_id, at, peer_id, heard_after],
+            )
+            .await?;
+        let Some(peer) = peer else { return Ok(false) };
         let Some(dropped_at) = peer.dropped_at else {
             w.commit().await?;
             return Ok(true);
         };
-        sqlx::query("UPDATE peers SET dropped_at = NULL WHERE id = $1")
-            .bind(peer_id)
-            .execute(&mut *w.tx)
-            .await?;
+        w.execute("UPDATE peers SET dropped_at = NULL WHERE id = $1", params![peer_id]).await?;
         let session =
             close_presence_in(&mut w, &peer.session_id, -1, -(dropped_at - peer.joined_at), -peer.joined_at)
                 .await?;
@@ -486,22 +512,22 @@ impl Store {
     pub async fn drop_node_peers(&self, node_id: &str) -> StoreResult<u64> {
         let mut w = self.write().await?;
         if self.backend == super::Backend::Postgres {
-            sqlx::query(
+            w.rows::<String>(
                 "SELECT id FROM sessions WHERE id IN (SELECT session_id FROM peers \
-                   WHERE node_id = $1 AND left_at IS NULL AND connected = 1) ORDER BY id FOR UPDATE",
+                   WHERE node_id = $1 AND left_at IS NULL AND connected = TRUE) ORDER BY id FOR UPDATE",
+                params![node_id],
             )
-            .bind(node_id)
-            .fetch_all(&mut *w.tx)
             .await?;
         }
-        let rows = sqlx::query(&format!(
-            "UPDATE peers SET connected = 0, dropped_at = last_seen_at \
-             WHERE node_id = $1 AND left_at IS NULL AND connected = 1 RETURNING {PEER_COLS}"
-        ))
-        .bind(node_id)
-        .fetch_all(&mut *w.tx)
-        .await?;
-        let peers = rows.iter().map(peer_row).collect::<StoreResult<Vec<_>>>()?;
+        let peers: Vec<PeerRow> = w
+            .rows(
+                &format!(
+                    "UPDATE peers SET connected = FALSE, dropped_at = last_seen_at \
+                     WHERE node_id = $1 AND left_at IS NULL AND connected = TRUE RETURNING {PEER_COLS}"
+                ),
+                params![node_id],
+            )
+            .await?;
         // Per session: (peers dropped, presence closed, joined_at to take out).
         let mut per: std::collections::BTreeMap<&str, (i64, i64, i64)> = Default::default();
         for p in &peers {
@@ -531,19 +557,21 @@ impl Store {
     ) -> StoreResult<Option<(SessionRow, PeerRow)>> {
         let mut w = self.write().await?;
         lock_peer_session(self, &mut w, peer_id).await?;
-        let r = sqlx::query(&format!(
-            "UPDATE peers SET last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END, \
-               left_at = COALESCE(dropped_at, CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END), \
-               leave_reason = 'heartbeat_timeout', updated_at = $2 \
-             WHERE id = $3 AND left_at IS NULL AND last_seen_at <= $4 RETURNING {PEER_COLS}"
-        ))
-        .bind(last)
-        .bind(now)
-        .bind(peer_id)
-        .bind(cutoff)
-        .fetch_optional(&mut *w.tx)
-        .await?;
-        self.finish_leave(w, r, now).await
+        let peer: Option<PeerRow> = w
+            .optional(
+                &format!(
+                    "UPDATE peers SET last_seen_at = CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END, \
+                       left_at = COALESCE(dropped_at, CASE WHEN $1 > last_seen_at THEN $1 ELSE last_seen_at END), \
+                       leave_reason = 'heartbeat_timeout', updated_at = $2 \
+                     WHERE id = $3 AND left_at IS NULL AND last_seen_at <= $4 RETURNING {PEER_COLS}"
+                ),
+                params![last, now, peer_id, cutoff],
+            )
+            .await?;
+        let Some(peer) = peer else { return Ok(None) };
+        let session = leave_session_in(&mut w, &peer, now).await?;
+        w.commit_then(|| self.cache_sessions([&session])).await?;
+        Ok(Some((session, peer)))
     }
 
     /// The earliest moment after which something falls due: a dropped peer's heartbeat timeout
@@ -551,79 +579,155 @@ impl Store {
     /// Connected peers are not considered: their clients keep them alive.
     /// Only what falls due after `now`: something due already would hide what comes later.
     pub async fn next_due(&self, heartbeat_timeout_ms: Millis, now: Millis) -> StoreResult<Option<Millis>> {
-        let peer = sqlx::query(
-            "SELECT MIN(last_seen_at) AS t FROM peers WHERE left_at IS NULL AND connected = 0 AND last_seen_at > $1",
-        )
-        .bind(now - heartbeat_timeout_ms)
-        .fetch_one(self.pool())
-        .await?;
-        let peer: Option<Millis> = col(&peer, "t")?;
-        let session = sqlx::query(
-            "SELECT MIN(ends_at) AS t FROM sessions WHERE status = 'LIVE' AND live_count = 0 AND ends_at > $1",
-        )
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        let session: Option<Millis> = col(&session, "t")?;
+        let peer: Option<Millis> = self
+            .db()
+            .one(
+                "SELECT MIN(last_seen_at) FROM peers WHERE left_at IS NULL AND connected = FALSE AND last_seen_at > $1",
+                params![now - heartbeat_timeout_ms],
+            )
+            .await?;
+        let session: Option<Millis> = self
+            .db()
+            .one(
+                "SELECT MIN(ends_at) FROM sessions WHERE status = 'LIVE' AND live_count = 0 AND ends_at > $1",
+                params![now],
+            )
+            .await?;
         Ok([peer.map(|t| t + heartbeat_timeout_ms), session].into_iter().flatten().min())
     }
 
     /// Live peers (connected or dropped) whose last message was at `cutoff` or before.
     pub async fn silent_peers(&self, cutoff: Millis) -> StoreResult<Vec<PeerRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {PEER_COLS} FROM peers WHERE left_at IS NULL AND last_seen_at <= $1 ORDER BY last_seen_at"
-        ))
-        .bind(cutoff)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(peer_row).collect()
+        self.db()
+            .rows(
+                &format!(
+                    "SELECT {PEER_COLS} FROM peers WHERE left_at IS NULL AND last_seen_at <= $1 ORDER BY last_seen_at"
+                ),
+                params![cutoff],
+            )
+            .await
     }
 
     pub async fn peer(&self, id: &str) -> StoreResult<Option<PeerRow>> {
-        let row = sqlx::query(&format!("SELECT {PEER_COLS} FROM peers WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(peer_row).transpose()
+        self.db().optional(&format!("SELECT {PEER_COLS} FROM peers WHERE id = $1"), params![id]).await
     }
 
     /// Every peer of the given sessions, in join order.
     pub async fn session_peers(&self, session_ids: &[String]) -> StoreResult<Vec<PeerRow>> {
+        let sql = format!("SELECT {PEER_COLS} FROM peers WHERE session_id = $1 ORDER BY joined_at, id");
         let mut out = vec![];
         for sid in session_ids {
-            let rows = sqlx::query(&format!(
-                "SELECT {PEER_COLS} FROM peers WHERE session_id = $1 ORDER BY joined_at, id"
-            ))
-            .bind(sid)
-            .fetch_all(self.pool())
-            .await?;
-            for r in &rows {
-                out.push(peer_row(r)?);
-            }
+            out.extend(self.db().rows::<PeerRow>(&sql, params![sid]).await?);
         }
         Ok(out)
     }
 
+    /// A page of a session's peers in `order` (`desc`: reversed), presence taken at `now`:
+    /// the same rows, in the same order, as sorting all of them by `(key, id)` and skipping
+    /// `offset`, but read from indexes, so the cost depends on `offset + limit`, not on the
+    /// session's size.
+    ///
+    /// By duration, the page merges two index walks: the peers still accruing (live and
+    /// connected), whose duration `now − joined_at` orders them by join reversed, and the
+    /// others, whose duration is fixed and indexed (`migrations/0006_peer_pages.sql`).
+    pub async fn session_peers_page(
+        &self,
+        session_id: &str,
+        order: PeerOrder,
+        desc: bool,
+        now: Millis,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<PeerRow>> {
+        let limit = limit.max(0);
+        let offset = offset.max(0);
+        match order {
+            PeerOrder::JoinedAt => {
+                let dir = if desc { "DESC" } else { "ASC" };
+                self.db()
+                    .rows(
+                        &format!(
+                            "SELECT {PEER_COLS} FROM peers WHERE session_id = $1 \
+                             ORDER BY joined_at {dir}, id {dir} LIMIT $2 OFFSET $3"
+                        ),
+                        params![session_id, limit, offset],
+                    )
+                    .await
+            }
+            PeerOrder::Duration => {
+                // Longest first is earliest join first for accruing peers (ties: id, reversed).
+                let (acc, closed, outer) = if desc {
+                    (
+                        "joined_at ASC, id DESC",
+                        "COALESCE(left_at, dropped_at) - joined_at DESC, id DESC",
+                        "DESC",
+                    )
+                } else {
+                    ("joined_at DESC, id ASC", "COALESCE(left_at, dropped_at) - joined_at ASC, id ASC", "ASC")
+                };
+                let sql = format!(
+                    "SELECT {PEER_COLS} FROM ( \
+                       SELECT {PEER_COLS}, $2 - joined_at AS d FROM ( \
+                         SELECT {PEER_COLS} FROM peers \
+                         WHERE session_id = $1 AND left_at IS NULL AND dropped_at IS NULL \
+                         ORDER BY {acc} LIMIT $3) a \
+                       UNION ALL \
+                       SELECT {PEER_COLS}, COALESCE(left_at, dropped_at) - joined_at AS d FROM ( \
+                         SELECT {PEER_COLS} FROM peers \
+                         WHERE session_id = $1 AND (left_at IS NOT NULL OR dropped_at IS NOT NULL) \
+                         ORDER BY {closed} LIMIT $3) c \
+                     ) u ORDER BY d {outer}, id {outer} LIMIT $4 OFFSET $5"
+                );
+                self.db().rows(&sql, params![session_id, now, offset + limit, limit, offset]).await
+            }
+        }
+    }
+
+    /// A session's peer `id`, or else the peers of participant `id` in the session, in join
+    /// order (what a participant's row in the session shows).
+    pub async fn session_peer_or_participant(&self, session_id: &str, id: &str) -> StoreResult<Vec<PeerRow>> {
+        let peer: Option<PeerRow> = self
+            .db()
+            .optional(
+                &format!("SELECT {PEER_COLS} FROM peers WHERE id = $1 AND session_id = $2"),
+                params![id, session_id],
+            )
+            .await?;
+        if let Some(p) = peer {
+            return Ok(vec![p]);
+        }
+        self.db()
+            .rows(
+                &format!(
+                    "SELECT {PEER_COLS} FROM peers WHERE participant_id = $1 AND session_id = $2 ORDER BY joined_at, id"
+                ),
+                params![id, session_id],
+            )
+            .await
+    }
+
     /// The live peers of a session.
     pub async fn live_peers(&self, session_id: &str) -> StoreResult<Vec<PeerRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {PEER_COLS} FROM peers WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at, id"
-        ))
-        .bind(session_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(peer_row).collect()
+        self.db()
+            .rows(
+                &format!(
+                    "SELECT {PEER_COLS} FROM peers WHERE session_id = $1 AND left_at IS NULL ORDER BY joined_at, id"
+                ),
+                params![session_id],
+            )
+            .await
     }
 
     /// The live peers of a participant, in any session.
     pub async fn live_peers_of_participant(&self, participant_id: &str) -> StoreResult<Vec<PeerRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {PEER_COLS} FROM peers WHERE participant_id = $1 AND left_at IS NULL ORDER BY joined_at, id"
-        ))
-        .bind(participant_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(peer_row).collect()
+        self.db()
+            .rows(
+                &format!(
+                    "SELECT {PEER_COLS} FROM peers WHERE participant_id = $1 AND left_at IS NULL ORDER BY joined_at, id"
+                ),
+                params![participant_id],
+            )
+            .await
     }
 
     /// Inserts peers exactly as given, in one transaction (see `import_sessions`).
@@ -631,30 +735,9 @@ impl Store {
         const N: usize = 17;
         let mut w = self.write().await?;
         for chunk in rows.chunks(500) {
-            let values = placeholders(chunk.len(), N);
-            let sql = format!("INSERT INTO peers ({PEER_COLS}) VALUES {values}");
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(&r.id)
-                    .bind(&r.session_id)
-                    .bind(&r.meeting_id)
-                    .bind(&r.participant_id)
-                    .bind(&r.custom_participant_id)
-                    .bind(&r.display_name)
-                    .bind(&r.preset_name)
-                    .bind(&r.device)
-                    .bind(r.joined_at)
-                    .bind(r.left_at)
-                    .bind(r.last_seen_at)
-                    .bind(&r.leave_reason)
-                    .bind(if r.connected { 1i64 } else { 0i64 })
-                    .bind(&r.node_id)
-                    .bind(r.created_at)
-                    .bind(r.updated_at)
-                    .bind(r.dropped_at);
-            }
-            q.execute(&mut *w.tx).await?;
+            let sql = format!("INSERT INTO peers ({PEER_COLS}) VALUES {}", placeholders(chunk.len(), N));
+            let ps: Vec<Param<'_>> = chunk.iter().flat_map(|r| r.params()).collect();
+            w.execute(&sql, &ps).await?;
         }
         w.commit().await
     }

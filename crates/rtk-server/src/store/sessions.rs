@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use sqlx::any::AnyRow;
-
-use super::peers::{peer_row, PeerRow, PEER_COLS};
-use super::{col, Store, StoreResult};
+use super::db::{params, Cond, FromRow, Param, Row};
+use super::peers::{PeerRow, PEER_COLS};
+use super::{Store, StoreResult};
 use crate::clock::Millis;
 
 pub const SESSION_COLS: &str = "id, app_id, seq, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
@@ -76,29 +75,59 @@ impl SessionRow {
     }
 }
 
-pub(crate) fn session_row(r: &AnyRow) -> StoreResult<SessionRow> {
-    Ok(SessionRow {
-        id: col(r, "id")?,
-        app_id: col(r, "app_id")?,
-        seq: col(r, "seq")?,
-        meeting_id: col(r, "meeting_id")?,
-        meeting_title: col(r, "meeting_title")?,
-        parent_session_id: col(r, "parent_session_id")?,
-        status: col(r, "status")?,
-        keep_alive_ms: col(r, "keep_alive_ms")?,
-        started_at: col(r, "started_at")?,
-        ended_at: col(r, "ended_at")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-        live_count: col(r, "live_count")?,
-        max_live: col(r, "max_live")?,
-        peer_count: col(r, "peer_count")?,
-        closed_ms: col(r, "closed_ms")?,
-        live_join_sum: col(r, "live_join_sum")?,
-        last_leave_at: col(r, "last_leave_at")?,
-        ends_at: col(r, "ends_at")?,
-        dropped_count: col(r, "dropped_count")?,
-    })
+impl FromRow for SessionRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(SessionRow {
+            id: r.get(0)?,
+            app_id: r.get(1)?,
+            seq: r.get(2)?,
+            meeting_id: r.get(3)?,
+            meeting_title: r.get(4)?,
+            parent_session_id: r.get(5)?,
+            status: r.get(6)?,
+            keep_alive_ms: r.get(7)?,
+            started_at: r.get(8)?,
+            ended_at: r.get(9)?,
+            created_at: r.get(10)?,
+            updated_at: r.get(11)?,
+            live_count: r.get(12)?,
+            max_live: r.get(13)?,
+            peer_count: r.get(14)?,
+            closed_ms: r.get(15)?,
+            live_join_sum: r.get(16)?,
+            last_leave_at: r.get(17)?,
+            ends_at: r.get(18)?,
+            dropped_count: r.get(19)?,
+        })
+    }
+}
+
+impl SessionRow {
+    /// Its columns in `SESSION_COLS` order, as statement parameters.
+    fn params(&self) -> [Param<'_>; 20] {
+        [
+            (&self.id).into(),
+            (&self.app_id).into(),
+            self.seq.into(),
+            (&self.meeting_id).into(),
+            (&self.meeting_title).into(),
+            (&self.parent_session_id).into(),
+            (&self.status).into(),
+            self.keep_alive_ms.into(),
+            self.started_at.into(),
+            self.ended_at.into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+            self.live_count.into(),
+            self.max_live.into(),
+            self.peer_count.into(),
+            self.closed_ms.into(),
+            self.live_join_sum.into(),
+            self.last_leave_at.into(),
+            self.ends_at.into(),
+            self.dropped_count.into(),
+        ]
+    }
 }
 
 /// The sessions list filter.
@@ -121,14 +150,15 @@ impl Store {
     /// Ends every LIVE session whose keep-alive ran out by `now` (at its last leave).
     pub async fn end_expired_sessions(&self, now: Millis) -> StoreResult<Vec<SessionRow>> {
         let mut w = self.write().await?;
-        let rows = sqlx::query(&format!(
-            "UPDATE sessions SET status = 'ENDED', ended_at = last_leave_at, updated_at = ends_at, ends_at = NULL \
-             WHERE status = 'LIVE' AND live_count = 0 AND ends_at <= $1 RETURNING {SESSION_COLS}"
-        ))
-        .bind(now)
-        .fetch_all(&mut *w.tx)
-        .await?;
-        let rows = rows.iter().map(session_row).collect::<StoreResult<Vec<_>>>()?;
+        let rows: Vec<SessionRow> = w
+            .rows(
+                &format!(
+                    "UPDATE sessions SET status = 'ENDED', ended_at = last_leave_at, updated_at = ends_at, ends_at = NULL \
+                     WHERE status = 'LIVE' AND live_count = 0 AND ends_at <= $1 RETURNING {SESSION_COLS}"
+                ),
+                params![now],
+            )
+            .await?;
         w.commit_then(|| self.cache_sessions(&rows)).await?;
         Ok(rows)
     }
@@ -142,53 +172,52 @@ impl Store {
         now: Millis,
     ) -> StoreResult<Option<(SessionRow, Vec<PeerRow>)>> {
         let mut w = self.write().await?;
-        let Some(r) = sqlx::query(&format!(
-            "UPDATE sessions SET closed_ms = closed_ms + (live_count - dropped_count) * $1 - live_join_sum, \
-               live_count = 0, dropped_count = 0, live_join_sum = 0, status = 'ENDED', ended_at = $1, \
-               last_leave_at = $1, ends_at = NULL, updated_at = $1 \
-             WHERE meeting_id = $2 AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $1) \
-             RETURNING {SESSION_COLS}"
-        ))
-        .bind(now)
-        .bind(meeting_id)
-        .fetch_optional(&mut *w.tx)
-        .await?
+        let Some(session) = w
+            .optional::<SessionRow>(
+                &format!(
+                    "UPDATE sessions SET closed_ms = closed_ms + (live_count - dropped_count) * $1 - live_join_sum, \
+                       live_count = 0, dropped_count = 0, live_join_sum = 0, status = 'ENDED', ended_at = $1, \
+                       last_leave_at = $1, ends_at = NULL, updated_at = $1 \
+                     WHERE meeting_id = $2 AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $1) \
+                     RETURNING {SESSION_COLS}"
+                ),
+                params![now, meeting_id],
+            )
+            .await?
         else {
             return Ok(None);
         };
-        let session = session_row(&r)?;
         if self.backend == super::Backend::Postgres {
             // The session's peers in id order, the order heartbeat flushes take them in.
-            sqlx::query(
+            w.rows::<String>(
                 "SELECT id FROM peers WHERE session_id = $1 AND left_at IS NULL ORDER BY id FOR UPDATE",
+                params![&session.id],
             )
-            .bind(&session.id)
-            .fetch_all(&mut *w.tx)
             .await?;
         }
-        let rows = sqlx::query(&format!(
-            "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $1 \
-             WHERE session_id = $3 AND left_at IS NULL RETURNING {PEER_COLS}"
-        ))
-        .bind(now)
-        .bind(reason)
-        .bind(&session.id)
-        .fetch_all(&mut *w.tx)
-        .await?;
-        let peers = rows.iter().map(peer_row).collect::<StoreResult<Vec<_>>>()?;
+        let peers: Vec<PeerRow> = w
+            .rows(
+                &format!(
+                    "UPDATE peers SET left_at = COALESCE(dropped_at, $1), leave_reason = $2, updated_at = $1 \
+                     WHERE session_id = $3 AND left_at IS NULL RETURNING {PEER_COLS}"
+                ),
+                params![now, reason, &session.id],
+            )
+            .await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
         Ok(Some((session, peers)))
     }
 
     /// The meeting's session that is live at `now`, if any.
     pub async fn live_session(&self, meeting_id: &str, now: Millis) -> StoreResult<Option<SessionRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {SESSION_COLS} FROM sessions WHERE meeting_id = $1 AND status = 'LIVE'"
-        ))
-        .bind(meeting_id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.as_ref().map(session_row).transpose()?.filter(|s| !s.expired(now)))
+        let s: Option<SessionRow> = self
+            .db()
+            .optional(
+                &format!("SELECT {SESSION_COLS} FROM sessions WHERE meeting_id = $1 AND status = 'LIVE'"),
+                params![meeting_id],
+            )
+            .await?;
+        Ok(s.filter(|s| !s.expired(now)))
     }
 
     /// The session `id` if the write-through cache holds it (SQLite only; any app, callers
@@ -202,26 +231,23 @@ impl Store {
         if let Some(s) = self.cached_session(id) {
             return Ok((s.app_id == app_id).then(|| SessionRow::clone(&s)));
         }
-        let row = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(s) = row.as_ref().map(session_row).transpose()? else { return Ok(None) };
-        if let Some(cache) = &self.sessions {
-            // Only under the writer lock, so a concurrent write cannot be overwritten by this
-            // older read.
-            if let Some(lock) = &self.write_lock {
-                let _g = lock.lock().await;
-                let fresh = sqlx::query(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1"))
-                    .bind(id)
-                    .fetch_optional(self.pool())
-                    .await?;
-                if let Some(f) = fresh.as_ref().map(session_row).transpose()? {
-                    insert_bounded(&mut cache.write().unwrap_or_else(|e| e.into_inner()), f);
-                }
+        let sql = format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1");
+        let s = match &self.sessions {
+            // Read under the writer lock and cached there, so a concurrent write cannot be
+            // overwritten by this older read.
+            Some(cache) => {
+                self.db()
+                    .read_locked::<SessionRow, _>(&sql, params![id], |s| {
+                        if let Some(s) = &s {
+                            insert_bounded(&mut cache.write().unwrap_or_else(|e| e.into_inner()), s.clone());
+                        }
+                        s
+                    })
+                    .await?
             }
-        }
-        Ok((s.app_id == app_id).then_some(s))
+            None => self.db().optional(&sql, params![id]).await?,
+        };
+        Ok(s.filter(|s| s.app_id == app_id))
     }
 
     /// Writes rows through to the session cache (SQLite); call under the writer lock.
@@ -236,13 +262,12 @@ impl Store {
 
     /// The meeting's sessions in start order (oldest first).
     pub async fn meeting_sessions(&self, meeting_id: &str) -> StoreResult<Vec<SessionRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {SESSION_COLS} FROM sessions WHERE meeting_id = $1 ORDER BY started_at, id"
-        ))
-        .bind(meeting_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(session_row).collect()
+        self.db()
+            .rows(
+                &format!("SELECT {SESSION_COLS} FROM sessions WHERE meeting_id = $1 ORDER BY started_at, id"),
+                params![meeting_id],
+            )
+            .await
     }
 
     /// A page of the app's sessions and the total matching `f`.
@@ -265,96 +290,78 @@ impl Store {
             // Unfiltered, by creation: the total is the app's counter and a page is an index
             // seek on seq, however deep.
             let total = self.session_total(app_id).await?;
-            let (sql, bound) = if f.descending {
-                (
-                    format!(
-                        "SELECT {SESSION_COLS} FROM sessions WHERE app_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT {limit}"
-                    ),
-                    total - offset,
-                )
+            let rows = if f.descending {
+                self.db()
+                    .rows(
+                        &format!(
+                            "SELECT {SESSION_COLS} FROM sessions WHERE app_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT $3"
+                        ),
+                        params![app_id, total - offset, limit],
+                    )
+                    .await?
             } else {
-                (
-                    format!("SELECT {SESSION_COLS} FROM sessions WHERE app_id = $1 AND seq > $2 ORDER BY seq LIMIT {limit}"),
-                    offset,
-                )
+                self.db()
+                    .rows(
+                        &format!(
+                            "SELECT {SESSION_COLS} FROM sessions WHERE app_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+                        ),
+                        params![app_id, offset, limit],
+                    )
+                    .await?
             };
-            let rows = sqlx::query(&sql).bind(app_id).bind(bound).fetch_all(self.pool()).await?;
-            return Ok((rows.iter().map(session_row).collect::<StoreResult<_>>()?, total));
+            return Ok((rows, total));
         }
-        let mut cond = String::from("app_id = $1");
-        let mut n = 1;
-        let mut arg = |c: &mut String, sql: &str| {
-            n += 1;
-            c.push_str(&sql.replace("$?", &format!("${n}")));
-        };
-        if f.associated_id.is_some() {
-            arg(&mut cond, " AND meeting_id = $?");
+        let pattern = f.search.as_deref().map(super::like_pattern);
+        let mut c = Cond::new("app_id = $?", app_id.into());
+        if let Some(a) = &f.associated_id {
+            c.push(" AND meeting_id = $?", a.into());
         }
         // "Live" means LIVE and not past its keep-alive at `now`.
         match f.live {
-            Some(true) => {
-                arg(&mut cond, " AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $?)")
+            Some(true) => c.push(
+                " AND status = 'LIVE' AND (live_count > 0 OR ends_at IS NULL OR ends_at > $?)",
+                now.into(),
+            ),
+            Some(false) => {
+                c.push(" AND (status = 'ENDED' OR (live_count = 0 AND ends_at <= $?))", now.into())
             }
-            Some(false) => arg(&mut cond, " AND (status = 'ENDED' OR (live_count = 0 AND ends_at <= $?))"),
             None => {}
         }
-        if f.start_time.is_some() {
-            arg(&mut cond, " AND started_at >= $?");
+        if let Some(t) = f.start_time {
+            c.push(" AND started_at >= $?", t.into());
         }
-        if f.end_time.is_some() {
-            arg(&mut cond, " AND started_at <= $?");
+        if let Some(t) = f.end_time {
+            c.push(" AND started_at <= $?", t.into());
         }
-        if f.search.is_some() {
-            arg(&mut cond, " AND (LOWER(meeting_title) LIKE $? ESCAPE '\\'");
-            arg(&mut cond, " OR meeting_id = $?");
-            arg(&mut cond, " OR id = $?)");
+        if let (Some(s), Some(p)) = (&f.search, &pattern) {
+            c.push(" AND (LOWER(meeting_title) LIKE $? ESCAPE '\\'", p.into());
+            c.push(" OR meeting_id = $?", s.into());
+            c.push(" OR id = $?)", s.into());
         }
-        if f.participants.is_some() {
-            arg(&mut cond, " AND peer_count >= $?");
-            arg(&mut cond, " AND peer_count <= $?");
+        if let Some((lo, hi)) = f.participants {
+            c.push(" AND peer_count >= $?", lo.into());
+            c.push(" AND peer_count <= $?", hi.into());
         }
+        let total = self.db().one(&format!("SELECT COUNT(*) FROM sessions WHERE {}", c.sql), &c.ps).await?;
         let dir = if f.descending { "DESC" } else { "ASC" };
         let order = if f.sort_by_minutes {
-            format!("closed_ms + (live_count - dropped_count) * {now} - live_join_sum {dir}, seq {dir}")
+            let at = c.bind(now.into());
+            format!("closed_ms + (live_count - dropped_count) * {at} - live_join_sum {dir}, seq {dir}")
         } else {
             format!("seq {dir}")
         };
-        let count_sql = format!("SELECT COUNT(*) AS n FROM sessions WHERE {cond}");
+        let (l, o) = (c.bind(limit.into()), c.bind(offset.into()));
         let page_sql = format!(
-            "SELECT {SESSION_COLS} FROM sessions WHERE {cond} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            "SELECT {SESSION_COLS} FROM sessions WHERE {} ORDER BY {order} LIMIT {l} OFFSET {o}",
+            c.sql
         );
-        macro_rules! bind_all {
-            ($q:expr) => {{
-                let mut q = $q.bind(app_id);
-                if let Some(a) = &f.associated_id {
-                    q = q.bind(a.clone());
-                }
-                if f.live.is_some() {
-                    q = q.bind(now);
-                }
-                if let Some(t) = f.start_time {
-                    q = q.bind(t);
-                }
-                if let Some(t) = f.end_time {
-                    q = q.bind(t);
-                }
-                if let Some(s) = &f.search {
-                    q = q.bind(super::like_pattern(s)).bind(s.clone()).bind(s.clone());
-                }
-                if let Some((lo, hi)) = f.participants {
-                    q = q.bind(lo).bind(hi);
-                }
-                q
-            }};
-        }
-        let total: i64 = col(&bind_all!(sqlx::query(&count_sql)).fetch_one(self.pool()).await?, "n")?;
-        let rows = bind_all!(sqlx::query(&page_sql)).fetch_all(self.pool()).await?;
-        Ok((rows.iter().map(session_row).collect::<StoreResult<_>>()?, total))
+        Ok((self.db().rows(&page_sql, &c.ps).await?, total))
     }
 
     /// Inserts sessions exactly as given, in one transaction (imports from elsewhere keep
-    /// their ids and numbers; benchmarks seed with it).
-    /// Their `seq` is assigned here, in the order given (give them oldest first).
+    /// their ids and numbers; benchmarks seed with it). Their `seq` is assigned here, in the
+    /// order given (give them oldest first). A session's `peer_count` must be the number of
+    /// its peers (`import_peers`): the participants list takes its total from there.
     pub async fn import_sessions(&self, rows: &[SessionRow]) -> StoreResult<()> {
         const N: usize = 20;
         let mut w = self.write().await?;
@@ -374,47 +381,21 @@ impl Store {
             *n += 1;
         }
         for chunk in rows.chunks(500) {
-            let values = placeholders(chunk.len(), N);
-            let sql = format!("INSERT INTO sessions ({SESSION_COLS}) VALUES {values}");
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(&r.id)
-                    .bind(&r.app_id)
-                    .bind(r.seq)
-                    .bind(&r.meeting_id)
-                    .bind(&r.meeting_title)
-                    .bind(&r.parent_session_id)
-                    .bind(&r.status)
-                    .bind(r.keep_alive_ms)
-                    .bind(r.started_at)
-                    .bind(r.ended_at)
-                    .bind(r.created_at)
-                    .bind(r.updated_at)
-                    .bind(r.live_count)
-                    .bind(r.max_live)
-                    .bind(r.peer_count)
-                    .bind(r.closed_ms)
-                    .bind(r.live_join_sum)
-                    .bind(r.last_leave_at)
-                    .bind(r.ends_at)
-                    .bind(r.dropped_count);
-            }
-            q.execute(&mut *w.tx).await?;
+            let sql =
+                format!("INSERT INTO sessions ({SESSION_COLS}) VALUES {}", placeholders(chunk.len(), N));
+            let ps: Vec<Param<'_>> = chunk.iter().flat_map(|r| r.params()).collect();
+            w.execute(&sql, &ps).await?;
         }
         w.commit_then(|| self.cache_sessions(&rows)).await
     }
 
     /// How many sessions the app has had.
     pub async fn session_total(&self, app_id: &str) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT sessions FROM app_counters WHERE app_id = $1")
-            .bind(app_id)
-            .fetch_optional(self.pool())
+        let n: Option<i64> = self
+            .db()
+            .optional("SELECT sessions FROM app_counters WHERE app_id = $1", params![app_id])
             .await?;
-        Ok(match row {
-            Some(r) => col(&r, "sessions")?,
-            None => 0,
-        })
+        Ok(n.unwrap_or(0))
     }
 }
 
@@ -439,15 +420,12 @@ pub(super) fn placeholders(rows: usize, n: usize) -> String {
 
 /// Reserves `n` seqs for new sessions of `app_id`; the last one.
 pub(super) async fn next_seqs(w: &mut super::WriteTx, app_id: &str, n: i64) -> StoreResult<i64> {
-    let r = sqlx::query(
+    w.one(
         "INSERT INTO app_counters (app_id, sessions) VALUES ($1, $2) \
          ON CONFLICT (app_id) DO UPDATE SET sessions = app_counters.sessions + $2 RETURNING sessions",
+        params![app_id, n],
     )
-    .bind(app_id)
-    .bind(n)
-    .fetch_one(&mut *w.tx)
-    .await?;
-    col(&r, "sessions")
+    .await
 }
 
 /// The session cache holds at most this many rows; past it, it starts over.
