@@ -16,7 +16,7 @@ use crate::auth::Account;
 use crate::clock::{rfc3339, Millis};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{PeerRow, SessionFilter, SessionRow};
+use crate::store::{PeerOrder, PeerRow, SessionFilter, SessionRow};
 use crate::tokens::Expiring;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -419,8 +419,22 @@ async fn session_participants(
     let app = find_app(&s, &account, &app_id).await?;
     let session = find_session(&s, &app.id, &session_id).await?;
     let now = s.now();
+    let events = q.include_peer_events == Some(true);
+    let needle = q.search.as_deref().map(|x| x.trim().to_lowercase()).filter(|x| !x.is_empty());
+    if !consolidated && needle.is_none() {
+        // One row per peer: a page read from the indexes in the order asked for; every peer
+        // of the session is counted in its `peer_count`.
+        let order = if by_duration { PeerOrder::Duration } else { PeerOrder::JoinedAt };
+        let peers =
+            s.store.session_peers_page(&session.id, order, desc, now, page.limit(), page.offset()).await?;
+        let items: Vec<Value> =
+            peers.into_iter().map(|p| Presence { peers: vec![p] }.view(now, events)).collect();
+        let paging = page.paging(session.peer_count, items.len());
+        return Ok(axum::Json(json!({"success": true, "data": {"participants": items}, "paging": paging}))
+            .into_response());
+    }
     let mut rows = presences(&s, &session, consolidated).await?;
-    if let Some(needle) = q.search.as_deref().map(|x| x.trim().to_lowercase()).filter(|x| !x.is_empty()) {
+    if let Some(needle) = needle {
         rows.retain(|r| {
             let f = r.first();
             f.display_name.as_deref().unwrap_or("").to_lowercase().contains(&needle)
@@ -438,7 +452,7 @@ async fn session_participants(
         .iter()
         .skip(page.offset() as usize)
         .take(page.limit() as usize)
-        .map(|r| r.view(now, q.include_peer_events == Some(true)))
+        .map(|r| r.view(now, events))
         .collect();
     let paging = page.paging(total, items.len());
     Ok(axum::Json(json!({"success": true, "data": {"participants": items}, "paging": paging}))
@@ -492,11 +506,7 @@ async fn session_participant(
     let app = find_app(&s, &account, &app_id).await?;
     let session = find_session(&s, &app.id, &session_id).await?;
     let now = s.now();
-    let peers = s.store.session_peers(std::slice::from_ref(&session.id)).await?;
-    let mine: Vec<PeerRow> = match peers.iter().find(|p| p.id == pid) {
-        Some(p) => vec![p.clone()],
-        None => peers.into_iter().filter(|p| p.participant_id == pid).collect(),
-    };
+    let mine: Vec<PeerRow> = s.store.session_peer_or_participant(&session.id, &pid).await?;
     if mine.is_empty() {
         return Err(ApiError::not_found(format!(
             "No participant found with id {pid} in session {session_id}"

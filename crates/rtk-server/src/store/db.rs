@@ -313,9 +313,14 @@ impl Lite {
         }
     }
 
-    fn close(&self) {
+    /// Closes the idle readers and checkpoints what the WAL holds (the connections themselves
+    /// close when the last handle is dropped).
+    async fn close(&self) {
         self.readers.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        let _ = self.checkpoint.try_send(());
+        let w = self.writer().await;
+        if let Err(e) = w.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "SQLite checkpoint failed");
+        }
     }
 }
 
@@ -469,7 +474,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Lite(l) => l.close(),
+            Db::Lite(l) => l.close().await,
             Db::Pg(p) => p.close().await,
         }
     }

@@ -10,6 +10,7 @@ mod foundation;
 mod gateway;
 mod hot;
 mod limits;
+mod peer_pages;
 mod property;
 mod races;
 mod secrets;
