@@ -14,7 +14,7 @@ use rtk_api::gateway::{close, ClientMessage, ServerEvent, PEER_PAGE, PROTOCOL_VE
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use crate::engine::{peer_info, EngineError, Outbound, Outlet};
+use crate::engine::{move_target, peer_info, EngineError, MoveRefused, MoveTarget, Outbound, Outlet};
 use crate::http::Query;
 use crate::state::AppState;
 use crate::store::ParticipantRow;
@@ -432,20 +432,19 @@ impl Connection {
         let (Some(here), Some(target)) = (here, target) else {
             return Err(("invalid_meeting", format!("no meeting {to} to switch to")));
         };
-        let root = here.parent_meeting_id.clone().unwrap_or_else(|| here.id.clone());
-        let permission = if target.id == root {
-            "can_switch_to_parent_meeting"
-        } else if target.parent_meeting_id.as_deref() == Some(root.as_str()) {
-            "can_switch_connected_meetings"
-        } else {
-            return Err((
-                "invalid_meeting",
-                format!("meeting {to} is not a breakout room of {root} nor {root} itself"),
-            ));
+        let permission = match move_target(&here, &target) {
+            Ok(MoveTarget::Parent) => "can_switch_to_parent_meeting",
+            Ok(MoveTarget::Connected) => "can_switch_connected_meetings",
+            Err(MoveRefused::Unrelated { root }) => {
+                return Err((
+                    "invalid_meeting",
+                    format!("meeting {to} is not a breakout room of {root} nor {root} itself"),
+                ))
+            }
+            Err(MoveRefused::SameMeeting) => {
+                return Err(("invalid_meeting", "this peer is already in that meeting".into()))
+            }
         };
-        if target.id == here.id {
-            return Err(("invalid_meeting", "this peer is already in that meeting".into()));
-        }
         let preset = store
             .preset_by_name(app, &self.participant.preset_name)
             .await

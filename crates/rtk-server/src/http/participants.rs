@@ -218,11 +218,8 @@ async fn delete_participant(
     let app = find_app(&s, &account, &app_id).await?;
     let meeting = find_meeting(&s, &app.id, &meeting_id).await?;
     let row = find_participant(&s, &meeting.id, &pid).await?;
-    if !s.store.delete_participant(&meeting.id, &pid).await? {
+    if !s.engine.remove_participant(&meeting.id, &pid).await? {
         return Err(ApiError::not_found(format!("No participant found with id {pid}")));
-    }
-    if let Err(e) = s.engine.participant_deleted(&row.id).await {
-        tracing::error!(error = %e, participant = %row.id, "could not end the deleted participant's peers");
     }
     let mut v = participant_view(&row);
     v["preset_id"] = row.preset_id.clone().into();

@@ -97,15 +97,16 @@ impl Store {
 
     pub async fn list_tokens(&self, account_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
         match account_id {
-            Some(a) => self
-                .db()
-                .rows(
-                    &format!(
+            Some(a) => {
+                self.db()
+                    .rows(
+                        &format!(
                         "SELECT {TOKEN_COLS} FROM api_tokens WHERE account_id = $1 ORDER BY created_at, id"
                     ),
-                    params![a],
-                )
-                .await,
+                        params![a],
+                    )
+                    .await
+            }
             None => {
                 self.db()
                     .rows(&format!("SELECT {TOKEN_COLS} FROM api_tokens ORDER BY created_at, id"), &[])

@@ -1,6 +1,8 @@
 //! Meeting participants: who may join a meeting, each with a preset.
 
 use super::db::{params, FromRow, Row};
+use super::peers::{leave_in, PeerRow, PEER_COLS};
+use super::sessions::SessionRow;
 use super::{Store, StoreError, StoreResult};
 use crate::clock::Millis;
 
@@ -119,7 +121,7 @@ impl Store {
     }
 
     /// Deletes a participant; its tokens stop verifying because the gateway requires the row.
-    /// (The engine's `remove_participant` also ends its live peers, in the same transaction.)
+    /// (`remove_participant` also ends its live peers, in the same transaction.)
     pub async fn delete_participant(&self, meeting_id: &str, id: &str) -> StoreResult<bool> {
         let mut w = self.write().await?;
         let done = delete_participant_in(&mut w, meeting_id, id).await?;
@@ -129,14 +131,46 @@ impl Store {
 }
 
 /// Deletes the participant row, inside the caller's transaction.
-pub(super) async fn delete_participant_in(
-    w: &mut super::WriteTx,
-    meeting_id: &str,
-    id: &str,
-) -> StoreResult<bool> {
+async fn delete_participant_in(w: &mut super::WriteTx, meeting_id: &str, id: &str) -> StoreResult<bool> {
     Ok(w.execute("DELETE FROM participants WHERE id = $1 AND meeting_id = $2", params![id, meeting_id])
         .await?
         > 0)
+}
+
+impl Store {
+    /// Deletes a participant and ends its live peers' presence at `now` (`reason`), in one
+    /// transaction: no token of it verifies afterwards and none of its peers stays live.
+    /// `None` if the meeting has no such participant; else the peers that left, with their
+    /// sessions as they are after.
+    pub async fn remove_participant(
+        &self,
+        meeting_id: &str,
+        id: &str,
+        reason: &str,
+        now: Millis,
+    ) -> StoreResult<Option<Vec<(SessionRow, PeerRow)>>> {
+        let mut w = self.write().await?;
+        if !delete_participant_in(&mut w, meeting_id, id).await? {
+            return Ok(None);
+        }
+        let live: Vec<PeerRow> = w
+            .rows(
+                &format!("SELECT {PEER_COLS} FROM peers WHERE participant_id = $1 AND left_at IS NULL"),
+                params![id],
+            )
+            .await?;
+        // Sessions are locked in id order (PostgreSQL), so two removals never wait on each other.
+        let mut ids: Vec<(String, String)> = live.into_iter().map(|p| (p.session_id, p.id)).collect();
+        ids.sort();
+        let mut left = vec![];
+        for (_, peer_id) in &ids {
+            if let Some(l) = leave_in(self, &mut w, peer_id, now, reason, now).await? {
+                left.push(l);
+            }
+        }
+        w.commit_then(|| self.cache_sessions(left.iter().map(|(s, _)| s))).await?;
+        Ok(Some(left))
+    }
 }
 
 impl Store {

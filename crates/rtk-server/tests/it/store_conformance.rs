@@ -320,3 +320,92 @@ async fn old_migrator_sqlite() {
 async fn old_migrator_postgres() {
     opens_databases_of_the_old_migrator(Db::Postgres).await;
 }
+
+/// Engine-owned changes that are one transaction each: creating breakout rooms is all or
+/// nothing, and removing a participant deletes it and ends its live peers together.
+async fn one_transaction_each(db: Db) {
+    use rtk_server::store::JoinSpec;
+    let Some(tdb) = TestDb::new(db).await else { return };
+    let store = Store::connect(&tdb.url).await.unwrap();
+    store.create_account("acc", 0).await.unwrap();
+    store
+        .insert_app(&AppRow { id: "app".into(), account_id: "acc".into(), name: "A".into(), created_at: 0 })
+        .await
+        .unwrap();
+    let meeting = |id: &str, parent: Option<&str>| MeetingRow {
+        id: id.into(),
+        app_id: "app".into(),
+        title: Some(id.to_uppercase()),
+        status: "ACTIVE".into(),
+        keep_alive_secs: 60,
+        body: "{}".into(),
+        parent_meeting_id: parent.map(str::to_string),
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.insert_meeting(&meeting("root", None)).await.unwrap();
+    // The second room's id is taken: neither room is created.
+    let err =
+        store.insert_breakout_rooms(&[meeting("r1", Some("root")), meeting("root", Some("root"))]).await;
+    assert!(err.is_err());
+    assert!(store.child_meetings("root").await.unwrap().is_empty());
+    store.insert_breakout_rooms(&[meeting("r1", Some("root")), meeting("r2", Some("root"))]).await.unwrap();
+    let rooms: Vec<String> = store.child_meetings("root").await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(rooms, ["r1", "r2"]);
+
+    let part = ParticipantRow {
+        id: "pa".into(),
+        meeting_id: "root".into(),
+        app_id: "app".into(),
+        custom_participant_id: "c".into(),
+        preset_id: "p".into(),
+        preset_name: "host".into(),
+        name: None,
+        picture: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.insert_participant(&part).await.unwrap();
+    let join = |meeting: &str, peer: &str| JoinSpec {
+        app_id: "app".into(),
+        meeting_id: meeting.into(),
+        meeting_title: None,
+        keep_alive_ms: 60_000,
+        parent_session_id: None,
+        peer_id: peer.into(),
+        participant_id: "pa".into(),
+        custom_participant_id: "c".into(),
+        display_name: None,
+        preset_name: "host".into(),
+        device: None,
+        node_id: None,
+    };
+    let main = store.join_peer(&join("root", "p1"), 1_000).await.unwrap().session;
+    let room = store.join_peer(&join("r1", "p2"), 2_000).await.unwrap().session;
+    store.join_peer(&join("root", "p3"), 3_000).await.unwrap();
+    store.leave_peer("p3", 4_000, "left", 4_000).await.unwrap().unwrap();
+    assert_eq!(store.remove_participant("other", "pa", "participant_deleted", 10_000).await.unwrap(), None);
+    let left = store.remove_participant("root", "pa", "participant_deleted", 10_000).await.unwrap().unwrap();
+    let mut ids: Vec<&str> = left.iter().map(|(_, p)| p.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["p1", "p2"], "the live peers leave; the one gone already is untouched");
+    for (s, p) in &left {
+        assert_eq!((p.left_at, p.leave_reason.as_deref()), (Some(10_000), Some("participant_deleted")));
+        assert_eq!(s.live_count, 0);
+    }
+    assert_eq!(store.peer("p3").await.unwrap().unwrap().left_at, Some(4_000));
+    assert_eq!(store.participant("root", "pa").await.unwrap(), None);
+    assert_eq!(store.session("app", &main.id).await.unwrap().unwrap().live_count, 0);
+    assert_eq!(store.session("app", &room.id).await.unwrap().unwrap().presence_ms(20_000), 8_000);
+    assert_eq!(store.remove_participant("root", "pa", "participant_deleted", 11_000).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn one_transaction_each_sqlite() {
+    one_transaction_each(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn one_transaction_each_postgres() {
+    one_transaction_each(Db::Postgres).await;
+}
