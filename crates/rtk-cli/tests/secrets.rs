@@ -123,11 +123,10 @@ async fn refuses_files_that_are_not_rtk_databases() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("app.db");
         // Another application's SQLite database.
-        let url = format!("sqlite://{}?mode=rwc", p.display());
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        sqlx::query("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)").execute(&pool).await.unwrap();
-        sqlx::query("INSERT INTO users (email) VALUES ('a@b')").execute(&pool).await.unwrap();
-        pool.close().await;
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); INSERT INTO users (email) VALUES ('a@b');")
+            .unwrap();
+        drop(c);
         Some((dir, std::fs::read(&p).unwrap()))
     };
     let mut cases: Vec<(&str, Vec<u8>, &str)> = vec![

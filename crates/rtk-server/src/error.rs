@@ -196,7 +196,7 @@ impl From<crate::store::StoreError> for ApiError {
             StoreError::Invalid(m) => ApiError::bad_request(m),
             StoreError::Db(err) => {
                 tracing::error!(error = %err, "store error");
-                if matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) {
+                if err.is_unavailable() {
                     ApiError::unavailable("the store is unavailable, try again")
                 } else {
                     ApiError::internal()
@@ -223,13 +223,19 @@ mod tests {
         );
         assert_eq!(status(StoreError::Invalid("x".into()).into()), StatusCode::BAD_REQUEST);
         assert_eq!(status(StoreError::Conflict("x".into()).into()), StatusCode::CONFLICT);
-        assert_eq!(status(StoreError::Db(sqlx::Error::PoolTimedOut).into()), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
-            status(StoreError::Db(sqlx::Error::RowNotFound).into()),
+            status(StoreError::Db(crate::store::DbError::Postgres(sqlx::Error::PoolTimedOut)).into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            status(StoreError::Db(crate::store::DbError::Postgres(sqlx::Error::RowNotFound)).into()),
             StatusCode::INTERNAL_SERVER_ERROR
         );
         assert_eq!(
-            status(SignError::Store(StoreError::Db(sqlx::Error::PoolTimedOut)).into()),
+            status(
+                SignError::Store(StoreError::Db(crate::store::DbError::Postgres(sqlx::Error::PoolTimedOut)))
+                    .into()
+            ),
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(status(EngineError::NoActiveSession("m".into()).into()), StatusCode::NOT_FOUND);

@@ -5,6 +5,7 @@
 //! through the [`Hub`].
 
 pub mod hub;
+mod rooms;
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use rtk_api::gateway::{close, PeerInfo, ServerEvent};
 use serde_json::Value;
 
 pub use hub::{Hub, Outbound, Outlet, SharedText};
+pub use rooms::{move_target, MoveRefused, MoveTarget};
 
 use crate::clock::{rfc3339, Clock, Millis, SharedClock};
 use crate::store::{
@@ -534,16 +536,28 @@ impl Engine {
         Ok(Some((left, joined)))
     }
 
-    /// A participant was deleted: its live peers leave and their connections close.
-    pub async fn participant_deleted(&self, participant_id: &str) -> EngineResult<usize> {
-        let peers = self.store.live_peers_of_participant(participant_id).await?;
-        for p in &peers {
-            self.leave(&p.id, "participant_deleted").await?;
+    /// Deletes a participant and ends its live peers, in one transaction; then their
+    /// sessions hear that they left and their connections close (revoked). False if the
+    /// meeting has no such participant.
+    pub async fn remove_participant(&self, meeting_id: &str, participant_id: &str) -> EngineResult<bool> {
+        const REASON: &str = "participant_deleted";
+        let Some(left) =
+            self.store.remove_participant(meeting_id, participant_id, REASON, self.now()).await?
+        else {
+            return Ok(false);
+        };
+        for (session, peer) in &left {
+            self.beats_lock().remove(&peer.id);
+            self.hub.broadcast(
+                &session.id,
+                Some(&peer.id),
+                ServerEvent::PeerLeft { peer_id: peer.id.clone(), reason: REASON.to_string() },
+            );
             self.hub.send(
-                &p.id,
+                &peer.id,
                 Outbound::Close(close::PARTICIPANT_REVOKED, "the participant was deleted".into()),
             );
         }
-        Ok(peers.len())
+        Ok(true)
     }
 }

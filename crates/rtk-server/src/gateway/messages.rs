@@ -7,7 +7,7 @@ use super::connection::{Connection, End};
 use super::error::GatewayError;
 use super::wire::send_event;
 use super::MAX_CHAT_CHARS;
-use crate::engine::{peer_info, EngineError};
+use crate::engine::{move_target, peer_info, EngineError, MoveRefused, MoveTarget};
 
 /// What a handled message leaves for the read loop: `Some` ends the connection.
 type Handled = Result<Option<End>, GatewayError>;
@@ -126,19 +126,18 @@ impl Connection {
         let (Some(here), Some(target)) = (here, target) else {
             return Err(GatewayError::InvalidMeeting(format!("no meeting {to} to switch to")));
         };
-        let root = here.parent_meeting_id.clone().unwrap_or_else(|| here.id.clone());
-        let permission = if target.id == root {
-            "can_switch_to_parent_meeting"
-        } else if target.parent_meeting_id.as_deref() == Some(root.as_str()) {
-            "can_switch_connected_meetings"
-        } else {
-            return Err(GatewayError::InvalidMeeting(format!(
-                "meeting {to} is not a breakout room of {root} nor {root} itself"
-            )));
+        let permission = match move_target(&here, &target) {
+            Ok(MoveTarget::Parent) => "can_switch_to_parent_meeting",
+            Ok(MoveTarget::Connected) => "can_switch_connected_meetings",
+            Err(MoveRefused::Unrelated { root }) => {
+                return Err(GatewayError::InvalidMeeting(format!(
+                    "meeting {to} is not a breakout room of {root} nor {root} itself"
+                )))
+            }
+            Err(MoveRefused::SameMeeting) => {
+                return Err(GatewayError::InvalidMeeting("this peer is already in that meeting".into()))
+            }
         };
-        if target.id == here.id {
-            return Err(GatewayError::InvalidMeeting("this peer is already in that meeting".into()));
-        }
         let preset = store.preset_by_name(app, &self.participant.preset_name).await.map_err(failed)?;
         let allowed = preset
             .and_then(|pr| serde_json::from_str::<serde_json::Value>(&pr.body).ok())

@@ -16,9 +16,9 @@ use super::schema::{errors, F, S};
 use super::scope::{find_meeting, MeetingScope};
 use super::sessions::session_view;
 use super::Json;
+use crate::engine::move_target;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{new_id, MeetingRow};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -70,34 +70,23 @@ async fn create_breakout_rooms(
         }
     }
     ApiError::check(errors)?;
-    if m.parent_meeting_id.is_some() {
-        return Err(ApiError::bad_request("a breakout room cannot have breakout rooms of its own"));
-    }
-    s.engine.active_session(&m.id).await?;
-    let now = s.now();
-    let mut created = vec![];
-    for (i, room) in body["rooms"].as_array().into_iter().flatten().enumerate() {
-        let title = room.get("title").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| {
-            format!("{} — room {}", m.title.clone().unwrap_or_else(|| "Breakout".into()), i + 1)
-        });
-        let child = MeetingRow {
-            id: new_id(),
-            app_id: m.app_id.clone(),
-            title: Some(title),
-            status: "ACTIVE".into(),
-            keep_alive_secs: m.keep_alive_secs,
-            body: m.body.clone(),
-            parent_meeting_id: Some(m.id.clone()),
-            created_at: now,
-            updated_at: now,
-        };
-        s.store.insert_meeting(&child).await?;
-        created.push(BreakoutRoom {
+    let titles: Vec<Option<String>> = body["rooms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|room| room.get("title").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let created = s
+        .engine
+        .create_breakout_rooms(&m, &titles)
+        .await?
+        .into_iter()
+        .map(|child| BreakoutRoom {
             session: None,
             parent_meeting_id: Some(m.id.clone()),
             meeting: meeting_view(child),
-        });
-    }
+        })
+        .collect();
     Ok(super::created(BreakoutRooms { breakout_rooms: created, extra: Default::default() }))
 }
 
@@ -114,9 +103,8 @@ async fn move_participants(
         return Err(ApiError::bad_request("\"to_meeting_id\" is required (a string)"));
     };
     let target = find_meeting(&s, &m.app_id, to).await?;
-    let root = m.parent_meeting_id.clone().unwrap_or_else(|| m.id.clone());
-    let related = target.id == root || target.parent_meeting_id.as_deref() == Some(root.as_str());
-    if !related || target.id == m.id {
+    if move_target(&m, &target).is_err() {
+        let root = m.parent_meeting_id.as_deref().unwrap_or(&m.id);
         return Err(ApiError::bad_request(format!(
             "meeting {to} is neither a breakout room of {root} nor {root} itself (or it is where they are)"
         )));

@@ -210,11 +210,8 @@ async fn delete_participant(
     Path(ParticipantPath { participant_id: pid }): Path<ParticipantPath>,
 ) -> ApiResult<Response> {
     let row = find_participant(&s, &meeting.id, &pid).await?;
-    if !s.store.delete_participant(&meeting.id, &pid).await? {
+    if !s.engine.remove_participant(&meeting.id, &pid).await? {
         return Err(ApiError::not_found(format!("No participant found with id {pid}")));
-    }
-    if let Err(e) = s.engine.participant_deleted(&row.id).await {
-        tracing::error!(error = %e, participant = %row.id, "could not end the deleted participant's peers");
     }
     Ok(super::ok(MeetingParticipant { preset_id: Some(row.preset_id.clone()), ..participant_view(&row) }))
 }

@@ -379,8 +379,10 @@ async fn redeliver(
             d.id, d.state
         )));
     }
-    s.hooks.notify();
+    // The answer is the delivery as redelivered (read before the worker is woken, so it
+    // cannot already be on its way).
     let d = s.store.delivery(&hook.id, &d.id).await?.ok_or_else(ApiError::internal)?;
     let attempts = s.store.attempts(std::slice::from_ref(&d.id)).await?;
+    s.hooks.notify();
     Ok(super::ok(delivery_view(&d, &attempts)))
 }

@@ -1,8 +1,8 @@
 //! Apps: the unit that owns presets, meetings and sessions inside an account.
 
-use super::{col, Store, StoreResult};
+use super::db::{params, FromRow, Row};
+use super::{Store, StoreResult};
 use crate::clock::Millis;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppRow {
@@ -12,47 +12,38 @@ pub struct AppRow {
     pub created_at: Millis,
 }
 
-fn app_row(r: &AnyRow) -> StoreResult<AppRow> {
-    Ok(AppRow {
-        id: col(r, "id")?,
-        account_id: col(r, "account_id")?,
-        name: col(r, "name")?,
-        created_at: col(r, "created_at")?,
-    })
+const COLS: &str = "id, account_id, name, created_at";
+
+impl FromRow for AppRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(AppRow { id: r.get(0)?, account_id: r.get(1)?, name: r.get(2)?, created_at: r.get(3)? })
+    }
 }
 
 impl Store {
     pub async fn insert_app(&self, app: &AppRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        sqlx::query("INSERT INTO apps (id, account_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&app.id)
-            .bind(&app.account_id)
-            .bind(&app.name)
-            .bind(app.created_at)
-            .execute(&mut *w.tx)
-            .await?;
+        w.execute(
+            "INSERT INTO apps (id, account_id, name, created_at) VALUES ($1, $2, $3, $4)",
+            params![&app.id, &app.account_id, &app.name, app.created_at],
+        )
+        .await?;
         w.commit().await
     }
 
     /// The app with this id if it belongs to `account_id`.
     pub async fn app(&self, account_id: &str, app_id: &str) -> StoreResult<Option<AppRow>> {
-        let row = sqlx::query(
-            "SELECT id, account_id, name, created_at FROM apps WHERE id = $1 AND account_id = $2",
-        )
-        .bind(app_id)
-        .bind(account_id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(app_row).transpose()
+        self.db()
+            .optional(
+                &format!("SELECT {COLS} FROM apps WHERE id = $1 AND account_id = $2"),
+                params![app_id, account_id],
+            )
+            .await
     }
 
     /// The app with this id, whatever its account.
     pub async fn app_by_id(&self, app_id: &str) -> StoreResult<Option<AppRow>> {
-        let row = sqlx::query("SELECT id, account_id, name, created_at FROM apps WHERE id = $1")
-            .bind(app_id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(app_row).transpose()
+        self.db().optional(&format!("SELECT {COLS} FROM apps WHERE id = $1"), params![app_id]).await
     }
 
     /// A page of the account's apps (oldest first unless `newest_first`), optionally only
@@ -66,28 +57,30 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<AppRow>, i64)> {
-        let cond = if search.is_some() {
-            "account_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR id = $3)"
-        } else {
-            "account_id = $1"
-        };
         let pattern = search.map(super::like_pattern);
-        let count_sql = format!("SELECT COUNT(*) AS n FROM apps WHERE {cond}");
-        let mut q = sqlx::query(&count_sql).bind(account_id);
-        if let (Some(p), Some(s)) = (&pattern, search) {
-            q = q.bind(p.clone()).bind(s.to_string());
-        }
-        let total: i64 = col(&q.fetch_one(self.pool()).await?, "n")?;
         let dir = if newest_first { "DESC" } else { "ASC" };
-        let page_sql = format!(
-            "SELECT id, account_id, name, created_at FROM apps WHERE {cond} \
-             ORDER BY created_at {dir}, id {dir} LIMIT {limit} OFFSET {offset}"
-        );
-        let mut q = sqlx::query(&page_sql).bind(account_id);
-        if let (Some(p), Some(s)) = (&pattern, search) {
-            q = q.bind(p.clone()).bind(s.to_string());
+        match (&pattern, search) {
+            (Some(p), Some(s)) => {
+                let cond = "account_id = $1 AND (LOWER(name) LIKE $2 ESCAPE '\\' OR id = $3)";
+                let total = self
+                    .db()
+                    .one(&format!("SELECT COUNT(*) FROM apps WHERE {cond}"), params![account_id, p, s])
+                    .await?;
+                let page = format!(
+                    "SELECT {COLS} FROM apps WHERE {cond} ORDER BY created_at {dir}, id {dir} LIMIT $4 OFFSET $5"
+                );
+                Ok((self.db().rows(&page, params![account_id, p, s, limit, offset]).await?, total))
+            }
+            _ => {
+                let total = self
+                    .db()
+                    .one("SELECT COUNT(*) FROM apps WHERE account_id = $1", params![account_id])
+                    .await?;
+                let page = format!(
+                    "SELECT {COLS} FROM apps WHERE account_id = $1 ORDER BY created_at {dir}, id {dir} LIMIT $2 OFFSET $3"
+                );
+                Ok((self.db().rows(&page, params![account_id, limit, offset]).await?, total))
+            }
         }
-        let rows = q.fetch_all(self.pool()).await?;
-        Ok((rows.iter().map(app_row).collect::<StoreResult<_>>()?, total))
     }
 }

@@ -1,8 +1,8 @@
 //! Meetings: reusable rooms. Searchable columns are kept beside the full document.
 
-use super::{col, like_pattern, Store, StoreError, StoreResult};
+use super::db::{params, Cond, FromRow, Param, Row};
+use super::{like_pattern, Store, StoreError, StoreResult};
 use crate::clock::Millis;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeetingRow {
@@ -29,67 +29,80 @@ pub struct MeetingFilter {
 const COLS: &str =
     "id, app_id, title, status, keep_alive_secs, body, parent_meeting_id, created_at, updated_at";
 
-fn meeting_row(r: &AnyRow) -> StoreResult<MeetingRow> {
-    Ok(MeetingRow {
-        id: col(r, "id")?,
-        app_id: col(r, "app_id")?,
-        title: col(r, "title")?,
-        status: col(r, "status")?,
-        keep_alive_secs: col(r, "keep_alive_secs")?,
-        body: col(r, "body")?,
-        parent_meeting_id: col(r, "parent_meeting_id")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-    })
+impl FromRow for MeetingRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(MeetingRow {
+            id: r.get(0)?,
+            app_id: r.get(1)?,
+            title: r.get(2)?,
+            status: r.get(3)?,
+            keep_alive_secs: r.get(4)?,
+            body: r.get(5)?,
+            parent_meeting_id: r.get(6)?,
+            created_at: r.get(7)?,
+            updated_at: r.get(8)?,
+        })
+    }
+}
+
+/// The statement that inserts a meeting, and its parameters.
+pub(super) fn insert_sql<'a>(m: &'a MeetingRow, title_lc: &'a Option<String>) -> (String, Vec<Param<'a>>) {
+    (
+        format!("INSERT INTO meetings ({COLS}, title_lc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+        params![
+            &m.id,
+            &m.app_id,
+            &m.title,
+            &m.status,
+            m.keep_alive_secs,
+            &m.body,
+            &m.parent_meeting_id,
+            m.created_at,
+            m.updated_at,
+            title_lc
+        ]
+        .to_vec(),
+    )
 }
 
 impl Store {
     pub async fn insert_meeting(&self, m: &MeetingRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO meetings ({COLS}, title_lc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(&m.id)
-        .bind(&m.app_id)
-        .bind(&m.title)
-        .bind(&m.status)
-        .bind(m.keep_alive_secs)
-        .bind(&m.body)
-        .bind(&m.parent_meeting_id)
-        .bind(m.created_at)
-        .bind(m.updated_at)
-        .bind(m.title.as_ref().map(|t| t.to_lowercase()))
-        .execute(&mut *w.tx)
-        .await?;
+        let title_lc = m.title.as_ref().map(|t| t.to_lowercase());
+        let (sql, ps) = insert_sql(m, &title_lc);
+        w.execute(&sql, &ps).await?;
         w.commit().await
     }
 
     pub async fn meeting(&self, app_id: &str, id: &str) -> StoreResult<Option<MeetingRow>> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM meetings WHERE id = $1 AND app_id = $2"))
-            .bind(id)
-            .bind(app_id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(meeting_row).transpose()
+        self.db()
+            .optional(
+                &format!("SELECT {COLS} FROM meetings WHERE id = $1 AND app_id = $2"),
+                params![id, app_id],
+            )
+            .await
     }
 
     pub async fn update_meeting(&self, m: &MeetingRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE meetings SET title = $1, title_lc = $2, status = $3, keep_alive_secs = $4, \
-             body = $5, updated_at = $6 WHERE id = $7 AND app_id = $8",
-        )
-        .bind(&m.title)
-        .bind(m.title.as_ref().map(|t| t.to_lowercase()))
-        .bind(&m.status)
-        .bind(m.keep_alive_secs)
-        .bind(&m.body)
-        .bind(m.updated_at)
-        .bind(&m.id)
-        .bind(&m.app_id)
-        .execute(&mut *w.tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        let title_lc = m.title.as_ref().map(|t| t.to_lowercase());
+        let done = w
+            .execute(
+                "UPDATE meetings SET title = $1, title_lc = $2, status = $3, keep_alive_secs = $4, \
+                 body = $5, updated_at = $6 WHERE id = $7 AND app_id = $8",
+                params![
+                    &m.title,
+                    &title_lc,
+                    &m.status,
+                    m.keep_alive_secs,
+                    &m.body,
+                    m.updated_at,
+                    &m.id,
+                    &m.app_id
+                ],
+            )
+            .await?;
+        if done == 0 {
             return Err(StoreError::NotFound(format!("No meeting found with id {}", m.id)));
         }
         w.commit().await
@@ -103,62 +116,39 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<MeetingRow>, i64)> {
-        let mut cond = String::from("app_id = $1");
-        let mut n = 1;
-        let mut next = |c: &mut String, expr: &str| {
-            n += 1;
-            c.push_str(&expr.replace("$?", &format!("${n}")));
-        };
-        if f.search.is_some() {
-            next(&mut cond, " AND (title_lc LIKE $? ESCAPE '\\'");
-            next(&mut cond, " OR id = $?)");
+        let pattern = f.search.as_deref().map(like_pattern);
+        let mut c = Cond::new("app_id = $?", app_id.into());
+        if let (Some(s), Some(p)) = (&f.search, &pattern) {
+            c.push(" AND (title_lc LIKE $? ESCAPE '\\'", p.into());
+            c.push(" OR id = $?)", s.into());
         }
-        if f.status.is_some() {
-            next(&mut cond, " AND status = $?");
+        if let Some(s) = &f.status {
+            c.push(" AND status = $?", s.into());
         }
-        if f.start_time.is_some() {
-            next(&mut cond, " AND created_at >= $?");
+        if let Some(t) = f.start_time {
+            c.push(" AND created_at >= $?", t.into());
         }
-        if f.end_time.is_some() {
-            next(&mut cond, " AND created_at <= $?");
+        if let Some(t) = f.end_time {
+            c.push(" AND created_at <= $?", t.into());
         }
-        let count_sql = format!("SELECT COUNT(*) AS n FROM meetings WHERE {cond}");
+        let total = self.db().one(&format!("SELECT COUNT(*) FROM meetings WHERE {}", c.sql), &c.ps).await?;
+        let (l, o) = (c.bind(limit.into()), c.bind(offset.into()));
         let page_sql = format!(
-            "SELECT {COLS} FROM meetings WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+            "SELECT {COLS} FROM meetings WHERE {} ORDER BY created_at DESC, id DESC LIMIT {l} OFFSET {o}",
+            c.sql
         );
-        macro_rules! bind_all {
-            ($q:expr) => {{
-                let mut q = $q.bind(app_id);
-                if let Some(s) = &f.search {
-                    q = q.bind(like_pattern(s)).bind(s.clone());
-                }
-                if let Some(s) = &f.status {
-                    q = q.bind(s.clone());
-                }
-                if let Some(t) = f.start_time {
-                    q = q.bind(t);
-                }
-                if let Some(t) = f.end_time {
-                    q = q.bind(t);
-                }
-                q
-            }};
-        }
-        let total: i64 = col(&bind_all!(sqlx::query(&count_sql)).fetch_one(self.pool()).await?, "n")?;
-        let rows = bind_all!(sqlx::query(&page_sql)).fetch_all(self.pool()).await?;
-        Ok((rows.iter().map(meeting_row).collect::<StoreResult<_>>()?, total))
+        Ok((self.db().rows(&page_sql, &c.ps).await?, total))
     }
 }
 
 impl Store {
     /// Breakout rooms (child meetings) of a meeting, oldest first.
     pub async fn child_meetings(&self, parent_id: &str) -> StoreResult<Vec<MeetingRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM meetings WHERE parent_meeting_id = $1 ORDER BY created_at, id"
-        ))
-        .bind(parent_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(meeting_row).collect()
+        self.db()
+            .rows(
+                &format!("SELECT {COLS} FROM meetings WHERE parent_meeting_id = $1 ORDER BY created_at, id"),
+                params![parent_id],
+            )
+            .await
     }
 }

@@ -1,28 +1,39 @@
 //! Persistence: one interface over SQLite (default, WAL) and PostgreSQL.
 //!
-//! Both backends run the same portable SQL through sqlx's `Any` driver: ids are opaque TEXT,
-//! timestamps BIGINT milliseconds, JSON documents TEXT, flags BIGINT 0/1. Invariants that must
-//! hold across nodes (one LIVE session per meeting, …) are constraints in the schema.
+//! Both backends run the same SQL text through their native drivers (`db.rs`): rusqlite for
+//! SQLite, sqlx's PostgreSQL driver. Ids are opaque TEXT, timestamps BIGINT milliseconds, JSON
+//! documents TEXT (kept byte for byte as given); flags are BOOLEAN on PostgreSQL and INTEGER
+//! 0/1 on SQLite. Invariants that must hold across nodes (one LIVE session per meeting, …) are
+//! constraints in the schema.
 //!
-//! SQLite allows one writer at a time; write transactions take an in-process lock first so
-//! two deferred transactions never deadlock on lock upgrade. PostgreSQL needs no such lock.
+//! SQLite allows one writer at a time: the store has one writer connection, and taking it is
+//! the writer lock, so two transactions never deadlock on lock upgrade. PostgreSQL needs no
+//! such lock.
 
 mod accounts;
 mod apps;
+mod breakout;
+mod chat;
+pub(crate) mod db;
 mod import;
 mod meetings;
+mod migrate;
 mod participants;
+mod peers;
 mod presets;
 mod sessions;
 pub(crate) mod webhooks;
 
 pub use accounts::{AccountRow, KeyRow, TokenRow};
 pub use apps::AppRow;
+pub use chat::ChatRow;
+pub use db::{DbError, WriteTx};
 pub use import::Dump;
 pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
+pub use peers::{JoinSpec, Joined, PeerOrder, PeerRow};
 pub use presets::PresetRow;
-pub use sessions::{ChatRow, JoinSpec, Joined, PeerRow, SessionFilter, SessionRow, SessionState};
+pub use sessions::{SessionFilter, SessionRow, SessionState};
 pub use webhooks::{
     AttemptRecord, AttemptRow, Claimed, DeliveryRow, OutboxStats, Outcome, WebhookKeyRow, WebhookRow,
 };
@@ -30,9 +41,7 @@ pub use webhooks::{
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use db::{Db, Lite};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,7 +52,7 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Db(#[from] sqlx::Error),
+    Db(DbError),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -57,56 +66,16 @@ pub enum Backend {
 /// A handle on the store; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: AnyPool,
+    db: Db,
     backend: Backend,
-    write_lock: Option<Arc<Mutex<()>>>,
     /// SQLite only (one process owns the file, so it sees every write): sessions by id,
     /// written through in commit order, so session reads need no query.
     sessions: Option<Arc<std::sync::RwLock<sessions::SessionCache>>>,
     /// SQLite only: the queue of joins for the group commit (see `Store::batch_joins`).
-    joins: Option<tokio::sync::mpsc::UnboundedSender<sessions::JoinReq>>,
+    joins: Option<tokio::sync::mpsc::UnboundedSender<peers::JoinReq>>,
     /// Woken after a commit that wrote webhook events (the delivery worker waits on it).
     outbox: Arc<tokio::sync::Notify>,
 }
-
-/// A write transaction; on SQLite it also holds the writer lock until it ends.
-pub struct WriteTx {
-    pub tx: Transaction<'static, Any>,
-    _guard: Option<OwnedMutexGuard<()>>,
-    /// Set when the transaction wrote webhook events: the commit wakes the worker.
-    pub(crate) wrote_events: bool,
-    outbox: Arc<tokio::sync::Notify>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> StoreResult<()> {
-        self.commit_then(|| {}).await
-    }
-
-    /// Rolls back before the writer lock is released. (Dropping a transaction rolls it back
-    /// only when its connection is next used: on SQLite the next writer, already holding the
-    /// lock, would find the database still write-locked and fail with "database is locked".)
-    pub async fn rollback(self) -> StoreResult<()> {
-        let WriteTx { tx, _guard, .. } = self;
-        tx.rollback().await?;
-        Ok(())
-    }
-
-    /// Commits, then runs `f` while still holding the writer lock (SQLite), so in-process
-    /// caches see changes in commit order.
-    pub async fn commit_then(self, f: impl FnOnce()) -> StoreResult<()> {
-        let WriteTx { tx, _guard, wrote_events, outbox } = self;
-        tx.commit().await?;
-        f();
-        drop(_guard);
-        if wrote_events {
-            outbox.notify_one();
-        }
-        Ok(())
-    }
-}
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How long the first connection to the database may take.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -146,7 +115,7 @@ fn suffixed(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
     s.into()
 }
 
-/// Before sqlx opens a SQLite file: a new path is created empty with mode 0600 (so the
+/// Before the store opens a SQLite file: a new path is created empty with mode 0600 (so the
 /// database is never readable by others, whatever the umask); an existing file must look
 /// like a SQLite database, and loose modes are warned about.
 fn prepare_sqlite_file(path: &std::path::Path) -> StoreResult<()> {
@@ -195,72 +164,83 @@ fn prepare_sqlite_file(path: &std::path::Path) -> StoreResult<()> {
     Ok(())
 }
 
-/// Refuses a database that has tables but not rtk's migrations (another application's
-/// database, or a file that happens to be SQLite): migrating it would mix rtk's schema into
-/// it, and an empty-looking store would re-run first start.
-async fn check_is_rtk(conn: &mut sqlx::AnyConnection, backend: Backend) -> StoreResult<()> {
-    use sqlx::Row;
-    let tables_sql = match backend {
-        Backend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, 7) <> 'sqlite_'"
-        }
-        Backend::Postgres => {
-            "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
-             WHERE table_schema = current_schema()"
-        }
-    };
-    let tables: Vec<String> = sqlx::query(tables_sql)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("name"))
-        .collect::<Result<_, _>>()?;
-    let has_migrations = tables.iter().any(|t| t == "_sqlx_migrations");
-    let others: Vec<&String> = tables.iter().filter(|t| *t != "_sqlx_migrations").collect();
-    let mut first_is_ours = false;
-    if has_migrations {
-        let applied = sqlx::query("SELECT version, checksum FROM _sqlx_migrations ORDER BY version")
-            .fetch_all(&mut *conn)
-            .await?;
-        for r in &applied {
-            let version: i64 = r.try_get("version")?;
-            let checksum: Vec<u8> = r.try_get("checksum")?;
-            match MIGRATOR.iter().find(|m| m.version == version) {
-                Some(m) if *m.checksum == *checksum => first_is_ours |= version == 1,
-                Some(_) => {
-                    return Err(StoreError::Invalid(format!(
-                        "its migration {version} is not rtk's: this is not an rtk database"
-                    )))
-                }
-                None => {
-                    return Err(StoreError::Invalid(format!(
-                        "it has migration {version}, which this rtk does not know: the database of \
-                         another application or of a newer rtk"
-                    )))
-                }
-            }
-        }
-    }
-    if !others.is_empty() && !first_is_ours {
-        let mut names: Vec<&str> = others.iter().map(|s| s.as_str()).take(5).collect();
-        names.sort_unstable();
+/// Opens the SQLite database at `url`: checks the file, then that it is rtk's (before the
+/// writer sets WAL mode, so a foreign file is left exactly as it was), then migrates.
+fn open_sqlite(url: &str, upto: i64) -> StoreResult<Lite> {
+    let Some(path) = sqlite_path(url) else {
         return Err(StoreError::Invalid(format!(
-            "it has tables ({}{}) but not rtk's schema: this is not an rtk database",
-            names.join(", "),
-            if others.len() > 5 { ", …" } else { "" }
+            "unsupported database URL {url:?}: in-memory SQLite databases are not supported, give a file (sqlite://PATH)"
         )));
+    };
+    let what = format!("the database {}", path.display());
+    prepare_sqlite_file(&path)?;
+    let cannot = |e: StoreError| match e {
+        StoreError::Invalid(m) => StoreError::Invalid(format!("refusing to open {what}: {m}")),
+        StoreError::Db(e) => StoreError::Invalid(format!("cannot open {what}: {}", e.cause())),
+        e => e,
+    };
+    {
+        let probe = db::lite_probe(&path).map_err(|e| cannot(e.into()))?;
+        migrate::lite_check(&probe).map_err(cannot)?;
     }
-    Ok(())
+    let migrated = std::cell::Cell::new(false);
+    let lite = Lite::open(&path, |w| {
+        migrated.set(true);
+        migrate::lite_run(w, upto)
+    })
+    .map_err(|e| match (e, migrated.get()) {
+        (StoreError::Db(e), true) => StoreError::Invalid(format!("cannot migrate {what}: {}", e.cause())),
+        (StoreError::Invalid(m), true) => StoreError::Invalid(format!("cannot migrate {what}: {m}")),
+        (e, false) => cannot(e),
+        (e, _) => e,
+    })?;
+    // SQLite creates these with the database's mode less the umask; make sure.
+    for suffix in ["-wal", "-shm"] {
+        crate::secrets::make_private(&suffixed(&path, suffix));
+    }
+    Ok(lite)
 }
 
-/// An error's cause for a message: the database's own words where there are some.
-fn cause(e: &sqlx::Error) -> String {
-    match e {
-        sqlx::Error::Database(d) => d.message().to_string(),
-        sqlx::Error::Io(io) => io.to_string(),
-        sqlx::Error::PoolTimedOut => "no connection in time".to_string(),
-        e => e.to_string(),
+/// Opens the PostgreSQL database at `url`: a first connection alone, under the connect
+/// timeout, so a failure reports its cause (refused, unknown host, bad password, not a
+/// database) rather than the pool's "timed out"; it also checks that the database is rtk's.
+async fn open_postgres(url: &str, connect_timeout: Duration, upto: i64) -> StoreResult<sqlx::PgPool> {
+    let what = format!("the database at {}", crate::secrets::redact_url(url));
+    let probe = async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        let checked = migrate::pg_check(&mut conn).await;
+        conn.close().await?;
+        Ok::<_, StoreError>(checked)
+    };
+    match tokio::time::timeout(connect_timeout, probe).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(StoreError::Invalid(m)))) => {
+            return Err(StoreError::Invalid(format!("refusing to open {what}: {m}")))
+        }
+        Ok(Ok(Err(StoreError::Db(e))) | Err(StoreError::Db(e))) => {
+            return Err(StoreError::Invalid(format!("cannot open {what}: {}", e.cause())))
+        }
+        Ok(Ok(Err(e)) | Err(e)) => return Err(e),
+        Err(_) => {
+            return Err(StoreError::Invalid(format!(
+                "cannot open {what}: no connection within {} s",
+                connect_timeout.as_secs_f64()
+            )))
+        }
     }
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(|e| StoreError::Invalid(format!("cannot open {what}: {}", DbError::from(e).cause())))?;
+    migrate::pg_run(&pool, upto).await.map_err(|e| match e {
+        StoreError::Db(e) => StoreError::Invalid(format!("cannot migrate {what}: {}", e.cause())),
+        StoreError::Invalid(m) => StoreError::Invalid(format!("cannot migrate {what}: {m}")),
+        e => e,
+    })?;
+    Ok(pool)
 }
 
 impl Store {
@@ -278,7 +258,19 @@ impl Store {
     /// with another application's tables. Errors name the path or the URL (password
     /// redacted) and the cause.
     pub async fn open(url: &str, connect_timeout: Duration) -> StoreResult<Self> {
-        sqlx::any::install_default_drivers();
+        Self::open_upto(url, connect_timeout, i64::MAX).await
+    }
+
+    /// Opens the database at `url` and applies the migrations numbered up to `upto` only,
+    /// leaving a database as an older rtk left it (upgrade tests).
+    #[doc(hidden)]
+    pub async fn migrate_upto(url: &str, upto: i64) -> StoreResult<()> {
+        let store = Self::open_upto(url, DEFAULT_CONNECT_TIMEOUT, upto).await?;
+        store.close().await;
+        Ok(())
+    }
+
+    async fn open_upto(url: &str, connect_timeout: Duration, upto: i64) -> StoreResult<Self> {
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
@@ -289,83 +281,12 @@ impl Store {
                 crate::secrets::redact_url(url)
             )));
         };
-        let sqlite_file = match backend {
-            Backend::Sqlite => sqlite_path(url),
-            Backend::Postgres => None,
+        let db = match backend {
+            Backend::Sqlite => Db::Lite(Arc::new(open_sqlite(url, upto)?)),
+            Backend::Postgres => Db::Pg(open_postgres(url, connect_timeout, upto).await?),
         };
-        let what = match &sqlite_file {
-            Some(p) => format!("the database {}", p.display()),
-            None => format!("the database at {}", crate::secrets::redact_url(url)),
-        };
-        if let Some(path) = &sqlite_file {
-            prepare_sqlite_file(path)?;
-        }
-        let url = match backend {
-            Backend::Sqlite if !url.contains("mode=") => {
-                let sep = if url.contains('?') { '&' } else { '?' };
-                format!("{url}{sep}mode=rwc")
-            }
-            _ => url.to_string(),
-        };
-        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        opts = match backend {
-            // A connection to a local file cannot go stale: skip the ping sqlx would otherwise
-            // send through the connection's worker thread before every use.
-            Backend::Sqlite => opts.max_connections(8).test_before_acquire(false).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; \
-                         PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => opts.max_connections(16),
-        };
-        // A first connection alone, under the connect timeout, so a failure reports its cause
-        // (refused, unknown host, bad password, not a database) rather than the pool's "timed
-        // out" (the pool retries a refused connection until its own timeout).
-        //
-        // That connection also checks that the database is rtk's, before the pool's
-        // connections set WAL mode: a foreign file is left exactly as it was.
-        let probe = async {
-            use sqlx::Connection;
-            let mut conn = sqlx::AnyConnection::connect(&url).await?;
-            let checked = check_is_rtk(&mut conn, backend).await;
-            conn.close().await?;
-            Ok::<_, StoreError>(checked)
-        };
-        match tokio::time::timeout(connect_timeout, probe).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(StoreError::Invalid(m)))) => {
-                return Err(StoreError::Invalid(format!("refusing to open {what}: {m}")))
-            }
-            Ok(Ok(Err(StoreError::Db(e))) | Err(StoreError::Db(e))) => {
-                return Err(StoreError::Invalid(format!("cannot open {what}: {}", cause(&e))))
-            }
-            Ok(Ok(Err(e)) | Err(e)) => return Err(e),
-            Err(_) => {
-                return Err(StoreError::Invalid(format!(
-                    "cannot open {what}: no connection within {} s",
-                    connect_timeout.as_secs_f64()
-                )))
-            }
-        }
-        let pool = opts
-            .connect(&url)
-            .await
-            .map_err(|e| StoreError::Invalid(format!("cannot open {what}: {}", cause(&e))))?;
-        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Invalid(format!("cannot migrate {what}: {e}")))?;
-        if let Some(path) = &sqlite_file {
-            // SQLite creates these with the database's mode less the umask; make sure.
-            for suffix in ["-wal", "-shm"] {
-                crate::secrets::make_private(&suffixed(path, suffix));
-            }
-        }
-        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
         let sessions = (backend == Backend::Sqlite).then(Default::default);
-        let mut store = Self { pool, backend, write_lock, sessions, joins: None, outbox: Default::default() };
+        let mut store = Self { db, backend, sessions, joins: None, outbox: Default::default() };
         if backend == Backend::Sqlite {
             // The batcher holds a handle without the queue, so it ends when the last handle
             // that can send to it is dropped.
@@ -386,48 +307,33 @@ impl Store {
         self.outbox.notified().await
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction (on SQLite it takes the writer connection: the writer lock).
     pub async fn write(&self) -> StoreResult<WriteTx> {
-        let guard = match &self.write_lock {
-            Some(l) => Some(l.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard, wrote_events: false, outbox: self.outbox.clone() })
+        let mut w = self.db.begin().await?;
+        w.outbox = Some(self.outbox.clone());
+        Ok(w)
     }
 
     /// Is the store reachable?
     pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.db.ping().await
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.db.close().await;
     }
 }
 
-/// Maps a unique-constraint violation to `Conflict(msg)`, anything else to `Db`.
-pub(crate) fn conflict_on_unique(e: sqlx::Error, msg: impl FnOnce() -> String) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict(msg());
-        }
+/// Maps a unique-constraint violation to `Conflict(msg)`, anything else as it was.
+pub(crate) fn conflict_on_unique(e: StoreError, msg: impl FnOnce() -> String) -> StoreError {
+    match e {
+        StoreError::Db(db) if db.is_unique_violation() => StoreError::Conflict(msg()),
+        e => e,
     }
-    StoreError::Db(e)
-}
-
-/// Reads a column, mapping decode failures to `Db`.
-pub(crate) fn col<T>(row: &AnyRow, name: &str) -> StoreResult<T>
-where
-    T: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
-{
-    use sqlx::Row;
-    Ok(row.try_get::<T, _>(name)?)
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
@@ -477,10 +383,10 @@ impl Store {
         if self.backend == Backend::Postgres {
             // One statement takes every table's lock at once: no row-by-row order to deadlock
             // with a leave or a heartbeat flush.
-            sqlx::query(&format!("TRUNCATE {}", APP_TABLES.join(", "))).execute(&mut *w.tx).await?;
+            w.execute(&format!("TRUNCATE {}", APP_TABLES.join(", ")), &[]).await?;
         } else {
             for t in APP_TABLES {
-                sqlx::query(&format!("DELETE FROM {t}")).execute(&mut *w.tx).await?;
+                w.execute(&format!("DELETE FROM {t}"), &[]).await?;
             }
         }
         let cache = self.sessions.clone();

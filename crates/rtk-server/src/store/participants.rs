@@ -1,8 +1,10 @@
 //! Meeting participants: who may join a meeting, each with a preset.
 
-use super::{col, Store, StoreError, StoreResult};
+use super::db::{params, FromRow, Row};
+use super::peers::{leave_in, PeerRow, PEER_COLS};
+use super::sessions::SessionRow;
+use super::{Store, StoreError, StoreResult};
 use crate::clock::Millis;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParticipantRow {
@@ -20,58 +22,57 @@ pub struct ParticipantRow {
 
 const COLS: &str = "id, meeting_id, app_id, custom_participant_id, preset_id, preset_name, name, picture, created_at, updated_at";
 
-fn participant_row(r: &AnyRow) -> StoreResult<ParticipantRow> {
-    Ok(ParticipantRow {
-        id: col(r, "id")?,
-        meeting_id: col(r, "meeting_id")?,
-        app_id: col(r, "app_id")?,
-        custom_participant_id: col(r, "custom_participant_id")?,
-        preset_id: col(r, "preset_id")?,
-        preset_name: col(r, "preset_name")?,
-        name: col(r, "name")?,
-        picture: col(r, "picture")?,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-    })
+impl FromRow for ParticipantRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(ParticipantRow {
+            id: r.get(0)?,
+            meeting_id: r.get(1)?,
+            app_id: r.get(2)?,
+            custom_participant_id: r.get(3)?,
+            preset_id: r.get(4)?,
+            preset_name: r.get(5)?,
+            name: r.get(6)?,
+            picture: r.get(7)?,
+            created_at: r.get(8)?,
+            updated_at: r.get(9)?,
+        })
+    }
 }
 
 impl Store {
     pub async fn insert_participant(&self, p: &ParticipantRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO participants ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-        ))
-        .bind(&p.id)
-        .bind(&p.meeting_id)
-        .bind(&p.app_id)
-        .bind(&p.custom_participant_id)
-        .bind(&p.preset_id)
-        .bind(&p.preset_name)
-        .bind(&p.name)
-        .bind(&p.picture)
-        .bind(p.created_at)
-        .bind(p.updated_at)
-        .execute(&mut *w.tx)
+        w.execute(
+            &format!("INSERT INTO participants ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"),
+            params![
+                &p.id,
+                &p.meeting_id,
+                &p.app_id,
+                &p.custom_participant_id,
+                &p.preset_id,
+                &p.preset_name,
+                &p.name,
+                &p.picture,
+                p.created_at,
+                p.updated_at
+            ],
+        )
         .await?;
         w.commit().await
     }
 
     pub async fn participant(&self, meeting_id: &str, id: &str) -> StoreResult<Option<ParticipantRow>> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM participants WHERE id = $1 AND meeting_id = $2"))
-            .bind(id)
-            .bind(meeting_id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(participant_row).transpose()
+        self.db()
+            .optional(
+                &format!("SELECT {COLS} FROM participants WHERE id = $1 AND meeting_id = $2"),
+                params![id, meeting_id],
+            )
+            .await
     }
 
     /// A participant by id alone (the gateway's lookup: the token names the meeting).
     pub async fn participant_by_id(&self, id: &str) -> StoreResult<Option<ParticipantRow>> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM participants WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(participant_row).transpose()
+        self.db().optional(&format!("SELECT {COLS} FROM participants WHERE id = $1"), params![id]).await
     }
 
     pub async fn list_participants(
@@ -80,55 +81,95 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<ParticipantRow>, i64)> {
-        let total: i64 = col(
-            &sqlx::query("SELECT COUNT(*) AS n FROM participants WHERE meeting_id = $1")
-                .bind(meeting_id)
-                .fetch_one(self.pool())
-                .await?,
-            "n",
-        )?;
-        let rows = sqlx::query(&format!(
-            "SELECT {COLS} FROM participants WHERE meeting_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
-        ))
-        .bind(meeting_id)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
-        Ok((rows.iter().map(participant_row).collect::<StoreResult<_>>()?, total))
+        let total = self
+            .db()
+            .one("SELECT COUNT(*) FROM participants WHERE meeting_id = $1", params![meeting_id])
+            .await?;
+        let rows = self
+            .db()
+            .rows(
+                &format!(
+                    "SELECT {COLS} FROM participants WHERE meeting_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
+                ),
+                params![meeting_id, limit, offset],
+            )
+            .await?;
+        Ok((rows, total))
     }
 
     pub async fn update_participant(&self, p: &ParticipantRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE participants SET preset_id = $1, preset_name = $2, name = $3, picture = $4, \
-             updated_at = $5 WHERE id = $6 AND meeting_id = $7",
-        )
-        .bind(&p.preset_id)
-        .bind(&p.preset_name)
-        .bind(&p.name)
-        .bind(&p.picture)
-        .bind(p.updated_at)
-        .bind(&p.id)
-        .bind(&p.meeting_id)
-        .execute(&mut *w.tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        let done = w
+            .execute(
+                "UPDATE participants SET preset_id = $1, preset_name = $2, name = $3, picture = $4, \
+                 updated_at = $5 WHERE id = $6 AND meeting_id = $7",
+                params![
+                    &p.preset_id,
+                    &p.preset_name,
+                    &p.name,
+                    &p.picture,
+                    p.updated_at,
+                    &p.id,
+                    &p.meeting_id
+                ],
+            )
+            .await?;
+        if done == 0 {
             return Err(StoreError::NotFound(format!("No participant found with id {}", p.id)));
         }
         w.commit().await
     }
 
     /// Deletes a participant; its tokens stop verifying because the gateway requires the row.
+    /// (`remove_participant` also ends its live peers, in the same transaction.)
     pub async fn delete_participant(&self, meeting_id: &str, id: &str) -> StoreResult<bool> {
         let mut w = self.write().await?;
-        let done = sqlx::query("DELETE FROM participants WHERE id = $1 AND meeting_id = $2")
-            .bind(id)
-            .bind(meeting_id)
-            .execute(&mut *w.tx)
-            .await?;
+        let done = delete_participant_in(&mut w, meeting_id, id).await?;
         w.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done)
+    }
+}
+
+/// Deletes the participant row, inside the caller's transaction.
+async fn delete_participant_in(w: &mut super::WriteTx, meeting_id: &str, id: &str) -> StoreResult<bool> {
+    Ok(w.execute("DELETE FROM participants WHERE id = $1 AND meeting_id = $2", params![id, meeting_id])
+        .await?
+        > 0)
+}
+
+impl Store {
+    /// Deletes a participant and ends its live peers' presence at `now` (`reason`), in one
+    /// transaction: no token of it verifies afterwards and none of its peers stays live.
+    /// `None` if the meeting has no such participant; else the peers that left, with their
+    /// sessions as they are after.
+    pub async fn remove_participant(
+        &self,
+        meeting_id: &str,
+        id: &str,
+        reason: &str,
+        now: Millis,
+    ) -> StoreResult<Option<Vec<(SessionRow, PeerRow)>>> {
+        let mut w = self.write().await?;
+        if !delete_participant_in(&mut w, meeting_id, id).await? {
+            return Ok(None);
+        }
+        let live: Vec<PeerRow> = w
+            .rows(
+                &format!("SELECT {PEER_COLS} FROM peers WHERE participant_id = $1 AND left_at IS NULL"),
+                params![id],
+            )
+            .await?;
+        // Sessions are locked in id order (PostgreSQL), so two removals never wait on each other.
+        let mut ids: Vec<(String, String)> = live.into_iter().map(|p| (p.session_id, p.id)).collect();
+        ids.sort();
+        let mut left = vec![];
+        for (_, peer_id) in &ids {
+            if let Some(l) = leave_in(self, &mut w, peer_id, now, reason, now).await? {
+                left.push(l);
+            }
+        }
+        w.commit_then(|| self.cache_sessions(left.iter().map(|(s, _)| s))).await?;
+        Ok(Some(left))
     }
 }
 
@@ -142,18 +183,13 @@ impl Store {
         custom: bool,
     ) -> StoreResult<Vec<ParticipantRow>> {
         let column = if custom { "custom_participant_id" } else { "id" };
-        let mut out = vec![];
+        let sql = format!(
+            "SELECT {COLS} FROM participants WHERE meeting_id = $1 AND {column} = $2 ORDER BY created_at, id"
+        );
+        let mut out: Vec<ParticipantRow> = vec![];
         for id in ids {
-            let rows = sqlx::query(&format!(
-                "SELECT {COLS} FROM participants WHERE meeting_id = $1 AND {column} = $2 ORDER BY created_at, id"
-            ))
-            .bind(meeting_id)
-            .bind(id)
-            .fetch_all(self.pool())
-            .await?;
-            for r in &rows {
-                let p = participant_row(r)?;
-                if !out.iter().any(|o: &ParticipantRow| o.id == p.id) {
+            for p in self.db().rows::<ParticipantRow>(&sql, params![meeting_id, id]).await? {
+                if !out.iter().any(|o| o.id == p.id) {
                     out.push(p);
                 }
             }

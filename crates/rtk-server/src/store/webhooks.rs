@@ -7,9 +7,9 @@
 //! is leased only when no earlier row of its chain (same webhook, same session) is pending, so
 //! each session's events reach each webhook in order.
 
-use super::{col, conflict_on_unique, new_id, Backend, Store, StoreError, StoreResult, WriteTx};
+use super::db::{params, FromRow, Param, Row};
+use super::{conflict_on_unique, new_id, Backend, Store, StoreError, StoreResult, WriteTx};
 use crate::clock::Millis;
-use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookRow {
@@ -25,18 +25,20 @@ pub struct WebhookRow {
 
 const COLS: &str = "id, app_id, name, url, events, enabled, created_at, updated_at";
 
-fn webhook_row(r: &AnyRow) -> StoreResult<WebhookRow> {
-    let events: String = col(r, "events")?;
-    Ok(WebhookRow {
-        id: col(r, "id")?,
-        app_id: col(r, "app_id")?,
-        name: col(r, "name")?,
-        url: col(r, "url")?,
-        events: serde_json::from_str(&events).unwrap_or_default(),
-        enabled: col::<i64>(r, "enabled")? != 0,
-        created_at: col(r, "created_at")?,
-        updated_at: col(r, "updated_at")?,
-    })
+impl FromRow for WebhookRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        let events: String = r.get(4)?;
+        Ok(WebhookRow {
+            id: r.get(0)?,
+            app_id: r.get(1)?,
+            name: r.get(2)?,
+            url: r.get(3)?,
+            events: serde_json::from_str(&events).unwrap_or_default(),
+            enabled: r.get::<i64>(5)? != 0,
+            created_at: r.get(6)?,
+            updated_at: r.get(7)?,
+        })
+    }
 }
 
 fn url_taken(url: &str) -> impl FnOnce() -> String + '_ {
@@ -127,75 +129,153 @@ pub struct OutboxStats {
 const DELIVERY_COLS: &str =
     "id, webhook_id, event, state, attempts, next_attempt_at, last_status, last_error, body, created_at";
 
-fn delivery_row(r: &AnyRow) -> StoreResult<DeliveryRow> {
-    Ok(DeliveryRow {
-        id: col(r, "id")?,
-        webhook_id: col(r, "webhook_id")?,
-        event: col(r, "event")?,
-        state: col(r, "state")?,
-        attempts: col(r, "attempts")?,
-        next_attempt_at: col(r, "next_attempt_at")?,
-        last_status: col(r, "last_status")?,
-        last_error: col(r, "last_error")?,
-        body: col(r, "body")?,
-        created_at: col(r, "created_at")?,
-    })
+impl FromRow for DeliveryRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(DeliveryRow {
+            id: r.get(0)?,
+            webhook_id: r.get(1)?,
+            event: r.get(2)?,
+            state: r.get(3)?,
+            attempts: r.get(4)?,
+            next_attempt_at: r.get(5)?,
+            last_status: r.get(6)?,
+            last_error: r.get(7)?,
+            body: r.get(8)?,
+            created_at: r.get(9)?,
+        })
+    }
+}
+
+impl FromRow for WebhookKeyRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(WebhookKeyRow {
+            kid: r.get(0)?,
+            private_key: r.get(1)?,
+            public_key: r.get(2)?,
+            created_at: r.get(3)?,
+        })
+    }
+}
+
+impl FromRow for AttemptRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(AttemptRow {
+            outbox_id: r.get(0)?,
+            at: r.get(1)?,
+            status: r.get(2)?,
+            latency_ms: r.get(3)?,
+            error: r.get(4)?,
+        })
+    }
+}
+
+/// A claimed row before its lease token is attached.
+struct ClaimedRow(Claimed);
+
+impl FromRow for ClaimedRow {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(ClaimedRow(Claimed {
+            id: r.get(0)?,
+            webhook_id: r.get(1)?,
+            url: r.get(2)?,
+            event: r.get(3)?,
+            body: r.get(4)?,
+            attempts: r.get(5)?,
+            created_at: r.get(6)?,
+            lease: String::new(),
+        }))
+    }
+}
+
+/// A subscription as the outbox writers read it: id and events.
+struct Sub(String, Vec<String>);
+
+impl FromRow for Sub {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        let events: String = r.get(1)?;
+        Ok(Sub(r.get(0)?, serde_json::from_str(&events).unwrap_or_default()))
+    }
+}
+
+/// Two optional integers (aggregates).
+struct Pair(i64, Option<i64>);
+
+impl FromRow for Pair {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(Pair(r.get(0)?, r.get(1)?))
+    }
+}
+
+/// A meeting's creation time and its app's name.
+struct MeetingInfo(i64, String);
+
+impl FromRow for MeetingInfo {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(MeetingInfo(r.get(0)?, r.get(1)?))
+    }
 }
 
 impl Store {
     pub async fn insert_webhook(&self, h: &WebhookRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        sqlx::query(&format!("INSERT INTO webhooks ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-            .bind(&h.id)
-            .bind(&h.app_id)
-            .bind(&h.name)
-            .bind(&h.url)
-            .bind(events_json(&h.events))
-            .bind(i64::from(h.enabled))
-            .bind(h.created_at)
-            .bind(h.updated_at)
-            .execute(&mut *w.tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, url_taken(&h.url)))?;
+        let events = events_json(&h.events);
+        w.execute(
+            &format!("INSERT INTO webhooks ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+            params![
+                &h.id,
+                &h.app_id,
+                &h.name,
+                &h.url,
+                events.as_str(),
+                i64::from(h.enabled),
+                h.created_at,
+                h.updated_at
+            ],
+        )
+        .await
+        .map_err(|e| conflict_on_unique(e, url_taken(&h.url)))?;
         w.commit().await
     }
 
     pub async fn webhook(&self, app_id: &str, id: &str) -> StoreResult<Option<WebhookRow>> {
-        let row = sqlx::query(&format!("SELECT {COLS} FROM webhooks WHERE id = $1 AND app_id = $2"))
-            .bind(id)
-            .bind(app_id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(webhook_row).transpose()
+        self.db()
+            .optional(
+                &format!("SELECT {COLS} FROM webhooks WHERE id = $1 AND app_id = $2"),
+                params![id, app_id],
+            )
+            .await
     }
 
     /// The app's webhooks, oldest first.
     pub async fn list_webhooks(&self, app_id: &str) -> StoreResult<Vec<WebhookRow>> {
-        let rows =
-            sqlx::query(&format!("SELECT {COLS} FROM webhooks WHERE app_id = $1 ORDER BY created_at, id"))
-                .bind(app_id)
-                .fetch_all(self.pool())
-                .await?;
-        rows.iter().map(webhook_row).collect()
+        self.db()
+            .rows(
+                &format!("SELECT {COLS} FROM webhooks WHERE app_id = $1 ORDER BY created_at, id"),
+                params![app_id],
+            )
+            .await
     }
 
     pub async fn update_webhook(&self, h: &WebhookRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE webhooks SET name = $1, url = $2, events = $3, enabled = $4, updated_at = $5 \
-             WHERE id = $6 AND app_id = $7",
-        )
-        .bind(&h.name)
-        .bind(&h.url)
-        .bind(events_json(&h.events))
-        .bind(i64::from(h.enabled))
-        .bind(h.updated_at)
-        .bind(&h.id)
-        .bind(&h.app_id)
-        .execute(&mut *w.tx)
-        .await
-        .map_err(|e| conflict_on_unique(e, url_taken(&h.url)))?;
-        if done.rows_affected() == 0 {
+        let events = events_json(&h.events);
+        let done = w
+            .execute(
+                "UPDATE webhooks SET name = $1, url = $2, events = $3, enabled = $4, updated_at = $5 \
+                 WHERE id = $6 AND app_id = $7",
+                params![
+                    &h.name,
+                    &h.url,
+                    events.as_str(),
+                    i64::from(h.enabled),
+                    h.updated_at,
+                    &h.id,
+                    &h.app_id
+                ],
+            )
+            .await
+            .map_err(|e| conflict_on_unique(e, url_taken(&h.url)))?;
+        if done == 0 {
             return Err(StoreError::NotFound(format!("No webhook found with id {}", h.id)));
         }
         w.commit().await
@@ -204,58 +284,42 @@ impl Store {
     /// Deletes the webhook and cancels its pending deliveries (the log keeps them).
     pub async fn delete_webhook(&self, app_id: &str, id: &str, now: Millis) -> StoreResult<()> {
         let mut w = self.write().await?;
-        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND app_id = $2")
-            .bind(id)
-            .bind(app_id)
-            .execute(&mut *w.tx)
-            .await?;
-        if done.rows_affected() == 0 {
+        let done =
+            w.execute("DELETE FROM webhooks WHERE id = $1 AND app_id = $2", params![id, app_id]).await?;
+        if done == 0 {
             return Err(StoreError::NotFound(format!("No webhook found with id {id}")));
         }
-        sqlx::query(
+        w.execute(
             "UPDATE webhook_outbox SET state = 'cancelled', done_at = $1, lease_owner = NULL, \
              lease_until = NULL WHERE webhook_id = $2 AND state = 'pending'",
+            params![now, id],
         )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *w.tx)
         .await?;
         w.commit().await
     }
 
     /// The delivery signing key, if one was made.
     pub async fn webhook_key(&self) -> StoreResult<Option<WebhookKeyRow>> {
-        let row = sqlx::query(
-            "SELECT kid, private_key, public_key, created_at FROM webhook_keys ORDER BY created_at, kid LIMIT 1",
-        )
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| {
-            Ok(WebhookKeyRow {
-                kid: col(&r, "kid")?,
-                private_key: col(&r, "private_key")?,
-                public_key: col(&r, "public_key")?,
-                created_at: col(&r, "created_at")?,
-            })
-        })
-        .transpose()
+        self.db()
+            .optional(
+                "SELECT kid, private_key, public_key, created_at FROM webhook_keys ORDER BY created_at, kid LIMIT 1",
+                params![],
+            )
+            .await
     }
 
     /// Stores `k` unless a key exists already (nodes starting together); the key in force.
     pub async fn insert_webhook_key(&self, k: &WebhookKeyRow) -> StoreResult<WebhookKeyRow> {
         let mut w = self.write().await?;
-        let exists = sqlx::query("SELECT kid FROM webhook_keys LIMIT 1").fetch_optional(&mut *w.tx).await?;
+        let exists: Option<String> = w.optional("SELECT kid FROM webhook_keys LIMIT 1", params![]).await?;
         if exists.is_none() {
             // The fixed kid makes a concurrent first start by another node a unique violation.
-            let inserted = sqlx::query(
-                "INSERT INTO webhook_keys (kid, private_key, public_key, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&k.kid)
-            .bind(&k.private_key)
-            .bind(&k.public_key)
-            .bind(k.created_at)
-            .execute(&mut *w.tx)
-            .await;
+            let inserted = w
+                .execute(
+                    "INSERT INTO webhook_keys (kid, private_key, public_key, created_at) VALUES ($1, $2, $3, $4)",
+                    params![&k.kid, &k.private_key, &k.public_key, k.created_at],
+                )
+                .await;
             match inserted {
                 Ok(_) => w.commit().await?,
                 Err(e) => match conflict_on_unique(e, String::new) {
@@ -292,34 +356,21 @@ impl Store {
                    AND e.order_key = o.order_key AND e.seq < o.seq AND e.state = 'pending') \
                ORDER BY o.next_attempt_at, o.seq LIMIT {limit}{lock})"
         );
-        let n = sqlx::query(&sql).bind(&lease).bind(now + lease_for).bind(now).execute(&mut *w.tx).await?;
-        if n.rows_affected() == 0 {
+        let n = w.execute(&sql, params![lease.as_str(), now + lease_for, now]).await?;
+        if n == 0 {
             w.rollback().await?;
             return Ok(vec![]);
         }
-        let rows = sqlx::query(
-            "SELECT o.id, o.webhook_id, h.url, o.event, o.body, o.attempts, o.created_at \
-             FROM webhook_outbox o JOIN webhooks h ON h.id = o.webhook_id \
-             WHERE o.lease_owner = $1 ORDER BY o.next_attempt_at, o.seq",
-        )
-        .bind(&lease)
-        .fetch_all(&mut *w.tx)
-        .await?;
+        let rows: Vec<ClaimedRow> = w
+            .rows(
+                "SELECT o.id, o.webhook_id, h.url, o.event, o.body, o.attempts, o.created_at \
+                 FROM webhook_outbox o JOIN webhooks h ON h.id = o.webhook_id \
+                 WHERE o.lease_owner = $1 ORDER BY o.next_attempt_at, o.seq",
+                params![lease.as_str()],
+            )
+            .await?;
         w.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Claimed {
-                    id: col(r, "id")?,
-                    webhook_id: col(r, "webhook_id")?,
-                    url: col(r, "url")?,
-                    event: col(r, "event")?,
-                    body: col(r, "body")?,
-                    attempts: col(r, "attempts")?,
-                    created_at: col(r, "created_at")?,
-                    lease: lease.clone(),
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(|ClaimedRow(c)| Claimed { lease: lease.clone(), ..c }).collect())
     }
 
     /// Records an attempt on a leased row. False (and nothing written) when the lease was
@@ -331,57 +382,55 @@ impl Store {
             Outcome::Retry(t) => ("pending", t, None),
             Outcome::Failed => ("failed", a.at, Some(a.at)),
         };
-        let done = sqlx::query(
-            "UPDATE webhook_outbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
-             done_at = $3, last_status = $4, last_error = $5, lease_owner = NULL, lease_until = NULL \
-             WHERE id = $6 AND lease_owner = $7 AND state = 'pending'",
-        )
-        .bind(state)
-        .bind(next)
-        .bind(done_at)
-        .bind(a.status.map(i64::from))
-        .bind(&a.error)
-        .bind(&c.id)
-        .bind(&c.lease)
-        .execute(&mut *w.tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        let status = a.status.map(i64::from);
+        let done = w
+            .execute(
+                "UPDATE webhook_outbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
+                 done_at = $3, last_status = $4, last_error = $5, lease_owner = NULL, lease_until = NULL \
+                 WHERE id = $6 AND lease_owner = $7 AND state = 'pending'",
+                params![state, next, done_at, status, &a.error, &c.id, &c.lease],
+            )
+            .await?;
+        if done == 0 {
+            w.rollback().await?;
             return Ok(false);
         }
-        sqlx::query(
+        let attempt_id = new_id();
+        w.execute(
             "INSERT INTO webhook_attempts (id, outbox_id, at, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
+            params![attempt_id.as_str(), &c.id, a.at, status, a.latency_ms, &a.error],
         )
-        .bind(new_id())
-        .bind(&c.id)
-        .bind(a.at)
-        .bind(a.status.map(i64::from))
-        .bind(a.latency_ms)
-        .bind(&a.error)
-        .execute(&mut *w.tx)
         .await?;
-        let health = match (&a.outcome, a.throttle_until) {
+        match (&a.outcome, a.throttle_until) {
             (Outcome::Retry(_), Some(until)) => {
-                sqlx::query("UPDATE webhooks SET failures = failures + 1, throttled_until = $1 WHERE id = $2")
-                    .bind(until)
+                w.execute(
+                    "UPDATE webhooks SET failures = failures + 1, throttled_until = $1 WHERE id = $2",
+                    params![until, &c.webhook_id],
+                )
+                .await?
             }
             (Outcome::Retry(_), None) => {
-                sqlx::query("UPDATE webhooks SET failures = failures + 1 WHERE id = $1")
+                w.execute("UPDATE webhooks SET failures = failures + 1 WHERE id = $1", params![&c.webhook_id])
+                    .await?
             }
             // Any answer from the receiver (delivered, or refused with a 4xx) shows it is up.
-            _ => sqlx::query("UPDATE webhooks SET failures = 0, throttled_until = 0 WHERE id = $1"),
+            _ => {
+                w.execute(
+                    "UPDATE webhooks SET failures = 0, throttled_until = 0 WHERE id = $1",
+                    params![&c.webhook_id],
+                )
+                .await?
+            }
         };
-        health.bind(&c.webhook_id).execute(&mut *w.tx).await?;
         w.commit().await?;
         Ok(true)
     }
 
     /// Consecutive retryable failures of the webhook (for throttling).
     pub async fn webhook_failures(&self, webhook_id: &str) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT failures FROM webhooks WHERE id = $1")
-            .bind(webhook_id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|r| col(&r, "failures")).transpose().map(Option::unwrap_or_default)
+        let n: Option<i64> =
+            self.db().optional("SELECT failures FROM webhooks WHERE id = $1", params![webhook_id]).await?;
+        Ok(n.unwrap_or_default())
     }
 
     /// The webhook's deliveries, newest first, at most `limit`, optionally only in `state`.
@@ -396,22 +445,20 @@ impl Store {
             "SELECT {DELIVERY_COLS} FROM webhook_outbox WHERE webhook_id = $1{filter} \
              ORDER BY created_at DESC, seq DESC, id DESC LIMIT {limit}"
         );
-        let mut q = sqlx::query(&sql).bind(webhook_id);
+        let mut ps: Vec<Param<'_>> = vec![webhook_id.into()];
         if let Some(s) = state {
-            q = q.bind(s);
+            ps.push(s.into());
         }
-        q.fetch_all(self.pool()).await?.iter().map(delivery_row).collect()
+        self.db().rows(&sql, &ps).await
     }
 
     pub async fn delivery(&self, webhook_id: &str, id: &str) -> StoreResult<Option<DeliveryRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLS} FROM webhook_outbox WHERE id = $1 AND webhook_id = $2"
-        ))
-        .bind(id)
-        .bind(webhook_id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(delivery_row).transpose()
+        self.db()
+            .optional(
+                &format!("SELECT {DELIVERY_COLS} FROM webhook_outbox WHERE id = $1 AND webhook_id = $2"),
+                params![id, webhook_id],
+            )
+            .await
     }
 
     /// The attempts on these outbox rows, oldest first.
@@ -425,62 +472,41 @@ impl Store {
              WHERE outbox_id IN ({}) ORDER BY at, id",
             marks.join(", ")
         );
-        let mut q = sqlx::query(&sql);
-        for id in outbox_ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(AttemptRow {
-                    outbox_id: col(r, "outbox_id")?,
-                    at: col(r, "at")?,
-                    status: col(r, "status")?,
-                    latency_ms: col(r, "latency_ms")?,
-                    error: col(r, "error")?,
-                })
-            })
-            .collect()
+        let ps: Vec<Param<'_>> = outbox_ids.iter().map(Param::from).collect();
+        self.db().rows(&sql, &ps).await
     }
 
     /// Puts a delivered or failed delivery back in the outbox, due now, with a fresh attempt
     /// budget and the same rtk-uuid. False if it is pending or cancelled (or unknown).
     pub async fn redeliver(&self, webhook_id: &str, id: &str, now: Millis) -> StoreResult<bool> {
         let mut w = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, \
-             done_at = NULL WHERE id = $2 AND webhook_id = $3 \
-             AND state IN ('delivered', 'failed')",
-        )
-        .bind(now)
-        .bind(id)
-        .bind(webhook_id)
-        .execute(&mut *w.tx)
-        .await?;
-        sqlx::query("UPDATE webhooks SET failures = 0, throttled_until = 0 WHERE id = $1")
-            .bind(webhook_id)
-            .execute(&mut *w.tx)
+        let done = w
+            .execute(
+                "UPDATE webhook_outbox SET state = 'pending', attempts = 0, next_attempt_at = $1, \
+                 done_at = NULL WHERE id = $2 AND webhook_id = $3 \
+                 AND state IN ('delivered', 'failed')",
+                params![now, id, webhook_id],
+            )
+            .await?;
+        w.execute("UPDATE webhooks SET failures = 0, throttled_until = 0 WHERE id = $1", params![webhook_id])
             .await?;
         w.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(done > 0)
     }
 
     pub async fn outbox_stats(&self) -> StoreResult<OutboxStats> {
-        let r = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_outbox WHERE state = 'pending'",
-        )
-        .fetch_one(self.pool())
-        .await?;
-        Ok(OutboxStats { pending: col(&r, "n")?, oldest_pending_at: col(&r, "oldest")? })
+        let Pair(pending, oldest_pending_at) = self
+            .db()
+            .one("SELECT COUNT(*), MIN(created_at) FROM webhook_outbox WHERE state = 'pending'", params![])
+            .await?;
+        Ok(OutboxStats { pending, oldest_pending_at })
     }
 
     /// The earliest time a pending row is due, if any (a worker's next wake-up).
     pub async fn next_delivery_due(&self) -> StoreResult<Option<Millis>> {
-        let r = sqlx::query("SELECT MIN(next_attempt_at) AS t FROM webhook_outbox WHERE state = 'pending'")
-            .fetch_one(self.pool())
-            .await?;
-        col(&r, "t")
+        self.db()
+            .one("SELECT MIN(next_attempt_at) FROM webhook_outbox WHERE state = 'pending'", params![])
+            .await
     }
 }
 
@@ -497,18 +523,17 @@ pub(crate) async fn enqueue_in(
     now: Millis,
     body: impl FnOnce() -> Option<String>,
 ) -> StoreResult<usize> {
-    let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id")
-        .bind(app_id)
-        .fetch_all(&mut *w.tx)
+    let hooks: Vec<Sub> = w
+        .rows(
+            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
+            params![app_id],
+        )
         .await?;
-    let mut targets = vec![];
-    for r in &hooks {
-        let events: String = col(r, "events")?;
-        let events: Vec<String> = serde_json::from_str(&events).unwrap_or_default();
-        if events.iter().any(|e| e == event) {
-            targets.push(col::<String>(r, "id")?);
-        }
-    }
+    let targets: Vec<String> = hooks
+        .into_iter()
+        .filter(|Sub(_, events)| events.iter().any(|e| e == event))
+        .map(|Sub(id, _)| id)
+        .collect();
     if targets.is_empty() {
         return Ok(0);
     }
@@ -567,28 +592,25 @@ pub(crate) async fn session_events_in(
     now: Millis,
 ) -> StoreResult<()> {
     use crate::webhooks::payload;
-    let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id")
-        .bind(&session.app_id)
-        .fetch_all(&mut *w.tx)
+    let hooks: Vec<Sub> = w
+        .rows(
+            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
+            params![&session.app_id],
+        )
         .await?;
-    let mut subs: Vec<(String, Vec<String>)> = Vec::with_capacity(hooks.len());
-    for r in &hooks {
-        let events: String = col(r, "events")?;
-        subs.push((col(r, "id")?, serde_json::from_str(&events).unwrap_or_default()));
-    }
+    let subs: Vec<(String, Vec<String>)> = hooks.into_iter().map(|Sub(id, ev)| (id, ev)).collect();
     let wanted = |e: &str| subs.iter().any(|(_, ev)| ev.iter().any(|x| x == e));
     if !changes.iter().any(|c| wanted(c.event())) {
         return Ok(());
     }
-    let m = sqlx::query(
-        "SELECT m.created_at AS created_at, a.name AS app_name FROM meetings m JOIN apps a ON a.id = m.app_id \
-         WHERE m.id = $1",
-    )
-    .bind(&session.meeting_id)
-    .fetch_optional(&mut *w.tx)
-    .await?;
-    let (created_at, app_name) = match &m {
-        Some(r) => (col::<i64>(r, "created_at")?, col::<String>(r, "app_name")?),
+    let m: Option<MeetingInfo> = w
+        .optional(
+            "SELECT m.created_at, a.name FROM meetings m JOIN apps a ON a.id = m.app_id WHERE m.id = $1",
+            params![&session.meeting_id],
+        )
+        .await?;
+    let (created_at, app_name) = match m {
+        Some(MeetingInfo(c, a)) => (c, a),
         None => (session.created_at, String::new()),
     };
     let st = session.state(now);
@@ -643,20 +665,14 @@ async fn insert_row(
     body: &str,
     now: Millis,
 ) -> StoreResult<()> {
-    sqlx::query(
+    let id = new_id();
+    w.execute(
         "INSERT INTO webhook_outbox (id, webhook_id, app_id, event, order_key, seq, body, state, \
          attempts, next_attempt_at, created_at) \
          SELECT $1, $2, $3, $4, $5, COALESCE(MAX(seq), 0) + 1, $6, 'pending', 0, $7, $7 \
          FROM webhook_outbox WHERE webhook_id = $2 AND order_key = $5",
+        params![id.as_str(), webhook_id, app_id, event, order_key, body, now],
     )
-    .bind(new_id())
-    .bind(webhook_id)
-    .bind(app_id)
-    .bind(event)
-    .bind(order_key)
-    .bind(body)
-    .bind(now)
-    .execute(&mut *w.tx)
     .await?;
     w.wrote_events = true;
     Ok(())

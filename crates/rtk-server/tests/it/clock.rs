@@ -209,15 +209,6 @@ on_both!(reset, reset_leaves_nothing_behind);
 
 /// No row of anything apps make is left in the store; the credentials are.
 async fn assert_app_tables_empty(s: &TestServer) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&s.db.url).await.unwrap();
-    let count = |t: &'static str| {
-        let pool = pool.clone();
-        async move {
-            let r = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {t}")).fetch_one(&pool).await.unwrap();
-            sqlx::Row::get::<i64, _>(&r, "n")
-        }
-    };
     for t in [
         "apps",
         "presets",
@@ -230,10 +221,9 @@ async fn assert_app_tables_empty(s: &TestServer) {
         "polls",
         "app_counters",
     ] {
-        assert_eq!(count(t).await, 0, "{t} is empty after a reset");
+        assert_eq!(s.db.count(t).await, 0, "{t} is empty after a reset");
     }
-    assert!(count("api_tokens").await >= 1, "credentials are kept");
-    pool.close().await;
+    assert!(s.db.count("api_tokens").await >= 1, "credentials are kept");
 }
 
 /// With the system clock and no admin token there is no reset either.

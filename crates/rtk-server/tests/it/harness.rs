@@ -83,6 +83,37 @@ impl Drop for TestDb {
     }
 }
 
+impl TestDb {
+    /// Runs statements on the database directly, outside the store (each its own transaction).
+    pub async fn exec(&self, sqls: &[String]) {
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            let c = rusqlite::Connection::open(path).expect("open the SQLite file");
+            for sql in sqls {
+                c.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+        } else {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&self.url).await.expect("connect to PostgreSQL");
+            for sql in sqls {
+                sqlx::raw_sql(sql).execute(&mut c).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+        }
+    }
+
+    /// The number of rows in `table`, read outside the store.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            let c = rusqlite::Connection::open(path).expect("open the SQLite file");
+            c.query_row(&sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+        } else {
+            use sqlx::{Connection, Row};
+            let mut c = sqlx::PgConnection::connect(&self.url).await.expect("connect to PostgreSQL");
+            sqlx::query(&sql).fetch_one(&mut c).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+        }
+    }
+}
+
 pub fn uuid_simple() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);

@@ -12,6 +12,7 @@ mod gateway;
 mod hot;
 mod limits;
 mod openapi;
+mod peer_pages;
 mod property;
 mod races;
 mod secrets;

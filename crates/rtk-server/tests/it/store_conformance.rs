@@ -165,17 +165,10 @@ async fn import_and_pages_postgres() {
 /// up to its last message, counted in live_count and live_join_sum): migration 0003 moves that
 /// peer's presence into closed_ms as of its last message and counts it as dropped.
 async fn upgrade_converts_dropped_peers(db: Db) {
-    use sqlx::any::AnyPoolOptions;
     let Some(tdb) = TestDb::new(db).await else { return };
-    sqlx::any::install_default_drivers();
-    let url = if tdb.url.starts_with("sqlite:") { format!("{}?mode=rwc", tdb.url) } else { tdb.url.clone() };
-    let pool = AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
-    let all = sqlx::migrate!("./migrations");
-    let mut before = sqlx::migrate::Migrator::DEFAULT;
-    before.migrations = std::borrow::Cow::Owned(all.iter().filter(|m| m.version <= 2).cloned().collect());
-    before.run(&pool).await.unwrap();
+    Store::migrate_upto(&tdb.url, 2).await.unwrap();
     let t0: i64 = 1_000_000;
-    for sql in [
+    tdb.exec(&[
         "INSERT INTO accounts (id, created_at) VALUES ('acc', 0)".to_string(),
         "INSERT INTO apps (id, account_id, name, created_at) VALUES ('app', 'acc', 'a', 0)".to_string(),
         format!(
@@ -193,10 +186,8 @@ async fn upgrade_converts_dropped_peers(db: Db) {
             t0 + 1000,
             t0 + 5000
         ),
-    ] {
-        sqlx::query(&sql).execute(&pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    }
-    pool.close().await;
+    ])
+    .await;
     let store = Store::connect(&tdb.url).await.unwrap();
     let s = store.session("app", "s").await.unwrap().unwrap();
     assert_eq!((s.live_count, s.dropped_count), (2, 1));
@@ -213,4 +204,208 @@ async fn upgrade_sqlite() {
 #[tokio::test]
 async fn upgrade_postgres() {
     upgrade_converts_dropped_peers(Db::Postgres).await;
+}
+
+/// The SHA-384 checksums the sqlx migrator of earlier rtk versions recorded for migrations
+/// 1–4 (read from databases it created): the store's own migrator must accept them.
+const OLD_CHECKSUMS: [(i64, &str, &str); 4] = [
+    (
+        1,
+        "foundation",
+        "9ab8d9c302f9d45148fbefcc93a85188ea3a78b30a89e1f4b4d85403b7a190f2412b45da6b5a6338479557074d48e147",
+    ),
+    (
+        2,
+        "sessions",
+        "87cdd0102d5d6de876679aa6747159bb9cae00f49db9e6641fe0cdf9120ebeb98d2f50c4b033c497180fc07c28b7d470",
+    ),
+    (
+        3,
+        "dropped presence",
+        "34901793669c45c0291cdd2095781a00bfda124ba5df86224d485232678316faf634343cf94dc554f2de35ea0ef97d1a",
+    ),
+    (
+        4,
+        "chat bounds",
+        "d05b82c1bfc1dc8106ded6d3d6ed991bbc5f4c7cdebe66ab197c4839c3645b5a806e76284cf1cd401e4f239a30cbc88e",
+    ),
+];
+
+/// A database exactly as an rtk that migrated with sqlx left it: its schema (migrations 1–4),
+/// sqlx's bookkeeping table and rows, and a live session with a connected and a dropped peer.
+async fn old_rtk_database(tdb: &TestDb, tamper: bool) {
+    let pg = !tdb.url.starts_with("sqlite:");
+    let mut sqls = vec![if pg {
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, \
+         execution_time BIGINT NOT NULL)"
+            .to_string()
+    } else {
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, checksum BLOB NOT NULL, \
+         execution_time BIGINT NOT NULL)"
+            .to_string()
+    }];
+    sqls.push(include_str!("../../migrations/0001_foundation.sql").to_string());
+    sqls.push(include_str!("../../migrations/0002_sessions.sql").to_string());
+    sqls.push(include_str!("../../migrations/0003_dropped_presence.sql").to_string());
+    sqls.push(include_str!("../../migrations/0004_chat_bounds.sql").to_string());
+    for (v, desc, sum) in OLD_CHECKSUMS {
+        let sum = if tamper && v == 3 { sum.replace('9', "8") } else { sum.to_string() };
+        let blob = if pg { format!("decode('{sum}', 'hex')") } else { format!("X'{sum}'") };
+        sqls.push(format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES ({v}, '{desc}', TRUE, {blob}, 1000)"
+        ));
+    }
+    let t0 = 1_000_000;
+    sqls.push("INSERT INTO accounts (id, created_at) VALUES ('acc', 0)".into());
+    sqls.push("INSERT INTO apps (id, account_id, name, created_at) VALUES ('app', 'acc', 'a', 0)".into());
+    sqls.push("INSERT INTO signing_keys (kid, secret, active, created_at) VALUES ('k1', 'old', 0, 1), ('k2', 'new', 1, 2)".into());
+    sqls.push(format!(
+        "INSERT INTO sessions (id, app_id, seq, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
+         started_at, ended_at, created_at, updated_at, live_count, max_live, peer_count, closed_ms, live_join_sum, \
+         last_leave_at, ends_at, dropped_count) VALUES ('s', 'app', 1, 'm', NULL, NULL, 'LIVE', 60000, {t0}, NULL, \
+         {t0}, {t0}, 2, 2, 2, 4000, {t0}, NULL, NULL, 1)"
+    ));
+    sqls.push(format!(
+        "INSERT INTO peers (id, session_id, meeting_id, participant_id, custom_participant_id, display_name, \
+         preset_name, device, joined_at, left_at, last_seen_at, leave_reason, connected, node_id, created_at, updated_at, \
+         dropped_at) VALUES ('on', 's', 'm', 'p1', 'c1', NULL, 'host', NULL, {t0}, NULL, {t0}, NULL, 1, NULL, {t0}, {t0}, NULL), \
+         ('off', 's', 'm', 'p2', 'c2', NULL, 'host', NULL, {}, NULL, {}, NULL, 0, NULL, {t0}, {t0}, {})",
+        t0 + 1000,
+        t0 + 5000,
+        t0 + 5000
+    ));
+    tdb.exec(&sqls).await;
+}
+
+/// Databases migrated by the earlier (sqlx) migrator open: their recorded migrations are
+/// recognised, the new ones apply, and the flags read back as they were written (on
+/// PostgreSQL they are BOOLEAN columns now). A recorded checksum that is not rtk's is refused.
+async fn opens_databases_of_the_old_migrator(db: Db) {
+    use rtk_server::store::{PeerOrder, SessionRow};
+    let Some(tdb) = TestDb::new(db).await else { return };
+    old_rtk_database(&tdb, false).await;
+    let store = Store::connect(&tdb.url).await.unwrap();
+    let keys = store.signing_keys().await.unwrap();
+    assert_eq!(
+        keys.iter().map(|k| (k.kid.as_str(), k.active)).collect::<Vec<_>>(),
+        [("k2", true), ("k1", false)]
+    );
+    let on = store.peer("on").await.unwrap().unwrap();
+    let off = store.peer("off").await.unwrap().unwrap();
+    assert!(on.connected && !off.connected);
+    let s: SessionRow = store.session("app", "s").await.unwrap().unwrap();
+    assert_eq!(s.presence_ms(1_010_000), 14_000);
+    // The new indexes serve the participants list: the dropped peer's presence is fixed at 4 s.
+    let page = store.session_peers_page("s", PeerOrder::Duration, false, 1_002_000, 10, 0).await.unwrap();
+    assert_eq!(page.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["on", "off"]);
+    // Opening again applies nothing.
+    store.close().await;
+    Store::connect(&tdb.url).await.unwrap();
+
+    let Some(tampered) = TestDb::new(db).await else { return };
+    old_rtk_database(&tampered, true).await;
+    let err = Store::connect(&tampered.url).await.unwrap_err().to_string();
+    assert!(err.contains("migration 3 is not rtk's"), "{err}");
+}
+
+#[tokio::test]
+async fn old_migrator_sqlite() {
+    opens_databases_of_the_old_migrator(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn old_migrator_postgres() {
+    opens_databases_of_the_old_migrator(Db::Postgres).await;
+}
+
+/// Engine-owned changes that are one transaction each: creating breakout rooms is all or
+/// nothing, and removing a participant deletes it and ends its live peers together.
+async fn one_transaction_each(db: Db) {
+    use rtk_server::store::JoinSpec;
+    let Some(tdb) = TestDb::new(db).await else { return };
+    let store = Store::connect(&tdb.url).await.unwrap();
+    store.create_account("acc", 0).await.unwrap();
+    store
+        .insert_app(&AppRow { id: "app".into(), account_id: "acc".into(), name: "A".into(), created_at: 0 })
+        .await
+        .unwrap();
+    let meeting = |id: &str, parent: Option<&str>| MeetingRow {
+        id: id.into(),
+        app_id: "app".into(),
+        title: Some(id.to_uppercase()),
+        status: "ACTIVE".into(),
+        keep_alive_secs: 60,
+        body: "{}".into(),
+        parent_meeting_id: parent.map(str::to_string),
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.insert_meeting(&meeting("root", None)).await.unwrap();
+    // The second room's id is taken: neither room is created.
+    let err =
+        store.insert_breakout_rooms(&[meeting("r1", Some("root")), meeting("root", Some("root"))]).await;
+    assert!(err.is_err());
+    assert!(store.child_meetings("root").await.unwrap().is_empty());
+    store.insert_breakout_rooms(&[meeting("r1", Some("root")), meeting("r2", Some("root"))]).await.unwrap();
+    let rooms: Vec<String> = store.child_meetings("root").await.unwrap().into_iter().map(|m| m.id).collect();
+    assert_eq!(rooms, ["r1", "r2"]);
+
+    let part = ParticipantRow {
+        id: "pa".into(),
+        meeting_id: "root".into(),
+        app_id: "app".into(),
+        custom_participant_id: "c".into(),
+        preset_id: "p".into(),
+        preset_name: "host".into(),
+        name: None,
+        picture: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.insert_participant(&part).await.unwrap();
+    let join = |meeting: &str, peer: &str| JoinSpec {
+        app_id: "app".into(),
+        meeting_id: meeting.into(),
+        meeting_title: None,
+        keep_alive_ms: 60_000,
+        parent_session_id: None,
+        peer_id: peer.into(),
+        participant_id: "pa".into(),
+        custom_participant_id: "c".into(),
+        display_name: None,
+        preset_name: "host".into(),
+        device: None,
+        node_id: None,
+    };
+    let main = store.join_peer(&join("root", "p1"), 1_000).await.unwrap().session;
+    let room = store.join_peer(&join("r1", "p2"), 2_000).await.unwrap().session;
+    store.join_peer(&join("root", "p3"), 3_000).await.unwrap();
+    store.leave_peer("p3", 4_000, "left", 4_000).await.unwrap().unwrap();
+    assert_eq!(store.remove_participant("other", "pa", "participant_deleted", 10_000).await.unwrap(), None);
+    let left = store.remove_participant("root", "pa", "participant_deleted", 10_000).await.unwrap().unwrap();
+    let mut ids: Vec<&str> = left.iter().map(|(_, p)| p.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["p1", "p2"], "the live peers leave; the one gone already is untouched");
+    for (s, p) in &left {
+        assert_eq!((p.left_at, p.leave_reason.as_deref()), (Some(10_000), Some("participant_deleted")));
+        assert_eq!(s.live_count, 0);
+    }
+    assert_eq!(store.peer("p3").await.unwrap().unwrap().left_at, Some(4_000));
+    assert_eq!(store.participant("root", "pa").await.unwrap(), None);
+    assert_eq!(store.session("app", &main.id).await.unwrap().unwrap().live_count, 0);
+    assert_eq!(store.session("app", &room.id).await.unwrap().unwrap().presence_ms(20_000), 8_000);
+    assert_eq!(store.remove_participant("root", "pa", "participant_deleted", 11_000).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn one_transaction_each_sqlite() {
+    one_transaction_each(Db::Sqlite).await;
+}
+
+#[tokio::test]
+async fn one_transaction_each_postgres() {
+    one_transaction_each(Db::Postgres).await;
 }

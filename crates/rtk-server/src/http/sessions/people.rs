@@ -19,7 +19,7 @@ use crate::http::openapi::Read;
 use crate::http::scope::{AppScope, PeerPath, SessionParticipantPath, SessionPath, SessionPeerPath};
 use crate::http::{Page, Path, Query};
 use crate::state::AppState;
-use crate::store::{PeerRow, SessionRow};
+use crate::store::{PeerOrder, PeerRow, SessionRow};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -175,8 +175,24 @@ pub(super) async fn session_participants(
     let desc = crate::http::sort_order(q.sort_order.as_deref(), false)?;
     let session = find_session(&s, &scope.app.id, &p.session_id).await?;
     let now = s.now();
+    let events = q.include_peer_events == Some(true);
+    let needle = q.search.as_deref().map(|x| x.trim().to_lowercase()).filter(|x| !x.is_empty());
+    if !consolidated && needle.is_none() {
+        // One row per peer: a page read from the indexes in the order asked for; every peer
+        // of the session is counted in its `peer_count`.
+        let order = if by_duration { PeerOrder::Duration } else { PeerOrder::JoinedAt };
+        let peers =
+            s.store.session_peers_page(&session.id, order, desc, now, page.limit(), page.offset()).await?;
+        let participants: Vec<SessionParticipant> =
+            peers.into_iter().map(|p| Presence { peers: vec![p] }.view(now, events)).collect();
+        let paging = page.paging(session.peer_count, participants.len());
+        return Ok(crate::http::page_of(
+            SessionParticipants { participants, extra: Default::default() },
+            paging,
+        ));
+    }
     let mut rows = presences(&s, &session, consolidated).await?;
-    if let Some(needle) = q.search.as_deref().map(|x| x.trim().to_lowercase()).filter(|x| !x.is_empty()) {
+    if let Some(needle) = needle {
         rows.retain(|r| {
             let f = r.first();
             f.display_name.as_deref().unwrap_or("").to_lowercase().contains(&needle)
@@ -194,7 +210,7 @@ pub(super) async fn session_participants(
         .iter()
         .skip(page.offset() as usize)
         .take(page.limit() as usize)
-        .map(|r| r.view(now, q.include_peer_events == Some(true)))
+        .map(|r| r.view(now, events))
         .collect();
     let paging = page.paging(total, participants.len());
     Ok(crate::http::page_of(SessionParticipants { participants, extra: Default::default() }, paging))
@@ -251,11 +267,7 @@ pub(super) async fn session_participant(
     let _ = &q.filters;
     let session = find_session(&s, &scope.app.id, &session_id).await?;
     let now = s.now();
-    let peers = s.store.session_peers(std::slice::from_ref(&session.id)).await?;
-    let mine: Vec<PeerRow> = match peers.iter().find(|p| p.id == pid) {
-        Some(p) => vec![p.clone()],
-        None => peers.into_iter().filter(|p| p.participant_id == pid).collect(),
-    };
+    let mine: Vec<PeerRow> = s.store.session_peer_or_participant(&session.id, &pid).await?;
     if mine.is_empty() {
         return Err(ApiError::not_found(format!(
             "No participant found with id {pid} in session {session_id}"
