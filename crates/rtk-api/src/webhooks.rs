@@ -49,6 +49,49 @@ pub struct WebhookBody {
     pub enabled: Option<bool>,
 }
 
+/// The body of `POST …/webhooks` and `PUT …/webhooks/{webhook_id}` as the API document
+/// states it: `name`, `url` and `events` required. (The server reads both through
+/// [`WebhookBody`], so that a missing field is named in the error rather than refused whole.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WebhookNew {
+    #[schema(schema_with = webhook_name)]
+    pub name: String,
+    /// An http(s) URL with a host.
+    #[schema(schema_with = webhook_url)]
+    pub url: String,
+    /// The events to deliver (at least one; repeats are kept once).
+    #[schema(schema_with = webhook_events)]
+    pub events: Vec<String>,
+    /// Default `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+fn webhook_name() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::name(crate::limits::NAME_CHARS)
+}
+
+fn webhook_url() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    // A host of letter-led labels (a numeric last label would be read as an IPv4 address),
+    // an optional port and a plain path: every string it matches is a URL the API accepts.
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .max_length(Some(crate::limits::URL_CHARS))
+        .pattern(Some(
+            r"^https?://[A-Za-z][A-Za-z0-9-]{0,30}(\.[A-Za-z][A-Za-z0-9-]{0,30}){0,3}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~-]{0,30}){0,4}$",
+        ))
+        .build()
+}
+
+fn webhook_events() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).enum_values(Some(EVENTS)))
+        .min_items(Some(1))
+        .build()
+}
+
 /// `data` of `GET /.well-known/webhooks.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -6,7 +6,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use rtk_api::webhooks::{Webhook, WebhookBody, WebhookKeyDocument, WebhookPublicKey, EVENTS};
+use rtk_api::webhooks::{Webhook, WebhookBody, WebhookKeyDocument, WebhookNew, WebhookPublicKey, EVENTS};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::limits::{NAME_CHARS, URL_CHARS};
@@ -76,6 +76,16 @@ pub fn url_problem(url: &str) -> Option<String> {
     }
 }
 
+/// The body as a [`WebhookBody`]: a JSON object only (serde would also read a struct from an
+/// array of its fields in order), each field of its type.
+fn webhook_body(v: serde_json::Value) -> ApiResult<WebhookBody> {
+    if !v.is_object() {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(v)
+        .map_err(|e| ApiError::bad_request(format!("invalid field \"{}\": {}", e.path(), e.inner())))
+}
+
 fn check(body: WebhookBody, required: bool) -> ApiResult<Checked> {
     let mut errors = FieldErrors::new();
     let name = body.name.map(|n| n.trim().to_string());
@@ -135,16 +145,16 @@ async fn list_webhooks(State(s): State<AppState>, scope: AppScope) -> ApiResult<
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks", tag = "webhooks",
-    params(AppScope), request_body = WebhookBody,
+    params(AppScope), request_body = WebhookNew,
     responses((status = 201, description = "The new webhook", body = rtk_api::Envelope<Webhook>),
               WriteConflict))]
 async fn create_webhook(
     State(s): State<AppState>,
     scope: AppScope,
-    Json(body): Json<WebhookBody>,
+    Json(body): Json<serde_json::Value>,
 ) -> ApiResult<Response> {
     let app = &scope.app;
-    let c = check(body, true)?;
+    let c = check(webhook_body(body)?, true)?;
     let now = s.now();
     let row = WebhookRow {
         id: new_id(),
@@ -174,17 +184,17 @@ async fn get_webhook(
 }
 
 #[utoipa::path(put, path = "/accounts/{account_id}/realtime/kit/{app_id}/webhooks/{webhook_id}", tag = "webhooks",
-    params(AppScope, WebhookPath), request_body = WebhookBody,
+    params(AppScope, WebhookPath), request_body = WebhookNew,
     responses((status = 200, description = "The webhook, replaced: name, url and events required; enabled defaults to true", body = rtk_api::Envelope<Webhook>),
               WriteConflict))]
 async fn put_webhook(
     State(s): State<AppState>,
     scope: AppScope,
     Path(p): Path<WebhookPath>,
-    Json(body): Json<WebhookBody>,
+    Json(body): Json<serde_json::Value>,
 ) -> ApiResult<Response> {
     let app = &scope.app;
-    let c = check(body, true)?;
+    let c = check(webhook_body(body)?, true)?;
     let mut row = find_webhook(&s, &app.id, &p.webhook_id).await?;
     row.name = c.name.unwrap_or_default();
     row.url = c.url.unwrap_or_default();
@@ -203,10 +213,10 @@ async fn patch_webhook(
     State(s): State<AppState>,
     scope: AppScope,
     Path(p): Path<WebhookPath>,
-    Json(body): Json<WebhookBody>,
+    Json(body): Json<serde_json::Value>,
 ) -> ApiResult<Response> {
     let app = &scope.app;
-    let c = check(body, false)?;
+    let c = check(webhook_body(body)?, false)?;
     let mut row = find_webhook(&s, &app.id, &p.webhook_id).await?;
     let changed = c.name.is_some() || c.url.is_some() || c.events.is_some() || c.enabled.is_some();
     if let Some(n) = c.name {
