@@ -233,6 +233,7 @@ async fn seed(url: &str, ended: usize, participants: usize) -> anyhow::Result<()
     if !batch.is_empty() {
         store.import_sessions(&batch).await?;
     }
+    store.analyze().await?;
     println!(
         "{}",
         json!({"account": account, "token": token, "app": app, "small_session": small, "big_session": big,
