@@ -294,6 +294,8 @@ pub async fn run(url: &str, ended: usize, participants: usize, lists: usize) -> 
         ended_sessions(&store, &app, ended, now, move |i| format!("{app2}-m{}", i % meetings)).await?;
     let seed_secs = started.elapsed().as_secs_f64();
     let lists = if lists > 0 { lists_app(&store, &account, lists, now).await? } else { Value::Null };
+    // Fresh statistics, or PostgreSQL plans the first reads as if the tables were empty.
+    store.analyze().await?;
     println!(
         "{}",
         json!({"account": account, "token": token, "app": app, "small_session": small, "big_session": big,

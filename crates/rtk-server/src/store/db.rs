@@ -4,7 +4,8 @@
 //!   connections (WAL lets them read while the writer writes); writes run on the one writer
 //!   connection, whose lock is the store's writer lock. Statements are prepared once per
 //!   connection and cached. `$N` placeholders are bound by number, whatever their order.
-//!   The writer never checkpoints the WAL inline: a thread of its own does, passively.
+//!   A thread of its own checkpoints the WAL, passively; the writer checkpoints inline only
+//!   when the WAL has grown large (a long stream of writes with no pause).
 //! - PostgreSQL (sqlx `PgPool`): the same SQL, binds typed by the Rust value.
 //!
 //! Rows are decoded by position (`FromRow`, one implementation per row type for both
@@ -215,6 +216,12 @@ const MAX_IDLE_READERS: usize = 8;
 /// many rows asks for one at once).
 const CHECKPOINT_EVERY: u64 = 64;
 const CHECKPOINT_CHANGES: u64 = 2_000;
+/// The writer checkpoints inline only when the WAL has grown this far (pages): a backstop for
+/// a stream of writes with no pause in which the checkpoint thread could catch up (a bulk
+/// import), since a WAL only starts over once it has been checkpointed whole.
+const WAL_BACKSTOP_PAGES: u32 = 8_192;
+/// The writer's page cache (KiB): imports and the indexes of large tables stay in memory.
+const WRITER_CACHE_KIB: u32 = 32_768;
 
 /// A SQLite database: the writer connection (its lock is the writer lock) and idle readers.
 pub(crate) struct Lite {
@@ -253,12 +260,14 @@ impl Lite {
     ) -> StoreResult<Lite> {
         let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let writer = lite_open(path, flags)?;
-        writer.execute_batch(
+        writer.execute_batch(&format!(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
-             PRAGMA wal_autocheckpoint=0;",
-        )?;
+             PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}; PRAGMA cache_size=-{WRITER_CACHE_KIB};"
+        ))?;
         init(&writer)?;
         let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        // A first checkpoint at once: whatever an earlier process left in the WAL.
+        let _ = tx.try_send(());
         let cp_path = path.to_path_buf();
         std::thread::Builder::new()
             .name("rtk-sqlite-checkpoint".into())

@@ -326,6 +326,16 @@ impl Store {
     pub async fn close(&self) {
         self.db.close().await;
     }
+
+    /// Refreshes the planner's statistics after a bulk import (PostgreSQL's `ANALYZE`; its
+    /// autovacuum would get there within minutes, and until it does a plan may read a whole
+    /// session's peers where an index gives the page). Nothing on SQLite, which plans without.
+    pub async fn analyze(&self) -> StoreResult<()> {
+        if let Db::Pg(p) = &self.db {
+            sqlx::query("ANALYZE").execute(p).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Maps a unique-constraint violation to `Conflict(msg)`, anything else as it was.
