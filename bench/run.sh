@@ -185,6 +185,15 @@ for DB in $DBS; do
     measure "sp-big-$BY-$ORDER" "GET session participants page 1 (20 per page, $BY $ORDER), $BIG-peer session" "$BIGS/$Q"
     R_NOTE[-1]="$(ratio "$LAST_RPS" "$R20") of the 20-peer session's req/s"
   done
+  # The views read in memory (one row per participant over the breakout rooms; a substring
+  # search): what they cost as a session grows.
+  for V in "consolidated view=consolidated" "search search=User%201"; do
+    read -r NAME Q <<<"$V"
+    measure "sp-20-$NAME" "GET session participants page 1 (20 per page, $Q), 20-peer session" "$CROWD_S/participants?per_page=20&$Q"
+    R20=$LAST_RPS
+    measure "sp-big-$NAME" "GET session participants page 1 (20 per page, $Q), $BIG-peer session" "$BIGS/participants?per_page=20&$Q"
+    R_NOTE[-1]="$(ratio "$LAST_RPS" "$R20") of the 20-peer session's req/s"
+  done
   measure add-participant "POST add participant (unique custom_participant_id each, 16 connections)" \
     "$L/meetings/$(j "$S" lists.write_meeting)/participants" 16 bench/add-participant.lua
   stop

@@ -55,13 +55,19 @@ impl Server {
         let node_id = node_id(&config)?;
         let engine =
             Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout).with_node_id(node_id);
-        let dropped = engine.recover().await?;
-        if dropped > 0 {
-            tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");
-        }
         let listener = TcpListener::bind(config.listen).await?;
         if config.public_url.is_none() {
             config.public_url = Some(default_public_url(listener.local_addr()?));
+        }
+        // Before anything can end a session: the links of `meeting.chatSynced`.
+        store.set_chat_links(Arc::new(crate::http::sessions::ChatLinker {
+            keys: keys.clone(),
+            base: config.public_base(),
+            ttl_secs: config.webhooks.horizon.as_secs() as i64 + crate::http::sessions::EXPORT_TTL_SECS,
+        }));
+        let dropped = engine.recover().await?;
+        if dropped > 0 {
+            tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");
         }
         let hooks = crate::webhooks::Hooks::new(
             store.clone(),

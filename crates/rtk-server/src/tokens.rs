@@ -254,13 +254,20 @@ impl KeyRing {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).iter().find(|k| pred(k)).cloned()
     }
 
-    /// Signs claims with the active key (re-reading the store if another process rotated it).
-    pub async fn sign(&self, claims: &impl Serialize) -> Result<String, SignError> {
-        self.reload().await?;
+    /// Signs claims with the active key as last loaded, without reading the store: for links
+    /// made inside a store transaction. A key another node rotated in since is not used yet;
+    /// tokens of the earlier key stay valid, so the link works everywhere.
+    pub fn sign_loaded(&self, claims: &impl Serialize) -> Result<String, SignError> {
         let key = self.find(|k| k.active).ok_or(SignError::NoActiveKey)?;
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(key.kid.clone());
         Ok(jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&key.secret))?)
+    }
+
+    /// Signs claims with the active key (re-reading the store if another process rotated it).
+    pub async fn sign(&self, claims: &impl Serialize) -> Result<String, SignError> {
+        self.reload().await?;
+        self.sign_loaded(claims)
     }
 
     /// Verifies a participant token's signature and expiry against `now`.

@@ -469,9 +469,15 @@ impl Db {
                     inner: Tx::Lite(LiteTx { conn, lite: l.clone(), open: true, start }),
                     wrote_events: false,
                     outbox: None,
+                    links: None,
                 })
             }
-            Db::Pg(p) => Ok(WriteTx { inner: Tx::Pg(p.begin().await?), wrote_events: false, outbox: None }),
+            Db::Pg(p) => Ok(WriteTx {
+                inner: Tx::Pg(p.begin().await?),
+                wrote_events: false,
+                outbox: None,
+                links: None,
+            }),
         }
     }
 
@@ -512,6 +518,8 @@ pub struct WriteTx {
     pub(crate) wrote_events: bool,
     /// What the commit wakes (set by `Store::write`).
     pub(crate) outbox: Option<Arc<tokio::sync::Notify>>,
+    /// What makes chat download links for events written in this transaction.
+    pub(crate) links: Option<Arc<dyn super::ChatLinks>>,
 }
 
 enum Tx {

@@ -75,6 +75,22 @@ pub struct Store {
     joins: Option<tokio::sync::mpsc::UnboundedSender<peers::JoinReq>>,
     /// Woken after a commit that wrote webhook events (the delivery worker waits on it).
     outbox: Arc<tokio::sync::Notify>,
+    /// Makes the chat download links `meeting.chatSynced` carries (set once the server has
+    /// its keys and public URL; without it that event is not written).
+    links: Arc<std::sync::OnceLock<Arc<dyn ChatLinks>>>,
+}
+
+/// Makes a signed download link for a session's chat export, inside a store transaction
+/// (so it must not touch the store itself).
+pub trait ChatLinks: Send + Sync + std::fmt::Debug {
+    /// The link and its expiry for the chat of `session_id` (of app `app_id`), made at `now`;
+    /// `None` if no link can be made (no active signing key).
+    fn chat_link(
+        &self,
+        session_id: &str,
+        app_id: &str,
+        now: crate::clock::Millis,
+    ) -> Option<(String, crate::clock::Millis)>;
 }
 
 /// How long the first connection to the database may take.
@@ -286,7 +302,14 @@ impl Store {
             Backend::Postgres => Db::Pg(open_postgres(url, connect_timeout, upto).await?),
         };
         let sessions = (backend == Backend::Sqlite).then(Default::default);
-        let mut store = Self { db, backend, sessions, joins: None, outbox: Default::default() };
+        let mut store = Self {
+            db,
+            backend,
+            sessions,
+            joins: None,
+            outbox: Default::default(),
+            links: Default::default(),
+        };
         if backend == Backend::Sqlite {
             // The batcher holds a handle without the queue, so it ends when the last handle
             // that can send to it is dropped.
@@ -307,6 +330,11 @@ impl Store {
         self.outbox.notified().await
     }
 
+    /// Sets what makes chat download links for `meeting.chatSynced` (the first call wins).
+    pub fn set_chat_links(&self, links: Arc<dyn ChatLinks>) {
+        let _ = self.links.set(links);
+    }
+
     pub(crate) fn db(&self) -> &Db {
         &self.db
     }
@@ -315,6 +343,7 @@ impl Store {
     pub async fn write(&self) -> StoreResult<WriteTx> {
         let mut w = self.db.begin().await?;
         w.outbox = Some(self.outbox.clone());
+        w.links = self.links.get().cloned();
         Ok(w)
     }
 

@@ -600,7 +600,9 @@ pub(crate) async fn session_events_in(
         .await?;
     let subs: Vec<(String, Vec<String>)> = hooks.into_iter().map(|Sub(id, ev)| (id, ev)).collect();
     let wanted = |e: &str| subs.iter().any(|(_, ev)| ev.iter().any(|x| x == e));
-    if !changes.iter().any(|c| wanted(c.event())) {
+    let ends = changes.iter().any(|c| matches!(c, SessionChange::Ended(_)));
+    let chat_synced = ends && wanted(CHAT_SYNCED) && w.links.is_some();
+    if !chat_synced && !changes.iter().any(|c| wanted(c.event())) {
         return Ok(());
     }
     let m: Option<MeetingInfo> = w
@@ -636,24 +638,63 @@ pub(crate) async fn session_events_in(
         joined_at: p.joined_at,
         left_at: p.left_at,
     };
+    let mut events: Vec<(&'static str, rtk_api::webhooks::HookEvent)> = Vec::with_capacity(changes.len() + 1);
     for c in changes {
         let event = c.event();
+        if !wanted(event) && !matches!(c, SessionChange::Ended(_)) {
+            continue;
+        }
+        events.push((
+            event,
+            match c {
+                SessionChange::Started => payload::started(&ctx),
+                SessionChange::Joined(p) => payload::joined(&ctx, &peer(p)),
+                SessionChange::Left(p) => payload::left(&ctx, &peer(p)),
+                SessionChange::Ended(reason) => payload::ended(&ctx, reason),
+            },
+        ));
+        // After the end, the chat is final: its export link follows `meeting.ended`.
+        if matches!(c, SessionChange::Ended(_)) && chat_synced {
+            if let Some(e) = chat_synced_event(w, session, &ctx, now).await? {
+                events.push((CHAT_SYNCED, e));
+            }
+        }
+    }
+    for (event, e) in events {
         let targets: Vec<&String> =
             subs.iter().filter(|(_, ev)| ev.iter().any(|x| x == event)).map(|(id, _)| id).collect();
         if targets.is_empty() {
             continue;
         }
-        let body = payload::body(&match c {
-            SessionChange::Started => payload::started(&ctx),
-            SessionChange::Joined(p) => payload::joined(&ctx, &peer(p)),
-            SessionChange::Left(p) => payload::left(&ctx, &peer(p)),
-            SessionChange::Ended(reason) => payload::ended(&ctx, reason),
-        });
+        let body = payload::body(&e);
         for webhook_id in targets {
             insert_row(w, webhook_id, &session.app_id, event, &session.id, &body, now).await?;
         }
     }
     Ok(())
+}
+
+const CHAT_SYNCED: &str = "meeting.chatSynced";
+
+/// `meeting.chatSynced` for a session that has just ended, if it has any chat: a signed link
+/// to its CSV export (the one `GET …/sessions/{id}/chat` hands out).
+async fn chat_synced_event(
+    w: &mut WriteTx,
+    session: &super::SessionRow,
+    ctx: &crate::webhooks::payload::MeetingCtx,
+    now: Millis,
+) -> StoreResult<Option<rtk_api::webhooks::HookEvent>> {
+    let Some(links) = w.links.clone() else { return Ok(None) };
+    let n: i64 =
+        w.one("SELECT COUNT(*) FROM chat_messages WHERE session_id = $1", params![&session.id]).await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let Some((url, expiry)) = links.chat_link(&session.id, &session.app_id, now) else {
+        tracing::error!(session_id = %session.id, "meeting.chatSynced not written: no link could be signed");
+        return Ok(None);
+    };
+    Ok(Some(crate::webhooks::payload::chat_synced(ctx, &url, expiry)))
 }
 
 async fn insert_row(

@@ -649,7 +649,82 @@ async fn kick_all_events(s: &TestServer) {
     drop(a);
 }
 
+/// A session with chat ends: `meeting.chatSynced` follows `meeting.ended`, and its link
+/// downloads the chat as the chat endpoint's link does, for the whole retry horizon. A
+/// session without chat sends none.
+async fn chat_synced_events(s: &TestServer) {
+    use rtk_api::gateway::{ClientMessage, ServerEvent};
+    let room =
+        crate::gateway::Room::new(s, json!({"title": "Chatty", "session_keep_alive_time_in_secs": 60})).await;
+    let rx = Receiver::start(&[], 200).await;
+    subscribe(s, &room.app, &rx.url, &["meeting.ended", "meeting.chatSynced"]).await;
+    let (_, ta) = room.person(s, "alice").await;
+    let mut a = s.connect(&ta).await;
+    a.join().await;
+    let sid = a.session_id.clone().unwrap();
+    for m in ["hello, \"team\"", "second line"] {
+        a.send(&ClientMessage::Chat { message: m.into() }).await;
+        a.wait_for(|e| matches!(e, ServerEvent::Chat { .. })).await;
+        s.clock.advance(1_000);
+    }
+    a.leave().await;
+    s.advance(61_000).await;
+    s.state.hooks.deliver_due().await;
+    let got: Vec<Value> = rx.got().iter().map(Got::json).collect();
+    let events: Vec<&str> = got.iter().map(|v| v["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["meeting.ended", "meeting.chatSynced"]);
+    let c = &got[1];
+    assert_eq!(
+        (c["sessionId"].as_str(), c["meetingId"].as_str()),
+        (Some(sid.as_str()), Some(room.meeting.as_str()))
+    );
+    assert_eq!(c["title"], "Chatty");
+    assert_eq!(c["organizedBy"]["id"], room.app);
+    assert_eq!(c["endedAt"], got[0]["meeting"]["endedAt"]);
+    assert_eq!(c["startedAt"], rtk_server::clock::rfc3339(T0));
+    // Valid for the retry horizon plus an hour from the end.
+    let ended_at = s.clock.now();
+    let horizon = s.state.hooks.config().horizon.as_millis() as i64;
+    assert_eq!(
+        c["chatDownloadUrlExpiry"],
+        rtk_server::clock::rfc3339(ended_at / 1000 * 1000 + horizon + 3_600_000)
+    );
+    let url = c["chatDownloadUrl"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("{}/chat-exports/", s.root)), "{url}");
+    let csv = s.http.get(&url).send().await.unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].ends_with(",alice,\"hello, \"\"team\"\"\""), "{csv}");
+    assert!(lines[2].ends_with(",alice,second line"), "{csv}");
+    // The last retry still finds a working link; an hour past that, it has expired.
+    s.clock.advance(horizon);
+    assert_eq!(s.http.get(&url).send().await.unwrap().status(), StatusCode::OK);
+    s.clock.advance(3_600_000 + 1_000);
+    assert_eq!(s.http.get(&url).send().await.unwrap().status(), StatusCode::GONE);
+
+    // No chat, no chatSynced; kick-all ends a session too.
+    let before = rx.got().len();
+    let (_, tb) = room.person(s, "bob").await;
+    let mut b = s.connect(&tb).await;
+    b.join().await;
+    let (st, v) = s
+        .post(
+            &format!("{}/{}/meetings/{}/active-session/kick-all", s.kit(), room.app, room.meeting),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    s.state.hooks.deliver_due().await;
+    let later: Vec<Value> = rx.got()[before..].iter().map(Got::json).collect();
+    let events: Vec<&str> = later.iter().map(|v| v["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["meeting.ended"], "{later:?}");
+    drop(b);
+}
+
 both!(webhook_session_events, super::session_lifecycle_events);
+both!(webhook_chat_synced, super::chat_synced_events);
 both!(webhook_kick_all_events, super::kick_all_events);
 
 /// The delivery log (rtk's extension API) shows each attempt; a failed event is redelivered

@@ -38,6 +38,40 @@ impl Expiring for ExportClaims {
 /// How long a chat download link stays valid.
 pub const EXPORT_TTL_SECS: i64 = 3600;
 
+/// Makes the chat download links of `meeting.chatSynced`: valid for `ttl_secs` (the webhook
+/// retry horizon plus an hour, so the last retry still carries a working link).
+#[derive(Debug)]
+pub struct ChatLinker {
+    pub keys: crate::tokens::KeyRing,
+    /// The public base URL (`Config::public_base`).
+    pub base: String,
+    pub ttl_secs: i64,
+}
+
+impl crate::store::ChatLinks for ChatLinker {
+    fn chat_link(
+        &self,
+        session_id: &str,
+        app_id: &str,
+        now: crate::clock::Millis,
+    ) -> Option<(String, crate::clock::Millis)> {
+        let exp = now / 1000 + self.ttl_secs;
+        let claims = ExportClaims {
+            typ: "chat_export".into(),
+            session_id: session_id.into(),
+            app_id: app_id.into(),
+            exp,
+        };
+        match self.keys.sign_loaded(&claims) {
+            Ok(token) => Some((format!("{}/chat-exports/{token}", self.base), exp * 1000)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot sign a chat download link");
+                None
+            }
+        }
+    }
+}
+
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/sessions/{session_id}/chat", tag = "sessions",
     params(AppScope, SessionPath, Page),
     responses((status = 200, description = "`data.chat_download_url` (a CSV of all the messages, valid for an hour) and its expiry; `data.messages` lists one page of them inline (`page_no`, `per_page`; `paging` as on lists)", body = rtk_api::Envelope<SessionChat>),

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::SessionRow;
 
-pub use chat::EXPORT_TTL_SECS;
+pub use chat::{ChatLinker, EXPORT_TTL_SECS};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().merge(list::routes()).merge(people::routes()).merge(chat::routes())

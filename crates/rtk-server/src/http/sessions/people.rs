@@ -137,11 +137,16 @@ async fn presences(s: &AppState, session: &SessionRow, consolidated: bool) -> Ap
         i += 1;
     }
     let peers = s.store.session_peers(&ids).await?;
+    // Rows in the order their participants first appear; one map lookup per peer.
     let mut out: Vec<Presence> = vec![];
+    let mut row_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for p in peers {
-        match out.iter_mut().find(|x| x.first().participant_id == p.participant_id) {
-            Some(x) => x.peers.push(p),
-            None => out.push(Presence { peers: vec![p] }),
+        match row_of.get(&p.participant_id) {
+            Some(&i) => out[i].peers.push(p),
+            None => {
+                row_of.insert(p.participant_id.clone(), out.len());
+                out.push(Presence { peers: vec![p] });
+            }
         }
     }
     // The row of a participant who was in the main session leads with that peer.
@@ -199,7 +204,7 @@ pub(super) async fn session_participants(
                 || f.custom_participant_id.to_lowercase().contains(&needle)
         });
     }
-    rows.sort_by_key(|r| {
+    rows.sort_by_cached_key(|r| {
         (if by_duration { r.duration_ms(now) } else { r.joined_at() }, r.first().id.clone())
     });
     if desc {
