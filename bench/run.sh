@@ -255,6 +255,62 @@ import json; c = json.load(open('$WORK/crash.json'))
 print(f\"{c['acknowledged_joins']} joins and {c['acknowledged_chats']} messages acknowledged, {c['peers_in_store']} and {c['chats_in_store']} in the store after restart; restart {c['restart_secs']:.2f} s; {c['resumed']} resumed; {c['abandoned_sessions_ended']}/{c['abandoned_sessions']} abandoned sessions ended, at last heartbeat {c['end_minus_last_heartbeat_ms_min']}..{c['end_minus_last_heartbeat_ms_max']} ms; exact={c['exact']}\")")
 ROWS+=("| crash: kill -9 with $CRASH_N peers connected, restart | | | | | | $CR |")
 
+# Webhooks: a receiver on loopback subscribed to every session event, a join storm, then
+# everyone leaves. Checked against the store: every event once (after dedup on rtk-uuid when a
+# node was killed), in order per session.
+hooks_row() { # label json
+  HK=$(python3 -c "
+import json; h = json.load(open('$2'))
+r = f\"{h['events_delivered']}/{h['events_expected']} events, {h['duplicates']} duplicate requests, {h['out_of_order_sessions']} sessions out of order; {h['events_per_sec']:.0f} events/s over {h['run_secs']:.1f} s; change to receiver p50 {h['latency_ms_p50']} ms, p99 {h['latency_ms_p99']} ms, max {h['latency_ms_max']} ms; outbox depth at most {h['max_outbox_depth']}; {h['joined']} joined, {h['joins_failed']} joins refused\"
+if h['killed']: r += f\"; killed and ready again in {h['restart_secs']:.2f} s\"
+print(r + f\"; exact={h['exact']}\")")
+  ROWS+=("| $1 | | | | | | $HK |")
+}
+HOOK_N=$GW_N; HOOK_M=$((GW_N / 10)); HOOK_RATE=$GW_RATE
+hooks_target() { # seed json
+  echo --base-url "$BASE" --account "$(j "$1" account)" --token "$(j "$1" token)" --app "$(j "$1" app)"
+}
+echo "== webhooks: $HOOK_N participants in $HOOK_M meetings joining at $HOOK_RATE/s (SQLite)" >&2
+URL=$(new_db sqlite hooks)
+"$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-hooks.json"
+serve "$URL" "$WORK/srv-hooks" --heartbeat-timeout-secs 5
+# shellcheck disable=SC2046
+"$BIN/rtk-bench" webhooks $(hooks_target "$WORK/seed-hooks.json") --participants "$HOOK_N" --meetings "$HOOK_M" \
+  --rate "$HOOK_RATE" >"$WORK/hooks.json"
+hooks_row "webhooks during a join storm: $HOOK_N joins and leaves at $HOOK_RATE/s, SQLite" "$WORK/hooks.json"
+stop
+
+echo "== webhooks: kill -9 mid-storm (SQLite)" >&2
+URL=$(new_db sqlite hookskill)
+"$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-hookskill.json"
+serve "$URL" "$WORK/srv-hookskill" --heartbeat-timeout-secs 5
+rm -f "$WORK/restarted.pid"
+# shellcheck disable=SC2046
+"$BIN/rtk-bench" webhooks $(hooks_target "$WORK/seed-hookskill.json") --participants "$HOOK_N" --meetings "$HOOK_M" \
+  --rate "$HOOK_RATE" --kill-after "$((HOOK_N / 3))" --server-pid "$SERVER_PID" \
+  --restart "$SERVE_CMD >>$WORK/srv-hookskill/out.log 2>>$WORK/srv-hookskill/err.log & echo \$! >$WORK/restarted.pid" \
+  >"$WORK/hookskill.json"
+hooks_row "webhooks through kill -9 once $((HOOK_N / 3)) events had arrived, restart on the same store, SQLite" "$WORK/hookskill.json"
+[ -f "$WORK/restarted.pid" ] && kill "$(cat "$WORK/restarted.pid")" 2>/dev/null || true
+
+if { echo "$DBS" | grep -q postgres || [ "$SMOKE" = 1 ]; } && psql "$PG_ADMIN" -qc 'SELECT 1' >/dev/null 2>&1; then
+  echo "== webhooks: two rtk processes delivering from one PostgreSQL outbox" >&2
+  URL=$(new_db postgres hooks2)
+  "$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-hooks2.json"
+  serve "$URL" "$WORK/srv-hooks2b" --heartbeat-timeout-secs 5
+  FIRST_PID=$SERVER_PID; FIRST_BASE=$BASE
+  # The second node shares the first's key file (every node on one database needs the same).
+  serve "$URL" "$WORK/srv-hooks2a" --heartbeat-timeout-secs 5 --signing-key-file "$WORK/srv-hooks2b/signing.key"
+  # shellcheck disable=SC2046
+  "$BIN/rtk-bench" webhooks $(hooks_target "$WORK/seed-hooks2.json") --participants "$HOOK_N" --meetings "$HOOK_M" \
+    --rate "$HOOK_RATE" >"$WORK/hooks2.json"
+  delivered() { curl -sf "$1/metrics" | awk '/^webhook_deliveries_total/ && /outcome="delivered"/ {n += $NF} END {print n + 0}'; }
+  hooks_row "webhooks with two rtk processes on one PostgreSQL (peers on one, both delivering): $HOOK_N joins at $HOOK_RATE/s" "$WORK/hooks2.json"
+  ROWS[-1]="${ROWS[-1]% |} — delivered by the peers' node $(delivered "$BASE"), by the other $(delivered "$FIRST_BASE") |"
+  stop
+  kill "$FIRST_PID" 2>/dev/null || true
+fi
+
 for i in "${!R_KEY[@]}"; do
   [ -z "${R_KEY[$i]}" ] && continue
   R_HYPER[$i]=$(ratio "${R_RPS[$i]}" "$BASE_MEAN")

@@ -6,6 +6,9 @@
 //! - `baseline`: a minimal hyper server answering every request with the same bytes.
 //! - `gateway`: N participants join one meeting through the gateway at R joins/s; checks that
 //!   no join was lost and the counts are exact; reports client and server RSS.
+//! - `crash`: `kill -9` with peers connected; what survived the restart (`crash.rs`).
+//! - `webhooks`: deliveries to a local receiver during a join storm, optionally through a
+//!   `kill -9`; checked against the store (`hooks.rs`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod crash;
+mod hooks;
 mod seed;
 
 use anyhow::{bail, Context};
@@ -96,6 +100,27 @@ enum Cmd {
         #[arg(long)]
         restart: String,
     },
+    /// A webhook receiver on loopback, N participants joining at R joins/s and then leaving:
+    /// delivery rate, latency and outbox depth, every event once and in order.
+    Webhooks {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 10_000)]
+        participants: usize,
+        #[arg(long, default_value_t = 1_000)]
+        meetings: usize,
+        #[arg(long, default_value_t = 2_000)]
+        rate: u64,
+        /// Kill the server with SIGKILL once this many events have arrived (needs
+        /// `--server-pid` and `--restart`).
+        #[arg(long)]
+        kill_after: Option<usize>,
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// A shell command that starts the server again (in the background) on the same store.
+        #[arg(long)]
+        restart: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -111,6 +136,17 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Crash { target: t, peers, meetings, server_pid, restart } => {
             let api = Api::new(&t.base_url, &t.account, &t.token);
             crash::run(&api, &t.base_url, &t.app, peers, meetings, server_pid, &restart).await
+        }
+        Cmd::Webhooks { target: t, participants, meetings, rate, kill_after, server_pid, restart } => {
+            let api = Api::new(&t.base_url, &t.account, &t.token);
+            let kill = match (kill_after, server_pid, restart) {
+                (None, _, _) => None,
+                (Some(after), Some(server_pid), Some(restart)) => {
+                    Some(hooks::Kill { after, server_pid, restart })
+                }
+                _ => bail!("--kill-after needs --server-pid and --restart"),
+            };
+            hooks::run(&api, &t.base_url, &t.app, participants, meetings, rate, kill).await
         }
     }
 }

@@ -54,7 +54,7 @@ impl Server {
         }
         let node_id = node_id(&config)?;
         let engine =
-            Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout).with_node_id(node_id);
+            Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout).with_node_id(node_id.clone());
         let listener = TcpListener::bind(config.listen).await?;
         if config.public_url.is_none() {
             config.public_url = Some(default_public_url(listener.local_addr()?));
@@ -71,6 +71,7 @@ impl Server {
         }
         let hooks = crate::webhooks::Hooks::new(
             store.clone(),
+            &node_id,
             clock.clone(),
             keys.kek().clone(),
             config.webhooks.clone(),
@@ -121,7 +122,8 @@ impl Server {
         if let Some(r) = reaper {
             r.abort();
         }
-        // Attempts in flight are cut off; their leases run out and they are retried.
+        // Attempts in flight are cut off: retried when this node starts again (it frees its own
+        // leases), or by another node once their leases run out.
         hooks.abort();
         // Gateway connections outlive the HTTP drain: let them record their peers first.
         if tokio::time::timeout(std::time::Duration::from_secs(10), state.connections.idle()).await.is_err() {

@@ -100,6 +100,8 @@ pub struct Hooks(Arc<Inner>);
 
 struct Inner {
     store: Store,
+    /// This node's id: its leases are named after it.
+    node_id: String,
     clock: SharedClock,
     kek: Kek,
     config: HookConfig,
@@ -120,7 +122,15 @@ impl std::fmt::Debug for Hooks {
 }
 
 impl Hooks {
-    pub fn new(store: Store, clock: SharedClock, kek: Kek, config: HookConfig) -> anyhow::Result<Self> {
+    /// `node_id`: this node's stable id (the same after a restart, unique among the nodes on
+    /// one store).
+    pub fn new(
+        store: Store,
+        node_id: &str,
+        clock: SharedClock,
+        kek: Kek,
+        config: HookConfig,
+    ) -> anyhow::Result<Self> {
         let mut b = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
@@ -134,6 +144,7 @@ impl Hooks {
         let permits = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
         Ok(Self(Arc::new(Inner {
             store,
+            node_id: node_id.to_string(),
             clock,
             kek,
             config,
@@ -164,6 +175,15 @@ impl Hooks {
     /// The background worker: claims and delivers until the process ends.
     pub async fn run(self) {
         let Some(every) = self.0.config.poll_interval else { return };
+        // Attempts this node had in flight when it last stopped: retried now, not when
+        // their leases run out.
+        match self.0.store.release_leases_of(&self.0.node_id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "webhook deliveries cut off by the last stop are retried"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot release this node's webhook leases; they run out instead")
+            }
+        }
         let mut last_stats = Instant::now() - Duration::from_secs(60);
         loop {
             let claimed = {
@@ -193,7 +213,12 @@ impl Hooks {
             return 0;
         }
         let now = self.0.clock.now();
-        let rows = match self.0.store.claim_deliveries(now, self.0.config.lease_ms(), free as i64).await {
+        let rows = match self
+            .0
+            .store
+            .claim_deliveries(&self.0.node_id, now, self.0.config.lease_ms(), free as i64)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "webhook outbox claim failed");

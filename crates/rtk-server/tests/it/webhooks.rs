@@ -449,6 +449,56 @@ async fn order_within_a_chain_independence_across(s: &TestServer) {
     assert_eq!(a, [1, 1, 2, 3], "A1 twice (500, 200), then A2 and A3 in order");
 }
 
+/// A node that starts again frees the leases it held when it stopped (the attempts it had in
+/// flight), and only its own: another node's rows stay leased until their leases run out.
+async fn restarted_node_frees_only_its_own_leases(s: &TestServer) {
+    let app = s.app("a").await;
+    let rx = Receiver::start(&[], 200).await;
+    subscribe(s, &app, &rx.url, &["meeting.started"]).await;
+    event(s, &app, "sess-1", 1).await;
+    event(s, &app, "sess-2", 1).await;
+    let now = s.clock.now();
+    let a = s.store.claim_deliveries("n_1", now, 60_000, 1).await.unwrap();
+    let b = s.store.claim_deliveries("n%1", now, 60_000, 1).await.unwrap();
+    assert_eq!((a.len(), b.len()), (1, 1));
+    assert!(s.store.claim_deliveries("other", now, 60_000, 10).await.unwrap().is_empty(), "both leased");
+    // LIKE's wildcards in a node id match only themselves.
+    assert_eq!(s.store.release_leases_of("n_").await.unwrap(), 0);
+    assert_eq!(s.store.release_leases_of("n%").await.unwrap(), 0);
+    assert_eq!(s.store.release_leases_of("n_1").await.unwrap(), 1);
+    let again = s.store.claim_deliveries("other", now, 60_000, 10).await.unwrap();
+    assert_eq!(again.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), [a[0].id.clone()]);
+    // The old lease's outcome no longer counts.
+    let rec = rtk_server::store::AttemptRecord {
+        at: now,
+        status: Some(200),
+        latency_ms: 1,
+        error: None,
+        outcome: rtk_server::store::Outcome::Delivered,
+        throttle_until: None,
+    };
+    assert!(!s.store.record_attempt(&a[0], &rec).await.unwrap());
+    assert!(s.store.record_attempt(&again[0], &rec).await.unwrap());
+}
+
+mod webhook_restart_frees_leases {
+    // No background worker: the test holds every lease itself.
+    async fn run(db: crate::harness::Db) {
+        let quiet = |c: &mut rtk_server::Config| c.webhooks.poll_interval = None;
+        if let Some(s) = crate::harness::TestServer::start_with(db, quiet).await {
+            super::restarted_node_frees_only_its_own_leases(&s).await;
+            s.stop().await;
+        }
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(crate::harness::Db::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        run(crate::harness::Db::Postgres).await
+    }
+}
 both!(webhook_retries, super::retries_until_delivered);
 both!(webhook_client_errors, super::client_error_is_not_retried);
 both!(webhook_order, super::order_within_a_chain_independence_across);
@@ -499,12 +549,14 @@ async fn two_nodes_never_deliver_one_event_twice() {
         }
     }
     let mut nodes = vec![];
-    for _ in 0..2 {
+    for node in ["node-a", "node-b"] {
         let store = rtk_server::Store::connect(&s.db.url).await.unwrap();
         let cfg =
             rtk_server::webhooks::HookConfig { concurrency: 8, poll_interval: None, ..Default::default() };
         let clock: rtk_server::clock::SharedClock = Arc::new(s.clock.clone());
-        nodes.push(rtk_server::webhooks::Hooks::new(store, clock, s.state.keys.kek().clone(), cfg).unwrap());
+        nodes.push(
+            rtk_server::webhooks::Hooks::new(store, node, clock, s.state.keys.kek().clone(), cfg).unwrap(),
+        );
     }
     let total = CHAINS * PER;
     let mut rounds = 0;
