@@ -284,6 +284,8 @@ echo "== webhooks: kill -9 mid-storm (SQLite)" >&2
 URL=$(new_db sqlite hookskill)
 "$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-hookskill.json"
 serve "$URL" "$WORK/srv-hookskill" --heartbeat-timeout-secs 5
+# The crash run's restarted server is done with.
+[ -f "$WORK/restarted.pid" ] && kill "$(cat "$WORK/restarted.pid")" 2>/dev/null || true
 rm -f "$WORK/restarted.pid"
 # shellcheck disable=SC2046
 "$BIN/rtk-bench" webhooks $(hooks_target "$WORK/seed-hookskill.json") --participants "$HOOK_N" --meetings "$HOOK_M" \

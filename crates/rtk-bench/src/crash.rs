@@ -155,6 +155,7 @@ pub async fn run(
     if !st.success() {
         bail!("kill -9 {server_pid} failed");
     }
+    crate::gone(server_pid, PATIENCE).await?;
     let st = std::process::Command::new("sh").args(["-c", restart]).status()?;
     if !st.success() {
         bail!("the restart command failed");

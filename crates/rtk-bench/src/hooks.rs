@@ -348,6 +348,7 @@ async fn kill_and_restart(api: &Api, base: &str, k: &Kill) -> anyhow::Result<f64
     if !st.success() {
         bail!("kill -9 {} failed", k.server_pid);
     }
+    crate::gone(k.server_pid, PATIENCE).await?;
     eprintln!("killed the server once {} events had arrived", k.after);
     let st = std::process::Command::new("sh").args(["-c", &k.restart]).status()?;
     if !st.success() {

@@ -179,6 +179,22 @@ async fn baseline(listen: SocketAddr, body: Vec<u8>) -> anyhow::Result<()> {
     }
 }
 
+/// Waits until process `pid` has exited (gone, or a zombie). SIGKILL is delivered at once, but
+/// a process with thousands of sockets takes a while to be torn down, and its listener holds
+/// the port until then: a restart must wait for it.
+async fn gone(pid: u32, patience: Duration) -> anyhow::Result<()> {
+    let alive = || {
+        proc_file(Some(pid), "stat")
+            .is_some_and(|st| st.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    };
+    let wait = async {
+        while alive() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(patience, wait).await.with_context(|| format!("process {pid} did not exit"))
+}
+
 /// `/proc/PID/NAME`, or the current process's.
 fn proc_file(pid: Option<u32>, name: &str) -> Option<String> {
     let pid = pid.map_or_else(|| "self".to_string(), |p| p.to_string());

@@ -1,6 +1,7 @@
 //! `rtk`: the RealtimeKit-compatible server and its local administration.
 
 mod fixtures;
+mod remote;
 mod resources;
 mod simulate;
 
@@ -35,10 +36,11 @@ enum Command {
     #[command(subcommand)]
     Keys(KeysCmd),
     /// Load a fixtures file (or a directory of them) into the store: accounts, API tokens,
-    /// apps, presets, meetings, participants and ended sessions, with their ids and times
-    /// kept (docs/fixtures.md). All or nothing; applying it again changes nothing.
+    /// apps, presets, meetings, participants, ended sessions and webhooks, with their ids
+    /// and times kept (docs/fixtures.md). All or nothing; applying it again changes nothing.
+    /// With --from-realtimekit, read them from an account through the RealtimeKit API.
     #[command(
-        after_help = "Examples:\n  rtk import fixtures.json\n  rtk import fixtures/ --database-url postgres://127.0.0.1/rtk\n  rtk import fixtures.json --dry-run\n\nExit status: 1 when any entry is wrong (every error is listed, each naming the file, the entry and the field; nothing is written)."
+        after_help = "Examples:\n  rtk import fixtures.json\n  rtk import fixtures/ --database-url postgres://127.0.0.1/rtk\n  rtk import fixtures.json --dry-run\n  rtk import --from-realtimekit https://api.cloudflare.com/client/v4 --account ACCOUNT_ID --token TOKEN -o fixtures.json\n\nExit status: 1 when any entry is wrong (every error is listed, each naming the file, the entry and the field; nothing is written)."
     )]
     Import(fixtures::ImportArgs),
     /// Write the store as a fixtures file (ended sessions only; API tokens as their hashes).

@@ -31,9 +31,9 @@ fn import_is_idempotent_and_export_round_trips_byte_for_byte() {
     let (stdout, _) = run(&["export", "--data-dir", d]);
     assert_eq!(stdout, "{\n  \"rtk_fixtures\": 1\n}\n", "a dry run writes nothing");
     let (_, err) = run(&["import", CANONICAL, "--data-dir", d]);
-    assert!(err.contains("2 sessions; 0 entries already stored as given"), "{err}");
+    assert!(err.contains("2 sessions, 1 webhooks; 0 entries already stored as given"), "{err}");
     let (_, err) = run(&["import", CANONICAL, "--data-dir", d]);
-    assert_eq!(err, "wrote nothing; 10 entries already stored as given\n");
+    assert_eq!(err, "wrote nothing; 11 entries already stored as given\n");
     let (exported, _) = run(&["export", "--data-dir", d]);
     assert_eq!(exported, std::fs::read_to_string(CANONICAL).unwrap(), "import → export is byte-identical");
     // Export → import into an empty store → export.
@@ -146,4 +146,95 @@ async fn serve_with_fixtures_answers_with_their_ids_and_credentials() {
         err.contains("bad.json: apps[0] (id \"a\"): \"account_id\" must name an account of the file or the store, \"nobody\" is neither"),
         "{err}"
     );
+}
+
+/// `rtk serve --ephemeral --fixtures FILE` on a free port: the child and its address.
+fn serve_fixtures(file: &str) -> (std::process::Child, String) {
+    let mut child = rtk()
+        .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0", "--log-format", "json", "--fixtures", file])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("rtk logs before exiting").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON logs");
+        if let Some(a) = v["fields"]["addr"].as_str() {
+            break a.to_string();
+        }
+    };
+    // Keep reading its log, so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// `rtk import --from-realtimekit` against another rtk holding the canonical history: the file
+/// it writes, imported into an empty store, exports as the canonical file does — less what it
+/// cannot or must not copy (API tokens, webhooks).
+#[test]
+fn from_realtimekit_copies_an_account_through_the_api() {
+    let (mut remote, addr) = serve_fixtures(CANONICAL);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("copy.json");
+    let base = format!("http://{addr}/client/v4");
+    let (_, err) = run(&[
+        "import",
+        "--from-realtimekit",
+        &base,
+        "--account",
+        "acc-ci",
+        "--token",
+        "ci-token-123456",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains(
+            "read 1 apps, 0 live sessions left out, 2 meetings, 2 participants, 1 presets, 2 sessions"
+        ),
+        "{err}"
+    );
+    let d = dir.path().join("data");
+    let d = d.to_str().unwrap();
+    let (_, err) = run(&["import", file.to_str().unwrap(), "--data-dir", d]);
+    assert!(err.contains("2 sessions"), "{err}");
+    let (exported, _) = run(&["export", "--data-dir", d]);
+    let mut want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(CANONICAL).unwrap()).unwrap();
+    want.as_object_mut().unwrap().retain(|k, _| k != "api_tokens" && k != "webhooks");
+    let want = serde_json::to_string_pretty(&want).unwrap() + "\n";
+    assert_eq!(exported, want, "the copy holds the same history");
+
+    // Straight into a store, and a wrong token is a clear failure that writes nothing.
+    let e = dir.path().join("direct");
+    let e = e.to_str().unwrap();
+    run(&[
+        "import",
+        "--from-realtimekit",
+        &base,
+        "--account",
+        "acc-ci",
+        "--token",
+        "ci-token-123456",
+        "--data-dir",
+        e,
+    ]);
+    assert_eq!(run(&["export", "--data-dir", e]).0, want);
+    let o = out(&[
+        "import",
+        "--from-realtimekit",
+        &base,
+        "--account",
+        "acc-ci",
+        "--token",
+        "wrong-token-000",
+        "--data-dir",
+        e,
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("401"), "{err}");
+    let _ = Command::new("kill").arg("-TERM").arg(remote.id().to_string()).status();
+    assert!(remote.wait().unwrap().success());
 }

@@ -335,6 +335,22 @@ impl Client {
         crate::resources::RealtimeKit::new(self)
     }
 
+    /// GET any path under `/accounts/{account_id}/realtime/kit/` (each of `path` one segment,
+    /// escaped) with `query`, its `data` as JSON: for endpoints or fields this SDK does not
+    /// model. Retried and authenticated as every call is.
+    pub async fn get_json(
+        &self,
+        account_id: &str,
+        path: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<Response<Value>, Error> {
+        let mut p = KitPath::new(account_id)?;
+        for (i, seg) in path.iter().enumerate() {
+            p = p.id(&format!("path segment {i}"), seg)?;
+        }
+        self.request(Method::GET, p, Some(query), None::<&()>).await
+    }
+
     fn url(&self, path: &KitPath, query: Option<&str>) -> Result<Url, Error> {
         let mut url = self.inner.base.clone();
         let mut segments =

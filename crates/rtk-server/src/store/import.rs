@@ -9,7 +9,7 @@ use super::db::{params, FromRow, Row};
 use super::peers::PEER_COLS;
 use super::sessions::{next_seqs, SESSION_COLS};
 use super::{AccountRow, ChatRow, MeetingRow, ParticipantRow, PeerRow, PresetRow, SessionRow, Store};
-use super::{AppRow, StoreResult, TokenRow};
+use super::{AppRow, StoreResult, TokenRow, WebhookRow};
 
 /// Every row the fixtures format covers, in a deterministic order.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +24,7 @@ pub struct Dump {
     pub sessions: Vec<SessionRow>,
     pub peers: Vec<PeerRow>,
     pub chat: Vec<ChatRow>,
+    pub webhooks: Vec<WebhookRow>,
 }
 
 impl FromRow for AccountRow {
@@ -42,8 +43,8 @@ impl FromRow for TokenWithHash {
 }
 
 impl Store {
-    /// Reads every account, token, app, preset, meeting, participant, session, peer and chat
-    /// message: each kind ordered by `created_at, id` (sessions by `started_at, id`, peers by
+    /// Reads every account, token, app, preset, meeting, participant, session, peer, chat
+    /// message and webhook: each kind ordered by `created_at, id` (sessions by `started_at, id`, peers by
     /// `joined_at, id`, chat by `sent_at, id`).
     pub async fn dump(&self) -> StoreResult<Dump> {
         let db = self.db();
@@ -87,7 +88,11 @@ impl Store {
                 &[],
             )
             .await?;
+        let webhooks = db
+            .rows(&format!("SELECT {} FROM webhooks ORDER BY created_at, id", super::webhooks::COLS), &[])
+            .await?;
         Ok(Dump {
+            webhooks,
             accounts,
             tokens: tokens.into_iter().map(|TokenWithHash(t, h)| (t, h)).collect(),
             apps,
@@ -196,6 +201,9 @@ impl Store {
             // caller), so the counter row is new.
             w.execute("INSERT INTO chat_counters (session_id, messages) VALUES ($1, $2)", params![sid, n])
                 .await?;
+        }
+        for h in &rows.webhooks {
+            super::webhooks::insert_webhook_in(&mut w, h).await?;
         }
         // Imported sessions are new ids: the session cache holds none of them, so nothing there
         // needs updating (a read fills it).

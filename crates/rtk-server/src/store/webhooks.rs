@@ -23,7 +23,7 @@ pub struct WebhookRow {
     pub updated_at: Millis,
 }
 
-const COLS: &str = "id, app_id, name, url, events, enabled, created_at, updated_at";
+pub(super) const COLS: &str = "id, app_id, name, url, events, enabled, created_at, updated_at";
 
 impl FromRow for WebhookRow {
     fn from_row(r: &Row<'_>) -> StoreResult<Self> {
@@ -215,25 +215,31 @@ impl FromRow for MeetingInfo {
     }
 }
 
+/// Inserts a webhook in the caller's transaction (a URL the app has already: a conflict).
+pub(super) async fn insert_webhook_in(w: &mut WriteTx, h: &WebhookRow) -> StoreResult<()> {
+    let events = events_json(&h.events);
+    w.execute(
+        &format!("INSERT INTO webhooks ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+        params![
+            &h.id,
+            &h.app_id,
+            &h.name,
+            &h.url,
+            events.as_str(),
+            i64::from(h.enabled),
+            h.created_at,
+            h.updated_at
+        ],
+    )
+    .await
+    .map_err(|e| conflict_on_unique(e, url_taken(&h.url)))?;
+    Ok(())
+}
+
 impl Store {
     pub async fn insert_webhook(&self, h: &WebhookRow) -> StoreResult<()> {
         let mut w = self.write().await?;
-        let events = events_json(&h.events);
-        w.execute(
-            &format!("INSERT INTO webhooks ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
-            params![
-                &h.id,
-                &h.app_id,
-                &h.name,
-                &h.url,
-                events.as_str(),
-                i64::from(h.enabled),
-                h.created_at,
-                h.updated_at
-            ],
-        )
-        .await
-        .map_err(|e| conflict_on_unique(e, url_taken(&h.url)))?;
+        insert_webhook_in(&mut w, h).await?;
         w.commit().await
     }
 
@@ -359,17 +365,26 @@ impl Store {
                    AND e.order_key = o.order_key AND e.seq < o.seq AND e.state = 'pending') \
                ORDER BY o.next_attempt_at, o.seq LIMIT {limit}{lock})"
         );
-        let n = w.execute(&sql, params![lease.as_str(), now + lease_for, now]).await?;
-        if n == 0 {
+        // The ids leased, then their rows by primary key (lease_owner has no index: reading
+        // the rows back by it scanned the whole outbox, delivered rows included).
+        let ids: Vec<String> =
+            w.rows(&format!("{sql} RETURNING id"), params![lease.as_str(), now + lease_for, now]).await?;
+        if ids.is_empty() {
             w.rollback().await?;
             return Ok(vec![]);
         }
+        let marks: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+        let mut ps: Vec<Param<'_>> = vec![Param::from(&lease)];
+        ps.extend(ids.iter().map(Param::from));
         let rows: Vec<ClaimedRow> = w
             .rows(
-                "SELECT o.id, o.webhook_id, h.url, o.event, o.body, o.attempts, o.created_at \
-                 FROM webhook_outbox o JOIN webhooks h ON h.id = o.webhook_id \
-                 WHERE o.lease_owner = $1 ORDER BY o.next_attempt_at, o.seq",
-                params![lease.as_str()],
+                &format!(
+                    "SELECT o.id, o.webhook_id, h.url, o.event, o.body, o.attempts, o.created_at \
+                     FROM webhook_outbox o JOIN webhooks h ON h.id = o.webhook_id \
+                     WHERE o.lease_owner = $1 AND o.id IN ({}) ORDER BY o.next_attempt_at, o.seq",
+                    marks.join(", ")
+                ),
+                &ps,
             )
             .await?;
         w.commit().await?;

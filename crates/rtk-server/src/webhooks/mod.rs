@@ -344,7 +344,10 @@ impl Hooks {
             }
         }
         let signature = match self.signer().await {
-            Ok(s) => s.sign(row.body.as_bytes()),
+            Ok(s) => match s.sign(row.body.as_bytes()) {
+                Some(sig) => sig,
+                None => return (None, Some("cannot sign: the random source failed".into())),
+            },
             Err(e) => return (None, Some(format!("cannot sign: {e}"))),
         };
         let resp = self

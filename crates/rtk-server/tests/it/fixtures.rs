@@ -262,6 +262,17 @@ async fn canonical_round_trip(s: &TestServer) {
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["data"]["session"]["parent_session_id"], "s-1", "{v}");
+    // The file's webhook, as the webhooks API shows it.
+    let r =
+        s.http.get(format!("{kit}/webhooks/wh-billing")).bearer_auth("ci-token-123456").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        v["data"],
+        json!({"id": "wh-billing", "name": "Billing", "url": "https://billing.example.com/rtk-hooks",
+               "events": ["meeting.ended", "meeting.participantLeft"], "enabled": true,
+               "created_at": "2025-01-01T00:00:00.000Z", "updated_at": "2025-01-01T00:00:00.000Z"})
+    );
 }
 crate::both!(canonical_round_trip_t, super::canonical_round_trip);
 
@@ -286,7 +297,24 @@ async fn errors_are_precise_and_write_nothing(s: &TestServer) {
             {"id": "pe-3", "participant_id": "p-1", "joined_at": "2026-01-05T10:00:30Z", "left_at": "2026-01-05T10:06:00Z"}],
          "chat": [{"id": "c-1", "peer_id": "pe-9", "message": "hi", "sent_at": "2026-01-05T10:00:30Z"}]}
     ]);
+    bad["webhooks"] = json!([
+        {"id": "wh-1", "app_id": "app1", "name": "a", "url": "ftp://x.example", "events": ["meeting.ended"]},
+        {"id": "wh-2", "app_id": "app1", "name": "b", "url": "https://x.example/h", "events": ["meeting.end", "meeting.ended", "meeting.ended"]},
+        {"id": "wh-3", "app_id": "app9", "name": "c", "url": "https://x.example/h", "events": []},
+        {"id": "wh-4", "app_id": "app1", "name": "d", "url": "https://x.example/h", "events": ["meeting.started"]}
+    ]);
     let errors = errors_of(set_of(&bad).apply(&s.store).await);
+    let want = [
+        "fixtures.json: webhooks[0] (id \"wh-1\"): \"url\" must be an http or https URL, not ftp:",
+        "fixtures.json: webhooks[1] (id \"wh-2\"): \"events[0]\" is not a webhook event: \"meeting.end\" (one of meeting.started, meeting.ended, meeting.participantJoined, meeting.participantLeft, meeting.chatSynced, recording.statusUpdate, livestreaming.statusUpdate, meeting.transcript, meeting.summary)",
+        "fixtures.json: webhooks[1] (id \"wh-2\"): \"events[2]\" \"meeting.ended\" is listed twice",
+        "fixtures.json: webhooks[2] (id \"wh-3\"): \"app_id\" must name an app of the file or the store, \"app9\" is neither",
+        "fixtures.json: webhooks[2] (id \"wh-3\"): \"events\" must list at least one event",
+        "fixtures.json: webhooks[3] (id \"wh-4\"): \"url\" is already the URL of webhook \"wh-2\" of app \"app1\"",
+    ];
+    for w in want {
+        assert!(errors.iter().any(|e| e == w), "missing {w:?} in {errors:#?}");
+    }
     let want = [
         "fixtures.json: apps[0] (id \"app1\"): \"created_at\" must be an RFC 3339 time (e.g. 2026-01-01T09:00:00Z), got \"yesterday\"",
         "fixtures.json: meetings[0] (id \"abcdef-ghijkl\"): \"session_keep_alive_time_in_secs\" must be a whole number of seconds from 0 to 600",
@@ -402,6 +430,18 @@ async fn reset_returns_to_the_fixtures(db: Db) {
     assert_eq!(after, before, "back to the fixtures");
     let (_, s1) = call(reqwest::Method::GET, format!("{kit}/sessions/s-1"), None).await;
     assert_eq!(s1["data"]["session"]["minutes_consumed"], 45.0);
+    // Webhooks too: one the test deleted comes back, one it added is gone.
+    let (st, _) = call(reqwest::Method::DELETE, format!("{kit}/webhooks/wh-billing"), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let hook = json!({"name": "mine", "url": "https://x.example/mine", "events": ["meeting.started"]});
+    let (st, _) = call(reqwest::Method::POST, format!("{kit}/webhooks"), Some(hook)).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let r = http.post(format!("{root}/_rtk/reset")).bearer_auth("admin-token-1").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, hooks) = call(reqwest::Method::GET, format!("{kit}/webhooks"), None).await;
+    let ids: Vec<&str> =
+        hooks["data"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["wh-billing"], "{hooks}");
     let _ = stop.send(());
     let _ = task.await;
 }
@@ -439,6 +479,7 @@ fn the_schema_names_every_exported_key() {
         ("meetings", "meeting"),
         ("participants", "participant"),
         ("sessions", "session"),
+        ("webhooks", "webhook"),
     ] {
         assert!(schema["properties"][kind].is_object(), "{kind}");
         for e in file[kind].as_array().unwrap_or_else(|| panic!("the canonical file has {kind}")) {
