@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
@@ -55,7 +56,7 @@ impl Server {
         let node_id = node_id(&config)?;
         let engine =
             Engine::new(store.clone(), clock.clone(), config.heartbeat_timeout).with_node_id(node_id.clone());
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = bind(config.listen).await?;
         if config.public_url.is_none() {
             config.public_url = Some(default_public_url(listener.local_addr()?));
         }
@@ -164,6 +165,30 @@ fn admin_token_file(data_dir: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// This node's id, kept in the data directory so a restart recognises its own peers.
+/// How long a start waits for its port to come free.
+const BIND_PATIENCE: Duration = Duration::from_secs(15);
+
+/// Binds the listener. A port still held when a previous process on it was killed (its
+/// thousands of sockets are torn down after it exits) is waited for, up to [`BIND_PATIENCE`],
+/// so a supervisor's restart after a crash comes up instead of failing.
+async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let deadline = std::time::Instant::now() + BIND_PATIENCE;
+    let mut said = false;
+    loop {
+        match TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && std::time::Instant::now() < deadline => {
+                if !said {
+                    tracing::warn!(%addr, "the address is in use; waiting up to {BIND_PATIENCE:?} for it to come free");
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(anyhow::anyhow!("cannot listen on {addr}: {e}")),
+        }
+    }
+}
+
 fn node_id(config: &Config) -> anyhow::Result<String> {
     let path = config.data_dir.join("node-id");
     if let Ok(id) = std::fs::read_to_string(&path) {
@@ -207,4 +232,30 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A port held by another socket is waited for, and taken once it is released.
+    #[tokio::test]
+    async fn bind_waits_for_a_held_port() {
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = held.local_addr().unwrap();
+        assert!(TcpListener::bind(addr).await.is_err(), "a listening port is refused");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let waiting = tokio::spawn(async move { bind(addr).await });
+        // The bind is refused while the port is held: the task is still waiting.
+        let release = tokio::spawn(async move {
+            let _ = rx.await;
+            drop(held);
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "bound a port another socket listens on");
+        tx.send(()).unwrap();
+        release.await.unwrap();
+        let l = waiting.await.unwrap().expect("bound once the port was free");
+        assert_eq!(l.local_addr().unwrap(), addr);
+    }
 }
