@@ -148,8 +148,27 @@ async fn serve_with_fixtures_answers_with_their_ids_and_credentials() {
     );
 }
 
-/// `rtk serve --ephemeral --fixtures FILE` on a free port: the child and its address.
-fn serve_fixtures(file: &str) -> (std::process::Child, String) {
+/// A server the test started, stopped (SIGTERM, then waited for) however the test ends.
+struct Served(std::process::Child);
+
+impl Served {
+    /// Stops it and checks that it exited cleanly.
+    fn stop(mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        assert!(self.0.wait().unwrap().success());
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // After `stop` this finds the process gone; after a failed assertion it ends it.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `rtk serve --ephemeral --fixtures FILE` on a free port: the server and its address.
+fn serve_fixtures(file: &str) -> (Served, String) {
     let mut child = rtk()
         .args(["serve", "--ephemeral", "--listen", "127.0.0.1:0", "--log-format", "json", "--fixtures", file])
         .stdout(Stdio::null())
@@ -166,7 +185,7 @@ fn serve_fixtures(file: &str) -> (std::process::Child, String) {
     };
     // Keep reading its log, so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (Served(child), addr)
 }
 
 /// `rtk import --from-realtimekit` against another rtk holding the canonical history: the file
@@ -174,7 +193,7 @@ fn serve_fixtures(file: &str) -> (std::process::Child, String) {
 /// cannot or must not copy (API tokens, webhooks).
 #[test]
 fn from_realtimekit_copies_an_account_through_the_api() {
-    let (mut remote, addr) = serve_fixtures(CANONICAL);
+    let (remote, addr) = serve_fixtures(CANONICAL);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("copy.json");
     let base = format!("http://{addr}/client/v4");
@@ -235,6 +254,5 @@ fn from_realtimekit_copies_an_account_through_the_api() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("401"), "{err}");
-    let _ = Command::new("kill").arg("-TERM").arg(remote.id().to_string()).status();
-    assert!(remote.wait().unwrap().success());
+    remote.stop();
 }
