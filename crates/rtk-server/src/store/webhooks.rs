@@ -642,8 +642,9 @@ pub(crate) async fn session_events_in(
         .await?;
     let subs: Vec<(String, Vec<String>)> = hooks.into_iter().map(|Sub(id, ev)| (id, ev)).collect();
     let wanted = |e: &str| subs.iter().any(|(_, ev)| ev.iter().any(|x| x == e));
-    let ends = changes.iter().any(|c| matches!(c, SessionChange::Ended(_)));
-    let chat_synced = ends && wanted(CHAT_SYNCED) && w.links.is_some();
+    let chat_synced = wanted(CHAT_SYNCED)
+        && w.links.is_some()
+        && changes.iter().any(|c| matches!(c, SessionChange::Ended(_)));
     if !chat_synced && !changes.iter().any(|c| wanted(c.event())) {
         return Ok(());
     }
@@ -683,18 +684,17 @@ pub(crate) async fn session_events_in(
     let mut events: Vec<(&'static str, rtk_api::webhooks::HookEvent)> = Vec::with_capacity(changes.len() + 1);
     for c in changes {
         let event = c.event();
-        if !wanted(event) && !matches!(c, SessionChange::Ended(_)) {
-            continue;
+        if wanted(event) {
+            events.push((
+                event,
+                match c {
+                    SessionChange::Started => payload::started(&ctx),
+                    SessionChange::Joined(p) => payload::joined(&ctx, &peer(p)),
+                    SessionChange::Left(p) => payload::left(&ctx, &peer(p)),
+                    SessionChange::Ended(reason) => payload::ended(&ctx, reason),
+                },
+            ));
         }
-        events.push((
-            event,
-            match c {
-                SessionChange::Started => payload::started(&ctx),
-                SessionChange::Joined(p) => payload::joined(&ctx, &peer(p)),
-                SessionChange::Left(p) => payload::left(&ctx, &peer(p)),
-                SessionChange::Ended(reason) => payload::ended(&ctx, reason),
-            },
-        ));
         // After the end, the chat is final: its export link follows `meeting.ended`.
         if matches!(c, SessionChange::Ended(_)) && chat_synced {
             if let Some(e) = chat_synced_event(w, session, &ctx, now).await? {
@@ -727,9 +727,10 @@ async fn chat_synced_event(
     now: Millis,
 ) -> StoreResult<Option<rtk_api::webhooks::HookEvent>> {
     let Some(links) = w.links.clone() else { return Ok(None) };
-    let n: i64 =
-        w.one("SELECT COUNT(*) FROM chat_messages WHERE session_id = $1", params![&session.id]).await?;
-    if n == 0 {
+    // The session's maintained message count (chat.rs), not a count over its messages.
+    let n: Option<i64> =
+        w.optional("SELECT messages FROM chat_counters WHERE session_id = $1", params![&session.id]).await?;
+    if n.unwrap_or(0) == 0 {
         return Ok(None);
     }
     let Some((url, expiry)) = links.chat_link(&session.id, &session.app_id, now) else {

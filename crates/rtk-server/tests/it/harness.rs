@@ -333,24 +333,28 @@ pub fn preset_doc(name: &str) -> Value {
     })
 }
 
-/// Declares `$name::sqlite` and `$name::postgres`, each running `$body(server)`.
+/// Declares `$name::sqlite` and `$name::postgres`, each running `$body(server)`; with a
+/// third argument, on a server whose config that closure tweaks first.
 #[macro_export]
 macro_rules! both {
     ($name:ident, $f:path) => {
+        $crate::both!($name, $f, |_: &mut rtk_server::Config| {});
+    };
+    ($name:ident, $f:path, $tweak:expr) => {
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(s) = $crate::harness::TestServer::start($crate::harness::Db::Sqlite).await {
+            async fn run(db: $crate::harness::Db) {
+                if let Some(s) = $crate::harness::TestServer::start_with(db, $tweak).await {
                     $f(&s).await;
                     s.stop().await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::harness::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(s) = $crate::harness::TestServer::start($crate::harness::Db::Postgres).await {
-                    $f(&s).await;
-                    s.stop().await;
-                }
+                run($crate::harness::Db::Postgres).await
             }
         }
     };

@@ -481,24 +481,12 @@ async fn restarted_node_frees_only_its_own_leases(s: &TestServer) {
     assert!(s.store.record_attempt(&again[0], &rec).await.unwrap());
 }
 
-mod webhook_restart_frees_leases {
-    // No background worker: the test holds every lease itself.
-    async fn run(db: crate::harness::Db) {
-        let quiet = |c: &mut rtk_server::Config| c.webhooks.poll_interval = None;
-        if let Some(s) = crate::harness::TestServer::start_with(db, quiet).await {
-            super::restarted_node_frees_only_its_own_leases(&s).await;
-            s.stop().await;
-        }
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(crate::harness::Db::Sqlite).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        run(crate::harness::Db::Postgres).await
-    }
-}
+// No background worker: the test holds every lease itself.
+both!(
+    webhook_restart_frees_leases,
+    super::restarted_node_frees_only_its_own_leases,
+    |c: &mut rtk_server::Config| { c.webhooks.poll_interval = None }
+);
 both!(webhook_retries, super::retries_until_delivered);
 both!(webhook_client_errors, super::client_error_is_not_retried);
 both!(webhook_order, super::order_within_a_chain_independence_across);

@@ -29,6 +29,13 @@ struct ExportClaims {
     exp: i64,
 }
 
+impl ExportClaims {
+    /// The claims of a link to `session_id`'s export, valid until `exp` (Unix seconds).
+    fn new(session_id: &str, app_id: &str, exp: i64) -> Self {
+        ExportClaims { typ: "chat_export".into(), session_id: session_id.into(), app_id: app_id.into(), exp }
+    }
+}
+
 impl Expiring for ExportClaims {
     fn exp(&self) -> i64 {
         self.exp
@@ -56,13 +63,7 @@ impl crate::store::ChatLinks for ChatLinker {
         now: crate::clock::Millis,
     ) -> Option<(String, crate::clock::Millis)> {
         let exp = now / 1000 + self.ttl_secs;
-        let claims = ExportClaims {
-            typ: "chat_export".into(),
-            session_id: session_id.into(),
-            app_id: app_id.into(),
-            exp,
-        };
-        match self.keys.sign_loaded(&claims) {
+        match self.keys.sign_loaded(&ExportClaims::new(session_id, app_id, exp)) {
             Ok(token) => Some((format!("{}/chat-exports/{token}", self.base), exp * 1000)),
             Err(e) => {
                 tracing::error!(error = %e, "cannot sign a chat download link");
@@ -86,13 +87,7 @@ pub(super) async fn session_chat(
     let session = find_session(&s, &scope.app.id, &p.session_id).await?;
     let now = s.now();
     let exp = now / 1000 + EXPORT_TTL_SECS;
-    let claims = ExportClaims {
-        typ: "chat_export".into(),
-        session_id: session.id.clone(),
-        app_id: scope.app.id.clone(),
-        exp,
-    };
-    let token = s.keys.sign(&claims).await?;
+    let token = s.keys.sign(&ExportClaims::new(&session.id, &scope.app.id, exp)).await?;
     let base = download_base(&s.config, &headers);
     let total = s.store.chat_count(&session.id).await?;
     let messages: Vec<ChatMessage> = s
