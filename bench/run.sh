@@ -212,6 +212,10 @@ for DB in $DBS; do
   measure sessions-100-first "GET sessions first page (100 per page), $MANY sessions" "$KIT/sessions?per_page=100"
   DEEP=$(( MANY / 100 - 1 ))
   measure sessions-100-deep "GET sessions page $DEEP (100 per page), $MANY sessions" "$KIT/sessions?per_page=100&page_no=$DEEP"
+  # Day-wise analytics read the maintained daily rows: the seeded sessions span a year.
+  measure analytics-30 "GET analytics/daywise (default: 30 days), $MANY sessions" "$KIT/analytics/daywise"
+  measure analytics-365 "GET analytics/daywise (365 days), $MANY sessions" \
+    "$KIT/analytics/daywise?start_date=$(date -u -d '364 days ago' +%F)&end_date=$(date -u +%F)"
   stop
 done
 baseline_row "after the endpoint rows"

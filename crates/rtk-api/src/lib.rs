@@ -8,6 +8,7 @@
 //! as JSON text ([`document::Document`]) and written back member by member.
 
 pub mod active_session;
+pub mod analytics;
 pub mod document;
 pub mod envelope;
 pub mod gateway;
@@ -16,6 +17,7 @@ pub mod limits;
 pub mod meetings;
 pub mod ops;
 pub mod presets;
+pub mod recordings;
 pub mod resources;
 pub mod schema;
 pub mod sessions;

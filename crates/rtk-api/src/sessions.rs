@@ -39,7 +39,8 @@ pub struct Session {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     pub ended_at: Option<String>,
-    /// Metadata of the session (rtk keeps none: always `{}`).
+    /// Metadata of the session: `{}`, or `{"recordings": […]}` once it has been recorded
+    /// (see [`SessionMeta`]).
     #[schema(value_type = SessionMeta)]
     pub meta: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,7 +54,10 @@ pub struct Session {
     pub extra: Map<String, Value>,
 }
 
-/// A session's metadata (and a peer report's `quality`): rtk keeps none, so always `{}`.
+/// A session's metadata: `{}` until the session is recorded, then `{"recordings": […]}`, its
+/// recordings oldest first, each `{id, status, invoked_time, started_time, stopped_time,
+/// output_file_name, recording_duration}` (times RFC 3339 or null; the duration in seconds,
+/// pauses excluded, once stopped). Also a peer report's `quality` (always `{}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionMeta {}
 
@@ -61,8 +65,30 @@ impl utoipa::__dev::ComposeSchema for SessionMeta {
     fn compose(
         _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
     ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .description(Some("Always empty: rtk keeps none."))
+        use crate::schema;
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder};
+        let nullable_time = || schema::nullable(schema::time());
+        let recording = ObjectBuilder::new()
+            .property("id", schema::string())
+            .property(
+                "status",
+                schema::one_of_strings(&[
+                    "INVOKED",
+                    "RECORDING",
+                    "PAUSED",
+                    "UPLOADING",
+                    "UPLOADED",
+                    "ERRORED",
+                ]),
+            )
+            .property("invoked_time", schema::time())
+            .property("started_time", nullable_time())
+            .property("stopped_time", nullable_time())
+            .property("output_file_name", schema::string())
+            .property("recording_duration", schema::nullable(schema::integer(0, i64::MAX)));
+        ObjectBuilder::new()
+            .description(Some("`{}`, or the session's recordings once it has been recorded."))
+            .property("recordings", ArrayBuilder::new().items(recording))
             .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<
                 utoipa::openapi::schema::Schema,
             >::FreeForm(false)))

@@ -146,6 +146,33 @@ pub struct HookParticipant {
     pub left_at: Option<String>,
 }
 
+/// The `recording` block of `recording.statusUpdate`, as Cloudflare documents it (`fileSize` a
+/// string, `roomUUID` the session id, `organizationId` the app id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HookRecording {
+    pub id: String,
+    pub recording_id: String,
+    pub status: String,
+    pub download_url: Option<String>,
+    pub audio_download_url: Option<String>,
+    pub download_url_expiry: Option<String>,
+    pub started_time: Option<String>,
+    pub stopped_time: Option<String>,
+    pub file_size: Option<String>,
+    pub output_file_name: String,
+    pub meeting_id: String,
+    /// Recorded seconds, pauses excluded (once stopped).
+    pub recording_duration: Option<i64>,
+    pub organization_id: String,
+    #[serde(rename = "roomUUID")]
+    pub room_uuid: Option<String>,
+    /// rtk's extension: why it stopped (`API_CALL`, `ALL_PEERS_LEFT`, `INTERNAL_ERROR`,
+    /// `MAX_SECONDS`), once it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+}
+
 /// rtk's extension on session events: the session's counts as of the change the event
 /// reports (what `GET …/sessions/{id}` answered right after it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -190,6 +217,8 @@ pub enum HookEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rtk: Option<HookCounts>,
     },
+    #[serde(rename = "recording.statusUpdate")]
+    RecordingStatusUpdate { recording: HookRecording, meeting: HookMeeting },
     #[serde(rename = "meeting.chatSynced", rename_all = "camelCase")]
     ChatSynced {
         session_id: String,
@@ -213,6 +242,7 @@ impl HookEvent {
             HookEvent::ParticipantJoined { .. } => "meeting.participantJoined",
             HookEvent::ParticipantLeft { .. } => "meeting.participantLeft",
             HookEvent::ChatSynced { .. } => "meeting.chatSynced",
+            HookEvent::RecordingStatusUpdate { .. } => "recording.statusUpdate",
         }
     }
 }

@@ -38,6 +38,7 @@ fn session(id: &str, app: &str, meeting: &str, start: i64) -> SessionRow {
         last_leave_at: None,
         ends_at: None,
         dropped_count: 0,
+        meta: "{}".into(),
     }
 }
 

@@ -361,6 +361,11 @@ pub struct MoveParticipantsParams {
 
 with_account!(
     AccountParams,
+    AnalyticsParams,
+    StartRecordingParams,
+    TrackRecordingParams,
+    RecordingActionParams,
+    RecordingListParams,
     AppListParams,
     AppPostParams,
     PresetListParams,
@@ -425,7 +430,98 @@ pub struct DeliveryListParams {
     pub limit: Option<u32>,
 }
 
+/// `recordings().start_recordings`: `meeting_id` is required; the configurations are JSON
+/// objects as the SDKs take them (stored and returned as given; rtk records no media).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StartRecordingParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub meeting_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_multiple_recordings: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name_prefix: Option<String>,
+    /// 60 to 86,400 seconds of recorded time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_seconds: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_config: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_config: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_config: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// `recordings().start_track_recording`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrackRecordingParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub meeting_id: String,
+    /// Participant (or custom participant) ids; everyone when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<serde_json::Value>,
+}
+
+/// `recordings().pause_resume_stop_recording`: `action` is `stop`, `pause` or `resume`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RecordingActionParams {
+    #[serde(skip)]
+    pub account_id: String,
+    pub action: String,
+}
+
+/// `recordings().get_recordings`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RecordingListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meeting_id: Option<String>,
+    /// Any of `INVOKED`, `RECORDING`, `PAUSED`, `UPLOADING`, `UPLOADED`, `ERRORED`.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "comma_list")]
+    pub status: Vec<String>,
+    /// RFC 3339; on `invoked_time`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired: Option<bool>,
+    /// A meeting id or part of a meeting title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// `ASC` or `DESC` (by `invoked_time`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<String>,
+}
+
+/// `analytics().get_org_analytics`: `YYYY-MM-DD` (UTC) days, both included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnalyticsParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+}
+
+/// A list as one comma-separated query value (the server also reads `status=A&status=B`).
+fn comma_list<S: serde::Serializer>(v: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.join(","))
+}
+
 list_params!(
+    RecordingListParams,
     AppListParams,
     PresetListParams,
     MeetingListParams,

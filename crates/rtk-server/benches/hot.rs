@@ -33,6 +33,7 @@ fn session(live: i64) -> SessionRow {
         last_leave_at: None,
         ends_at: None,
         dropped_count: 0,
+        meta: "{}".into(),
     }
 }
 

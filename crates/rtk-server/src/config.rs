@@ -138,6 +138,11 @@ impl Config {
         }
     }
 
+    /// Where recording files are stored: `recordings/` in the data directory.
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.data_dir.join("recordings")
+    }
+
     /// The public base URL without a trailing slash (set by `Server::start` when not
     /// configured).
     pub fn public_base(&self) -> String {

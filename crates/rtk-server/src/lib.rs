@@ -14,6 +14,7 @@ pub mod error;
 pub mod fixtures;
 pub mod gateway;
 pub mod http;
+pub mod recordings;
 pub mod secrets;
 pub mod state;
 pub mod store;

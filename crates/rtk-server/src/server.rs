@@ -66,6 +66,14 @@ impl Server {
             base: config.public_base(),
             ttl_secs: config.webhooks.horizon.as_secs() as i64 + crate::http::sessions::EXPORT_TTL_SECS,
         }));
+        engine.set_recorder(crate::recordings::Recorder::new(
+            store.clone(),
+            clock.clone(),
+            Arc::new(crate::recordings::DirStorage::new(config.recordings_dir())),
+            keys.clone(),
+            config.public_base(),
+            crate::recordings::DEFAULT_RETENTION_SECS,
+        ));
         let dropped = engine.recover().await?;
         if dropped > 0 {
             tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");

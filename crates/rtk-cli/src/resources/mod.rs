@@ -1,4 +1,4 @@
-//! `rtk apps|presets|meetings|participants|sessions|webhooks …`: the API through the Rust SDK.
+//! `rtk apps|presets|meetings|participants|sessions|webhooks|recordings …`: the API through the Rust SDK.
 //! A table by default, JSON with `--json`.
 //!
 //! - `mod.rs`: the command tree, running a command, paging and reading documents;
@@ -21,6 +21,7 @@ mod meetings;
 mod output;
 mod participants;
 mod presets;
+mod recordings;
 mod sessions;
 mod webhooks;
 
@@ -60,6 +61,12 @@ pub enum ResourceCommand {
         after_help = "Examples:\n  rtk webhooks create --app $APP --name billing --url https://example.com/hook --events meeting.started,meeting.ended\n  rtk webhooks list --app $APP\n  rtk webhooks update --app $APP $WEBHOOK --enabled false\n  rtk webhooks deliveries --app $APP $WEBHOOK --state failed\n  rtk webhooks redeliver --app $APP $WEBHOOK $DELIVERY"
     )]
     Webhooks(webhooks::Webhooks),
+    /// Recordings of an app (the session's timeline; rtk records no media): list, get, active,
+    /// start, pause, resume, stop.
+    #[command(
+        after_help = "Examples:\n  rtk recordings start --app $APP $MEETING --prefix standup\n  rtk recordings pause --app $APP $RECORDING\n  rtk recordings stop --app $APP $RECORDING\n  rtk recordings get --app $APP $RECORDING --json | jq -r .download_url\n  rtk recordings list --app $APP --status UPLOADED"
+    )]
+    Recordings(recordings::Recordings),
 }
 
 /// Runs a resource command; on failure prints `rtk: <error>` and exits with status 1.
@@ -84,6 +91,7 @@ async fn dispatch(cmd: ResourceCommand) -> anyhow::Result<()> {
         ResourceCommand::Participants(p) => participants::run(p).await,
         ResourceCommand::Sessions(s) => sessions::run(s).await,
         ResourceCommand::Webhooks(w) => webhooks::run(w).await,
+        ResourceCommand::Recordings(r) => recordings::run(r).await,
     }
 }
 

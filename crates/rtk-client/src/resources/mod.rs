@@ -1,16 +1,20 @@
 //! The resource tree, as in the official SDKs: `client.realtime_kit().meetings().create(…)`.
 
 mod active_session;
+mod analytics;
 mod apps;
 mod meetings;
 mod presets;
+mod recordings;
 mod sessions;
 mod webhooks;
 
 pub use active_session::ActiveSession;
+pub use analytics::Analytics;
 pub use apps::Apps;
 pub use meetings::Meetings;
 pub use presets::Presets;
+pub use recordings::Recordings;
 pub use sessions::Sessions;
 pub use webhooks::Webhooks;
 
@@ -43,6 +47,12 @@ impl<'a> RealtimeKit<'a> {
     }
     pub fn webhooks(&self) -> Webhooks<'a> {
         Webhooks { client: self.client }
+    }
+    pub fn recordings(&self) -> Recordings<'a> {
+        Recordings { client: self.client }
+    }
+    pub fn analytics(&self) -> Analytics<'a> {
+        Analytics { client: self.client }
     }
 }
 

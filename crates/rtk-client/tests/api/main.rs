@@ -9,5 +9,6 @@ mod harness;
 mod mock;
 mod pagination;
 mod participant;
+mod recordings;
 mod retries;
 mod webhooks;

@@ -68,6 +68,8 @@ pub struct Engine {
     beats: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Millis>>>,
     /// Joins hold it shared; a reset holds it alone.
     joins: std::sync::Arc<tokio::sync::RwLock<()>>,
+    /// The recorder, once the server has made it (it needs the public URL, known after bind).
+    recorder: std::sync::Arc<std::sync::OnceLock<crate::recordings::Recorder>>,
 }
 
 pub fn peer_info(p: &PeerRow) -> PeerInfo {
@@ -91,6 +93,7 @@ impl Engine {
             node_id: None,
             beats: Default::default(),
             joins: Default::default(),
+            recorder: Default::default(),
         }
     }
 
@@ -111,6 +114,30 @@ impl Engine {
 
     pub fn hub(&self) -> &Hub {
         &self.hub
+    }
+
+    /// Sets the recorder (the first call wins).
+    pub fn set_recorder(&self, r: crate::recordings::Recorder) {
+        let _ = self.recorder.set(r);
+    }
+
+    pub fn recorder(&self) -> Option<&crate::recordings::Recorder> {
+        self.recorder.get()
+    }
+
+    /// Lets the recorder act on what a change did (attach to invoked recordings, write the
+    /// files of stopped ones) before the caller answers; failures are logged, the next tick
+    /// retries.
+    pub async fn recorder_catch_up(&self) {
+        if let Some(r) = self.recorder() {
+            let done = async {
+                r.attach().await?;
+                r.finish().await
+            };
+            if let Err(e) = done.await {
+                tracing::warn!(error = %e, "the recorder could not catch up; the next tick retries");
+            }
+        }
     }
 
     pub fn now(&self) -> Millis {
@@ -167,6 +194,10 @@ impl Engine {
             Some(&joined.peer.id),
             ServerEvent::PeerJoined { peer: peer_info(&joined.peer) },
         );
+        if joined.started || joined.ended.is_some() {
+            // A recording invoked on start, or one stopped by the end found here.
+            self.recorder_catch_up().await;
+        }
         Ok(joined)
     }
 
@@ -322,7 +353,13 @@ impl Engine {
                 self.hub.send(&p.id, Outbound::Close(close::TIMEOUT, "heartbeat timeout".into()));
             }
         }
+        // Before sessions end: a recording that reached max_seconds first stops for that.
+        self.store.stop_recordings_at_max(now).await?;
         report.ended = self.store.end_expired_sessions(now).await?.len();
+        if let Some(r) = self.recorder() {
+            r.attach().await?;
+            r.finish().await?;
+        }
         Ok(report)
     }
 
@@ -397,6 +434,7 @@ impl Engine {
             );
             self.hub.send(&p.id, Outbound::Close(close::KICKED, "kicked: the host ended the session".into()));
         }
+        self.recorder_catch_up().await;
         Ok((session, peers))
     }
 

@@ -2,6 +2,7 @@
 //! store or the engine, and shape the envelope; they never touch SQL.
 
 mod active_session;
+mod analytics;
 mod apps;
 mod breakout;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod openapi;
 mod ops;
 mod participants;
 mod presets;
+pub mod recordings;
 pub mod schema;
 pub mod scope;
 pub mod sessions;
@@ -114,6 +116,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(sessions::routes())
         .merge(active_session::routes())
         .merge(webhooks::routes())
+        .merge(recordings::routes())
+        .merge(analytics::routes())
         .split_for_parts()
 }
 
@@ -132,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .merge(clock::routes(&state.config))
         .merge(crate::gateway::routes())
         .merge(sessions::chat_export_routes())
+        .merge(recordings::file_routes())
         .merge(webhooks::public_routes())
         .merge(webhooks::log_routes())
         .fallback(|| async { ApiError::not_found("no such route") })

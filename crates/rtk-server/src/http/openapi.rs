@@ -199,6 +199,8 @@ fn document_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
         // A meeting's documents are checked for types only (every member optional).
         ("AiConfig", to_schema(&AI_CONFIG, true)),
         ("RecordingConfig", to_schema(&RECORDING_CONFIG, true)),
+        ("RecordingStart", to_schema(&super::schema::RECORDING_START, false)),
+        ("TrackRecordingStart", to_schema(&super::schema::TRACK_RECORDING_START, false)),
         ("PresetDocument", preset_body(false)),
         ("PresetPatch", preset_body(true)),
     ]
@@ -253,6 +255,24 @@ impl PartialSchema for PresetDocument {
     }
 }
 impl ToSchema for PresetDocument {}
+
+/// The body of `POST …/recordings`.
+pub struct RecordingStart;
+impl PartialSchema for RecordingStart {
+    fn schema() -> RefOr<Schema> {
+        RefOr::Ref(Ref::from_schema_name("RecordingStart"))
+    }
+}
+impl ToSchema for RecordingStart {}
+
+/// The body of `POST …/recordings/track`.
+pub struct TrackRecordingStart;
+impl PartialSchema for TrackRecordingStart {
+    fn schema() -> RefOr<Schema> {
+        RefOr::Ref(Ref::from_schema_name("TrackRecordingStart"))
+    }
+}
+impl ToSchema for TrackRecordingStart {}
 
 /// A deep-partial preset document (update).
 pub struct PresetPatch;
@@ -404,6 +424,19 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
                 &["404", "410"],
             )
             .parameter(token("The signed export token (a `.csv` suffix is allowed)")),
+        ),
+    );
+    add(
+        "/recording-files/{token}",
+        HttpMethod::Get,
+        no_security(
+            op(
+                "A recording's file: the link a recording's `download_url` is (the link is the credential). The session's timeline as JSON (docs/recordings.md); with `.vtt` appended, the same events as WebVTT (`text/vtt`)",
+                "recordings",
+                ("200", text("The recording's timeline document (format rtk-recording/1)", "application/json")),
+                &["404", "410"],
+            )
+            .parameter(token("The signed file token (`.json` or `.vtt` suffix allowed)")),
         ),
     );
     let gateway_token = ParameterBuilder::new()

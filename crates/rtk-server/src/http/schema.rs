@@ -411,41 +411,65 @@ pub const AI_CONFIG: S = S::Obj(&[
     ),
 ]);
 
-pub const RECORDING_CONFIG: S = S::Obj(&[
+const AUDIO_FIELDS: &[F] = &[
+    F("channel", false, S::Enum(&["mono", "stereo"])),
+    F("codec", false, S::Enum(&["MP3", "AAC"])),
+    F("export_file", false, S::Bool),
+];
+
+const VIDEO_FIELDS: &[F] = &[
+    F("codec", false, S::Enum(&["H264", "VP8", "VP9"])),
+    F("export_file", false, S::Bool),
+    F("height", false, COUNT),
+    F("width", false, COUNT),
     F(
-        "audio_config",
+        "watermark",
         false,
         S::Obj(&[
-            F("channel", false, S::Enum(&["mono", "stereo"])),
-            F("codec", false, S::Enum(&["MP3", "AAC"])),
-            F("export_file", false, S::Bool),
+            F("position", false, S::Enum(&["left top", "right top", "left bottom", "right bottom"])),
+            F("size", false, S::Obj(&[F("height", false, COUNT), F("width", false, COUNT)])),
+            F("url", false, S::Str),
         ]),
     ),
+];
+
+pub const RECORDING_CONFIG: S = S::Obj(&[
+    F("audio_config", false, S::Obj(AUDIO_FIELDS)),
     F("file_name_prefix", false, S::Str),
     F("live_streaming_config", false, S::Obj(&[F("rtmp_url", false, S::Str)])),
     // "ranging from a minimum of 60 seconds to a maximum of 24 hours" (the SDKs' docs).
     F("max_seconds", false, S::Real(60.0, 86_400.0)),
     F("realtimekit_bucket_config", false, S::Obj(&[F("enabled", true, S::Bool)])),
     F("storage_config", false, S::Null(&S::Obj(STORAGE_FIELDS))),
+    F("video_config", false, S::Obj(VIDEO_FIELDS)),
+]);
+
+/// The body of `POST …/recordings` (the SDKs' start parameters; types checked, members rtk
+/// does not know kept in the stored configuration).
+pub const RECORDING_START: S = S::Obj(&[
+    F("meeting_id", true, S::Str),
+    F("allow_multiple_recordings", false, S::Bool),
+    F("audio_config", false, S::Obj(AUDIO_FIELDS)),
+    F("file_name_prefix", false, S::Str),
+    F("interactive_config", false, S::Obj(&[F("type", false, S::Enum(&["ID3"]))])),
+    // "ranging from a minimum of 60 seconds to a maximum of 24 hours"; an int in the SDKs.
+    F("max_seconds", false, S::Whole(60, 86_400)),
+    F("realtimekit_bucket_config", false, S::Obj(&[F("enabled", true, S::Bool)])),
+    F("rtmp_out_config", false, S::Obj(&[F("rtmp_url", false, S::Str)])),
+    F("storage_config", false, S::Null(&S::Obj(STORAGE_FIELDS))),
+    F("url", false, S::Str),
+    F("video_config", false, S::Obj(VIDEO_FIELDS)),
+]);
+
+/// The body of `POST …/recordings/track`.
+pub const TRACK_RECORDING_START: S = S::Obj(&[
+    F("meeting_id", true, S::Str),
     F(
-        "video_config",
+        "layers",
         false,
-        S::Obj(&[
-            F("codec", false, S::Enum(&["H264", "VP8", "VP9"])),
-            F("export_file", false, S::Bool),
-            F("height", false, COUNT),
-            F("width", false, COUNT),
-            F(
-                "watermark",
-                false,
-                S::Obj(&[
-                    F("position", false, S::Enum(&["left top", "right top", "left bottom", "right bottom"])),
-                    F("size", false, S::Obj(&[F("height", false, COUNT), F("width", false, COUNT)])),
-                    F("url", false, S::Str),
-                ]),
-            ),
-        ]),
+        S::Map(&S::Obj(&[F("file_name_prefix", false, S::Str), F("media_kind", false, S::Enum(&["audio"]))])),
     ),
+    F("user_ids", false, S::Arr(&S::Str)),
 ]);
 
 /// Meeting create / replace / update bodies (every field optional).

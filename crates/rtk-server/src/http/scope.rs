@@ -145,6 +145,7 @@ leaf_path! {
     SessionParticipantPath { participant_id: "A peer id (as the participants list shows) or a participant id." },
     PeerPath { peer_id: "A peer, of a session of the app." },
     WebhookPath { webhook_id: "The webhook, of the app." },
+    RecordingPath { recording_id: "The recording, of the app." },
 }
 
 /// `{session_id}` and `{participant_id}` together.

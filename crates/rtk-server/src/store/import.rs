@@ -163,13 +163,14 @@ impl Store {
         }
         let session_sql = format!(
             "INSERT INTO sessions ({SESSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-             $13, $14, $15, $16, $17, $18, $19, $20)"
+             $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         );
         for s in &rows.sessions {
             let seq = next_seqs(&mut w, &s.app_id, 1).await?;
             let mut ps = s.params();
             ps[2] = seq.into();
             w.execute(&session_sql, &ps).await?;
+            super::analytics::imported_session_in(&mut w, s).await?;
         }
         let peer_sql = format!(
             "INSERT INTO peers ({PEER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \

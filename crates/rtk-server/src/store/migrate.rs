@@ -36,6 +36,7 @@ const SHARED: &[Migration] = &[
     migration!(4, "chat bounds", "0004_chat_bounds.sql"),
     migration!(6, "peer pages", "0006_peer_pages.sql"),
     migration!(7, "webhooks", "0007_webhooks.sql"),
+    migration!(8, "recordings", "0008_recordings.sql"),
 ];
 
 const POSTGRES: &[Migration] = &[migration!(5, "typed columns", "postgres/0005_typed_columns.sql")];

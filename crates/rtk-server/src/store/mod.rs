@@ -11,6 +11,7 @@
 //! such lock.
 
 mod accounts;
+pub(crate) mod analytics;
 mod apps;
 mod breakout;
 mod chat;
@@ -21,6 +22,7 @@ mod migrate;
 mod participants;
 mod peers;
 mod presets;
+pub(crate) mod recordings;
 mod sessions;
 pub(crate) mod webhooks;
 
@@ -33,6 +35,7 @@ pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
 pub use peers::{JoinSpec, Joined, PeerOrder, PeerRow};
 pub use presets::PresetRow;
+pub use recordings::{Action as RecordingAction, NewRecording, RecordingFilter, RecordingRow};
 pub use sessions::{SessionFilter, SessionRow, SessionState};
 pub use webhooks::{
     AttemptRecord, AttemptRow, Claimed, DeliveryRow, OutboxStats, Outcome, WebhookKeyRow, WebhookRow,
@@ -397,6 +400,8 @@ pub fn new_id() -> String {
 
 /// Every table that holds what apps made, children first: a reset empties them all.
 const APP_TABLES: &[&str] = &[
+    "daily_stats",
+    "recordings",
     "webhook_attempts",
     "webhook_outbox",
     "webhooks",

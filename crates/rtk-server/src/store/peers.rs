@@ -320,7 +320,7 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
                 .one(
                     &format!(
                         "INSERT INTO sessions ({SESSION_COLS}) VALUES \
-                         ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL, 0) \
+                         ($1, $2, $8, $3, $4, $5, 'LIVE', $6, $7, NULL, $7, $7, 1, 1, 1, 0, $7, NULL, NULL, 0, '{{}}') \
                          RETURNING {SESSION_COLS}"
                     ),
                     params![
@@ -361,15 +361,32 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
         .await
         .map_err(|e| super::conflict_on_unique(e, || format!("peer {} already exists", spec.peer_id)))?;
     use super::webhooks::{session_events_in, SessionChange};
-    if let Some(e) = &ended {
-        session_events_in(w, e, &[SessionChange::Ended("ALL_PARTICIPANTS_LEFT")], now).await?;
-    }
+    let ended = match ended {
+        Some(e) => {
+            let e = match super::recordings::stop_for_session_end_in(w, &e, e.updated_at, now).await? {
+                Some(fresh) => fresh,
+                None => e,
+            };
+            super::analytics::session_ended_in(w, &e).await?;
+            session_events_in(w, &e, &[SessionChange::Ended("ALL_PARTICIPANTS_LEFT")], now).await?;
+            Some(e)
+        }
+        None => None,
+    };
     let changes: &[SessionChange] = if started {
         &[SessionChange::Started, SessionChange::Joined(&peer)]
     } else {
         &[SessionChange::Joined(&peer)]
     };
     session_events_in(w, &session, changes, now).await?;
+    if started {
+        let one = super::analytics::Add { sessions: 1, ..Default::default() };
+        super::analytics::add_in(w, &session.app_id, super::analytics::day_of(session.started_at), one)
+            .await?;
+    }
+    // A meeting with `record_on_start`: its recording is invoked with the session.
+    let session =
+        if started { super::recordings::record_on_start_in(w, &session, now).await? } else { session };
     Ok(Joined { session, peer, started, ended })
 }
 
@@ -589,7 +606,8 @@ impl Store {
     }
 
     /// The earliest moment after which something falls due: a dropped peer's heartbeat timeout
-    /// (its last message + `heartbeat_timeout_ms`) or a live session's keep-alive deadline.
+    /// (its last message + `heartbeat_timeout_ms`), a live session's keep-alive deadline or a
+    /// recording's `max_seconds`.
     /// Connected peers are not considered: their clients keep them alive.
     /// Only what falls due after `now`: something due already would hide what comes later.
     pub async fn next_due(&self, heartbeat_timeout_ms: Millis, now: Millis) -> StoreResult<Option<Millis>> {
@@ -607,7 +625,8 @@ impl Store {
                 params![now],
             )
             .await?;
-        Ok([peer.map(|t| t + heartbeat_timeout_ms), session].into_iter().flatten().min())
+        let recording = self.next_recording_due(now).await?;
+        Ok([peer.map(|t| t + heartbeat_timeout_ms), session, recording].into_iter().flatten().min())
     }
 
     /// Live peers (connected or dropped) whose last message was at `cutoff` or before.

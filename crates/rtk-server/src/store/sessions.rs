@@ -11,7 +11,7 @@ use crate::clock::Millis;
 
 pub const SESSION_COLS: &str = "id, app_id, seq, meeting_id, meeting_title, parent_session_id, status, keep_alive_ms, \
     started_at, ended_at, created_at, updated_at, live_count, max_live, peer_count, closed_ms, live_join_sum, \
-    last_leave_at, ends_at, dropped_count";
+    last_leave_at, ends_at, dropped_count, meta";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -37,6 +37,8 @@ pub struct SessionRow {
     pub ends_at: Option<Millis>,
     /// Live peers whose connection dropped: still in `live_count`, no longer accruing.
     pub dropped_count: i64,
+    /// `meta` of the session's answers: a JSON object (its recordings, see recordings.rs).
+    pub meta: String,
 }
 
 /// A session as it stands at a moment: a LIVE session whose keep-alive has run out is ENDED
@@ -98,13 +100,14 @@ impl FromRow for SessionRow {
             last_leave_at: r.get(17)?,
             ends_at: r.get(18)?,
             dropped_count: r.get(19)?,
+            meta: r.get(20)?,
         })
     }
 }
 
 impl SessionRow {
     /// Its columns in `SESSION_COLS` order, as statement parameters.
-    pub(super) fn params(&self) -> [Param<'_>; 20] {
+    pub(super) fn params(&self) -> [Param<'_>; 21] {
         [
             (&self.id).into(),
             (&self.app_id).into(),
@@ -126,6 +129,7 @@ impl SessionRow {
             self.last_leave_at.into(),
             self.ends_at.into(),
             self.dropped_count.into(),
+            (&self.meta).into(),
         ]
     }
 }
@@ -159,7 +163,15 @@ impl Store {
                 params![now],
             )
             .await?;
-        for r in &rows {
+        let mut rows = rows;
+        for r in rows.iter_mut() {
+            // The recorder leaves when the session closes: at the end of its keep-alive.
+            if let Some(fresh) =
+                super::recordings::stop_for_session_end_in(&mut w, r, r.updated_at, now).await?
+            {
+                *r = fresh;
+            }
+            super::analytics::session_ended_in(&mut w, r).await?;
             let ended = [super::webhooks::SessionChange::Ended("ALL_PARTICIPANTS_LEFT")];
             super::webhooks::session_events_in(&mut w, r, &ended, now).await?;
         }
@@ -208,6 +220,11 @@ impl Store {
                 params![now, reason, &session.id],
             )
             .await?;
+        let session = match super::recordings::stop_for_session_end_in(&mut w, &session, now, now).await? {
+            Some(fresh) => fresh,
+            None => session,
+        };
+        super::analytics::session_ended_in(&mut w, &session).await?;
         {
             use super::webhooks::SessionChange;
             let mut changes: Vec<SessionChange> = peers.iter().map(SessionChange::Left).collect();
@@ -373,7 +390,7 @@ impl Store {
     /// order given (give them oldest first). A session's `peer_count` must be the number of
     /// its peers (`import_peers`): the participants list takes its total from there.
     pub async fn import_sessions(&self, rows: &[SessionRow]) -> StoreResult<()> {
-        const N: usize = 20;
+        const N: usize = 21;
         let mut w = self.write().await?;
         let mut rows = rows.to_vec();
         let mut by_app: std::collections::HashMap<String, i64> = Default::default();
@@ -395,6 +412,17 @@ impl Store {
                 format!("INSERT INTO sessions ({SESSION_COLS}) VALUES {}", placeholders(chunk.len(), N));
             let ps: Vec<Param<'_>> = chunk.iter().flat_map(|r| r.params()).collect();
             w.execute(&sql, &ps).await?;
+        }
+        // The analytics rows, one upsert per app and day.
+        let mut days: std::collections::BTreeMap<(&str, i64), super::analytics::Add> = Default::default();
+        for r in rows.iter() {
+            let a = days.entry((r.app_id.as_str(), super::analytics::day_of(r.started_at))).or_default();
+            let one = super::analytics::imported(r);
+            a.sessions += one.sessions;
+            a.session_ms += one.session_ms;
+        }
+        for ((app, day), a) in days {
+            super::analytics::add_in(&mut w, app, day, a).await?;
         }
         w.commit_then(|| self.cache_sessions(&rows)).await
     }

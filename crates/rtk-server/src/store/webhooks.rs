@@ -648,32 +648,7 @@ pub(crate) async fn session_events_in(
     if !chat_synced && !changes.iter().any(|c| wanted(c.event())) {
         return Ok(());
     }
-    let m: Option<MeetingInfo> = w
-        .optional(
-            "SELECT m.created_at, a.name FROM meetings m JOIN apps a ON a.id = m.app_id WHERE m.id = $1",
-            params![&session.meeting_id],
-        )
-        .await?;
-    let (created_at, app_name) = match m {
-        Some(MeetingInfo(c, a)) => (c, a),
-        None => (session.created_at, String::new()),
-    };
-    let st = session.state(now);
-    let ctx = payload::MeetingCtx {
-        meeting_id: session.meeting_id.clone(),
-        session_id: session.id.clone(),
-        title: session.meeting_title.clone(),
-        created_at,
-        started_at: session.started_at,
-        ended_at: if st.live { None } else { st.ended_at.or(session.ended_at) },
-        app_id: session.app_id.clone(),
-        app_name,
-        counts: Some(rtk_api::webhooks::HookCounts {
-            live_participants: st.live_participants,
-            max_concurrent_participants: session.max_live,
-            total_peers: session.peer_count,
-        }),
-    };
+    let ctx = meeting_ctx_in(w, session, now).await?;
     let peer = |p: &super::PeerRow| payload::PeerCtx {
         peer_id: p.id.clone(),
         display_name: p.display_name.clone().unwrap_or_default(),
@@ -712,6 +687,90 @@ pub(crate) async fn session_events_in(
         for webhook_id in targets {
             insert_row(w, webhook_id, &session.app_id, event, &session.id, &body, now).await?;
         }
+    }
+    Ok(())
+}
+
+/// What every event of `session` says about its meeting, as of `now` (read in the caller's
+/// transaction: the meeting's creation and the app's name).
+async fn meeting_ctx_in(
+    w: &mut WriteTx,
+    session: &super::SessionRow,
+    now: Millis,
+) -> StoreResult<crate::webhooks::payload::MeetingCtx> {
+    let m: Option<MeetingInfo> = w
+        .optional(
+            "SELECT m.created_at, a.name FROM meetings m JOIN apps a ON a.id = m.app_id WHERE m.id = $1",
+            params![&session.meeting_id],
+        )
+        .await?;
+    let (created_at, app_name) = match m {
+        Some(MeetingInfo(c, a)) => (c, a),
+        None => (session.created_at, String::new()),
+    };
+    let st = session.state(now);
+    Ok(crate::webhooks::payload::MeetingCtx {
+        meeting_id: session.meeting_id.clone(),
+        session_id: session.id.clone(),
+        title: session.meeting_title.clone(),
+        created_at,
+        started_at: session.started_at,
+        ended_at: if st.live { None } else { st.ended_at.or(session.ended_at) },
+        app_id: session.app_id.clone(),
+        app_name,
+        counts: Some(rtk_api::webhooks::HookCounts {
+            live_participants: st.live_participants,
+            max_concurrent_participants: session.max_live,
+            total_peers: session.peer_count,
+        }),
+    })
+}
+
+const RECORDING_STATUS: &str = "recording.statusUpdate";
+
+/// `recording.statusUpdate` for `rec` as it now stands, in the caller's transaction, in the
+/// chain of its session (so it is delivered in order with the session's other events).
+/// `download`: the link and its expiry, once the file is stored.
+pub(crate) async fn recording_event_in(
+    w: &mut WriteTx,
+    session: Option<&super::SessionRow>,
+    rec: &super::RecordingRow,
+    download: Option<(&str, Millis)>,
+    now: Millis,
+) -> StoreResult<()> {
+    let hooks: Vec<Sub> = w
+        .rows(
+            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
+            params![&rec.app_id],
+        )
+        .await?;
+    let targets: Vec<String> = hooks
+        .into_iter()
+        .filter(|Sub(_, ev)| ev.iter().any(|e| e == RECORDING_STATUS))
+        .map(|Sub(id, _)| id)
+        .collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let session = match session {
+        Some(s) => Some(s.clone()),
+        None => match &rec.session_id {
+            Some(id) => {
+                w.optional(
+                    &format!("SELECT {} FROM sessions WHERE id = $1", super::sessions::SESSION_COLS),
+                    params![id],
+                )
+                .await?
+            }
+            None => None,
+        },
+    };
+    let Some(session) = session else { return Ok(()) };
+    let ctx = meeting_ctx_in(w, &session, now).await?;
+    let e = crate::webhooks::payload::recording(&ctx, rec, download, now);
+    let body = crate::webhooks::payload::body(&e);
+    for webhook_id in &targets {
+        insert_row(w, webhook_id, &rec.app_id, RECORDING_STATUS, &session.id, &body, now).await?;
     }
     Ok(())
 }

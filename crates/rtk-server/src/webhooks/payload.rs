@@ -98,6 +98,36 @@ pub fn chat_synced(c: &MeetingCtx, url: &str, expiry: Millis) -> HookEvent {
     }
 }
 
+/// `recording.statusUpdate` for `r` as it stands at `now`; `download` once its file is stored.
+pub fn recording(
+    c: &MeetingCtx,
+    r: &crate::store::RecordingRow,
+    download: Option<(&str, Millis)>,
+    now: Millis,
+) -> HookEvent {
+    let stopped = r.stopped_at.is_some();
+    HookEvent::RecordingStatusUpdate {
+        recording: rtk_api::webhooks::HookRecording {
+            id: r.id.clone(),
+            recording_id: r.id.clone(),
+            status: r.status.clone(),
+            download_url: download.map(|(u, _)| u.to_string()),
+            audio_download_url: None,
+            download_url_expiry: download.map(|(_, e)| rfc3339(e)),
+            started_time: r.started_at.map(rfc3339),
+            stopped_time: r.stopped_at.map(rfc3339),
+            file_size: r.file_size.map(|n| n.to_string()),
+            output_file_name: r.output_file_name.clone(),
+            meeting_id: r.meeting_id.clone(),
+            recording_duration: if stopped { r.recorded_ms(now).map(|ms| ms / 1000) } else { None },
+            organization_id: r.app_id.clone(),
+            room_uuid: r.session_id.clone(),
+            stop_reason: r.stop_reason.clone(),
+        },
+        meeting: meeting_block(c),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 pub mod harness;
 pub mod ws;
 
+mod analytics;
 mod auth;
 mod bounds;
 mod clock;
@@ -15,6 +16,7 @@ mod openapi;
 mod peer_pages;
 mod property;
 mod races;
+mod recordings;
 mod secrets;
 mod sessions;
 mod store_conformance;

@@ -61,6 +61,7 @@ fn session(id: &str, n: usize) -> SessionRow {
         last_leave_at: None,
         ends_at: None,
         dropped_count: 0,
+        meta: "{}".into(),
     }
 }
 

@@ -123,6 +123,7 @@ async fn import_and_pages(db: Db) {
             last_leave_at: Some(i + 10),
             ends_at: None,
             dropped_count: 0,
+            meta: "{}".into(),
         })
         .collect();
     store.import_sessions(&rows[..10]).await.unwrap();

@@ -156,3 +156,20 @@ export const WEBHOOK = {
 export const WEBHOOK_ENVELOPE = { success: 'boolean', data: WEBHOOK };
 /** getWebhooks: `data` is the array (no paging). */
 export const WEBHOOK_LIST = { success: 'boolean', data: 'array' };
+
+// Recordings. The d.ts declares `audio_download_url`, `download_url`, `download_url_expiry`,
+// `file_size`, `session_id`, `started_time`, `stopped_time` as `T | null` without `?`: present,
+// possibly null (checked by `nullablePresent` in the test); the rest below are non-null.
+export const RECORDING_STATUSES = new Set(['INVOKED', 'RECORDING', 'UPLOADING', 'UPLOADED', 'ERRORED', 'PAUSED']);
+export const RECORDING = { id: 'id', invoked_time: 'datetime', output_file_name: 'string', status: RECORDING_STATUSES };
+export const RECORDING_NULLABLE = [
+  'audio_download_url',
+  'download_url',
+  'download_url_expiry',
+  'file_size',
+  'session_id',
+  'started_time',
+  'stopped_time',
+];
+export const RECORDING_ENVELOPE = { success: 'boolean', data: RECORDING };
+export const RECORDING_LIST = { success: 'boolean', data: 'array', paging: PAGING };

@@ -46,7 +46,11 @@ pub fn session_view(s: &SessionRow, now: Millis) -> Session {
         created_at: rfc3339(s.created_at),
         updated_at: rfc3339(st.updated_at),
         ended_at: st.ended_at.map(rfc3339),
-        meta: Default::default(),
+        meta: if s.meta == "{}" {
+            Default::default()
+        } else {
+            serde_json::from_str(&s.meta).unwrap_or_default()
+        },
         parent_session_id: s.parent_session_id.clone(),
         breakout_rooms: None,
         extra: Default::default(),
