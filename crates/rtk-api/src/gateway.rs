@@ -35,6 +35,21 @@ pub enum ClientMessage {
     /// the preset's `connected_meetings.can_switch_connected_meetings` (to a breakout room) or
     /// `can_switch_to_parent_meeting` (back); answered by `moved` or an `error`.
     SwitchMeeting { meeting_id: String },
+    /// A transcript segment of this peer's speech (e.g. from the browser's speech
+    /// recognition). Only final segments are stored (docs/transcripts.md); every segment is
+    /// relayed to the session's peers as a `transcript` event (live captions).
+    Transcript {
+        text: String,
+        /// RFC 3339; default: `end`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start: Option<String>,
+        /// RFC 3339; default: when the server receives it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end: Option<String>,
+        /// Default true; false for an interim result (relayed, not stored).
+        #[serde(default, rename = "final", skip_serializing_if = "Option::is_none")]
+        is_final: Option<bool>,
+    },
     /// Leave the session cleanly.
     Leave,
 }
@@ -102,6 +117,19 @@ pub enum ServerEvent {
         display_name: Option<String>,
         message: String,
         sent_at: String,
+    },
+    /// A peer's transcript segment (live captions); `final` segments are also stored.
+    Transcript {
+        /// The segment id (final segments only: what the transcript holds).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        peer_id: String,
+        display_name: Option<String>,
+        text: String,
+        start: String,
+        end: String,
+        #[serde(rename = "final")]
+        is_final: bool,
     },
     /// This peer was removed by the host (`kick`, `kick-all`); the connection closes next.
     Kicked {

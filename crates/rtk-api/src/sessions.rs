@@ -412,3 +412,75 @@ mod tests {
         assert_eq!(back["type"], "meeting");
     }
 }
+
+/// `data` of `GET …/sessions/{session_id}/transcript` (the SDKs' mixed case: `sessionId`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct SessionTranscript {
+    #[serde(rename = "sessionId")]
+    pub session_id: String,
+    /// A signed link to the transcript in the format asked for (valid for an hour).
+    pub transcript_download_url: String,
+    #[schema(format = DateTime)]
+    pub transcript_download_url_expiry: String,
+}
+
+/// `data` of `GET …/sessions/{session_id}/summary` (camelCase, as the SDKs model it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SessionSummary {
+    pub session_id: String,
+    /// A signed link to the summary (Markdown, valid for an hour).
+    pub summary_download_url: String,
+    #[schema(format = DateTime)]
+    pub summary_download_url_expiry: String,
+}
+
+/// `data` of `POST …/sessions/{session_id}/summary`: the job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct SummaryJob {
+    pub session_id: String,
+    /// `PROCESSING`, `COMPLETED` or `FAILED`.
+    pub status: String,
+    /// rtk's extension: `extractive` (built in) or `command`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// rtk's extension: why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A transcript segment as `POST …/sessions/{session_id}/transcript` (rtk's extension) takes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SegmentIn {
+    /// Who spoke: a display name (or give `participant_id` and rtk takes the participant's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
+    /// A participant of the session's meeting (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_id: Option<String>,
+    pub text: String,
+    /// RFC 3339, within the session.
+    #[schema(format = DateTime)]
+    pub start: String,
+    #[schema(format = DateTime)]
+    pub end: String,
+}
+
+/// Body of `POST …/sessions/{session_id}/transcript` (rtk's extension).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SegmentsIn {
+    pub segments: Vec<SegmentIn>,
+}
+
+/// Answer of `POST …/sessions/{session_id}/transcript`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct SegmentsStored {
+    pub session_id: String,
+    /// Segments stored by this call.
+    pub stored: u64,
+    /// Segments the session holds now.
+    pub total: u64,
+}

@@ -219,6 +219,14 @@ pub enum HookEvent {
     },
     #[serde(rename = "recording.statusUpdate")]
     RecordingStatusUpdate { recording: HookRecording, meeting: HookMeeting },
+    #[serde(rename = "meeting.transcript", rename_all = "camelCase")]
+    MeetingTranscript {
+        meeting: HookMeeting,
+        transcript_download_url: String,
+        transcript_download_url_expiry: String,
+    },
+    #[serde(rename = "meeting.summary", rename_all = "camelCase")]
+    MeetingSummary { meeting: HookMeeting, summary_download_url: String, summary_download_url_expiry: String },
     #[serde(rename = "meeting.chatSynced", rename_all = "camelCase")]
     ChatSynced {
         session_id: String,
@@ -243,6 +251,8 @@ impl HookEvent {
             HookEvent::ParticipantLeft { .. } => "meeting.participantLeft",
             HookEvent::ChatSynced { .. } => "meeting.chatSynced",
             HookEvent::RecordingStatusUpdate { .. } => "recording.statusUpdate",
+            HookEvent::MeetingTranscript { .. } => "meeting.transcript",
+            HookEvent::MeetingSummary { .. } => "meeting.summary",
         }
     }
 }

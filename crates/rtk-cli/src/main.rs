@@ -211,6 +211,14 @@ struct ServeArgs {
     max_header_bytes: usize,
     #[command(flatten)]
     webhooks: WebhookArgs,
+    /// A program that summarises transcripts instead of the built-in extractive summariser:
+    /// run with `sh -c`, the transcript (JSON) on its stdin, the summary (Markdown) on its
+    /// stdout (docs/transcripts.md).
+    #[arg(long, env = "RTK_SUMMARIZER_COMMAND")]
+    summarizer_command: Option<String>,
+    /// Seconds the summariser command may take; then it is killed and the summary FAILED.
+    #[arg(long, env = "RTK_SUMMARIZER_TIMEOUT_SECS", default_value_t = 120, value_parser = positive())]
+    summarizer_timeout_secs: u64,
 }
 
 /// Webhook delivery (docs/webhooks.md).
@@ -473,6 +481,13 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         max_uri_bytes: a.max_uri_bytes,
         max_header_bytes: a.max_header_bytes,
         webhooks: a.webhooks.config(),
+        summarizer: match &a.summarizer_command {
+            Some(cmd) => rtk_server::transcripts::Summarizer::Command {
+                argv: vec!["sh".into(), "-c".into(), cmd.clone()],
+                timeout: std::time::Duration::from_secs(a.summarizer_timeout_secs),
+            },
+            None => rtk_server::transcripts::Summarizer::Extractive,
+        },
         ..a.store.config()
     };
     // Signals are ours from here on: one that comes during start still stops us cleanly.

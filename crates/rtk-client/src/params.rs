@@ -361,6 +361,7 @@ pub struct MoveParticipantsParams {
 
 with_account!(
     AccountParams,
+    TranscriptParams,
     AnalyticsParams,
     StartRecordingParams,
     TrackRecordingParams,
@@ -513,6 +514,15 @@ pub struct AnalyticsParams {
     pub start_date: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<String>,
+}
+
+/// `sessions().get_session_transcripts`: `SRT`, `VTT`, `JSON` or `CSV` (the default).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TranscriptParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// A list as one comma-separated query value (the server also reads `status=A&status=B`).

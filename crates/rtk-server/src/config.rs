@@ -73,6 +73,9 @@ pub struct Config {
     pub max_header_bytes: usize,
     /// Webhook delivery policy: timeouts, retries, private targets (docs/webhooks.md).
     pub webhooks: crate::webhooks::HookConfig,
+    /// How summaries are made: the built-in extractive summariser, or a command
+    /// (docs/transcripts.md).
+    pub summarizer: crate::transcripts::Summarizer,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -116,6 +119,7 @@ impl Default for Config {
             max_uri_bytes: DEFAULT_MAX_URI_BYTES,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             webhooks: Default::default(),
+            summarizer: Default::default(),
         }
     }
 }

@@ -172,7 +172,9 @@ impl From<crate::engine::EngineError> for ApiError {
             EngineError::MeetingInactive(m) => ApiError::conflict(format!("meeting {m} is INACTIVE")),
             EngineError::PeerGone(p) => ApiError::not_found(format!("peer {p} is not in a live session")),
             EngineError::Invalid(m) => ApiError::bad_request(m),
-            e @ EngineError::ChatFull(_) => ApiError::conflict(e.to_string()),
+            e @ (EngineError::ChatFull(_) | EngineError::TranscriptFull(_)) => {
+                ApiError::conflict(e.to_string())
+            }
             EngineError::Store(s) => s.into(),
         }
     }

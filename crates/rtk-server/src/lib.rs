@@ -19,6 +19,7 @@ pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod transcripts;
 pub mod webhooks;
 
 mod server;

@@ -74,6 +74,14 @@ impl Server {
             config.public_base(),
             crate::recordings::DEFAULT_RETENTION_SECS,
         ));
+        engine.set_summaries(crate::transcripts::Summaries {
+            store: store.clone(),
+            clock: clock.clone(),
+            keys: keys.clone(),
+            base: config.public_base(),
+            summarizer: config.summarizer.clone(),
+            webhook_ttl_secs: config.webhooks.horizon.as_secs() as i64 + crate::transcripts::LINK_TTL_SECS,
+        });
         let dropped = engine.recover().await?;
         if dropped > 0 {
             tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");

@@ -1,7 +1,7 @@
 use reqwest::Method;
 use rtk_api::sessions::{
-    Session, SessionChat, SessionDetails, SessionList, SessionParticipant, SessionParticipantDetails,
-    SessionParticipants,
+    SegmentsIn, SegmentsStored, Session, SessionChat, SessionDetails, SessionList, SessionParticipant,
+    SessionParticipantDetails, SessionParticipants, SessionSummary, SessionTranscript, SummaryJob,
 };
 
 use super::NONE;
@@ -9,7 +9,7 @@ use crate::client::{KitPath, Response};
 use crate::pagination::{paginate, Items};
 use crate::params::{
     AccountParams, GetSessionDetailsParams, SessionListParams, SessionParticipantListParams,
-    SessionParticipantParams,
+    SessionParticipantParams, TranscriptParams,
 };
 use crate::{Client, Error};
 
@@ -138,6 +138,52 @@ impl Sessions<'_> {
         params: &AccountParams,
     ) -> Result<Response<SessionChat>, Error> {
         let path = sessions(&params.account_id, app_id)?.id("session_id", session_id)?.lit("chat");
+        self.client.request(Method::GET, path, NONE, NONE).await
+    }
+
+    /// A download link for the session's transcript (`format`: SRT, VTT, JSON or CSV; 404
+    /// when it has none).
+    pub async fn get_session_transcripts(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        params: &TranscriptParams,
+    ) -> Result<Response<SessionTranscript>, Error> {
+        let path = sessions(&params.account_id, app_id)?.id("session_id", session_id)?.lit("transcript");
+        self.client.request(Method::GET, path, Some(params), NONE).await
+    }
+
+    /// rtk extension: stores transcript segments (from your own speech-to-text).
+    pub async fn add_transcript_segments(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        account_id: &str,
+        segments: &SegmentsIn,
+    ) -> Result<Response<SegmentsStored>, Error> {
+        let path = sessions(account_id, app_id)?.id("session_id", session_id)?.lit("transcript");
+        self.client.request(Method::POST, path, NONE, Some(segments)).await
+    }
+
+    /// Starts a summary of the session's transcript.
+    pub async fn generate_summary_of_transcripts(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        params: &AccountParams,
+    ) -> Result<Response<SummaryJob>, Error> {
+        let path = sessions(&params.account_id, app_id)?.id("session_id", session_id)?.lit("summary");
+        self.client.request(Method::POST, path, NONE, Some(&serde_json::json!({}))).await
+    }
+
+    /// A download link for the session's summary (404 while none is ready).
+    pub async fn get_session_summary(
+        &self,
+        app_id: &str,
+        session_id: &str,
+        params: &AccountParams,
+    ) -> Result<Response<SessionSummary>, Error> {
+        let path = sessions(&params.account_id, app_id)?.id("session_id", session_id)?.lit("summary");
         self.client.request(Method::GET, path, NONE, NONE).await
     }
 }

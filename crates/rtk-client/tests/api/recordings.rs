@@ -84,3 +84,36 @@ async fn analytics_daywise() {
     let e = env.client.realtime_kit().analytics().get_org_analytics(&env.app, &bad).await.unwrap_err();
     assert_eq!(e.status().map(|s| s.as_u16()), Some(400));
 }
+
+#[tokio::test]
+async fn transcript_and_summary() {
+    let env = env().await;
+    let meeting = env.meeting("Talked").await;
+    let (_p, joined) = env.join(&meeting, "cy").await;
+    env.clock.advance(10_000);
+    let sessions = env.client.realtime_kit().sessions();
+    let t = |ms: i64| rtk_server::clock::rfc3339(1_767_225_600_000 + ms);
+    let segs = rtk_api::sessions::SegmentsIn {
+        segments: vec![rtk_api::sessions::SegmentIn {
+            speaker: Some("Cy".into()),
+            participant_id: None,
+            text: "Release on Tuesday.".into(),
+            start: t(1_000),
+            end: t(2_500),
+        }],
+    };
+    let stored =
+        sessions.add_transcript_segments(&env.app, &joined.session_id, &env.account, &segs).await.unwrap();
+    assert_eq!((stored.data.stored, stored.data.total), (1, 1));
+    let p = TranscriptParams { format: Some("SRT".into()), ..TranscriptParams::new(&env.account) };
+    let link = sessions.get_session_transcripts(&env.app, &joined.session_id, &p).await.unwrap().data;
+    let srt = reqwest::get(&link.transcript_download_url).await.unwrap().text().await.unwrap();
+    assert_eq!(srt, "1\n00:00:01,000 --> 00:00:02,500\nCy: Release on Tuesday.\n\n");
+    let acc = AccountParams::new(&env.account);
+    let job =
+        sessions.generate_summary_of_transcripts(&env.app, &joined.session_id, &acc).await.unwrap().data;
+    assert_eq!(job.status, "COMPLETED");
+    let sum = sessions.get_session_summary(&env.app, &joined.session_id, &acc).await.unwrap().data;
+    let md = reqwest::get(&sum.summary_download_url).await.unwrap().text().await.unwrap();
+    assert!(md.contains("Release on Tuesday."), "{md}");
+}

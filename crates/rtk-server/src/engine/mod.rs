@@ -34,6 +34,8 @@ pub enum EngineError {
     Invalid(String),
     #[error("the session has stored its {0} chat messages")]
     ChatFull(i64),
+    #[error("the session has stored its {0} transcript segments")]
+    TranscriptFull(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -70,6 +72,8 @@ pub struct Engine {
     joins: std::sync::Arc<tokio::sync::RwLock<()>>,
     /// The recorder, once the server has made it (it needs the public URL, known after bind).
     recorder: std::sync::Arc<std::sync::OnceLock<crate::recordings::Recorder>>,
+    /// The summariser (`summarize_on_end`), once the server has made it.
+    summaries: std::sync::Arc<std::sync::OnceLock<crate::transcripts::Summaries>>,
 }
 
 pub fn peer_info(p: &PeerRow) -> PeerInfo {
@@ -94,6 +98,7 @@ impl Engine {
             beats: Default::default(),
             joins: Default::default(),
             recorder: Default::default(),
+            summaries: Default::default(),
         }
     }
 
@@ -123,6 +128,42 @@ impl Engine {
 
     pub fn recorder(&self) -> Option<&crate::recordings::Recorder> {
         self.recorder.get()
+    }
+
+    /// Sets the summariser (the first call wins).
+    pub fn set_summaries(&self, s: crate::transcripts::Summaries) {
+        let _ = self.summaries.set(s);
+    }
+
+    pub fn summaries(&self) -> Option<&crate::transcripts::Summaries> {
+        self.summaries.get()
+    }
+
+    /// Sessions that have just ended: those whose meeting has `summarize_on_end` and that have
+    /// a transcript get their summary. Failures are logged (`POST …/summary` can retry).
+    async fn after_end(&self, ended: &[SessionRow]) {
+        let Some(sums) = self.summaries() else { return };
+        for s in ended {
+            let wanted = async {
+                let m = self.store.meeting(&s.app_id, &s.meeting_id).await?;
+                let on = m
+                    .and_then(|m| serde_json::from_str::<Value>(&m.body).ok())
+                    .and_then(|b| b.get("summarize_on_end").and_then(Value::as_bool))
+                    .unwrap_or(false);
+                Ok::<_, StoreError>(on && self.store.segment_count(&s.id).await? > 0)
+            };
+            match wanted.await {
+                Ok(true) => {
+                    if let Err(e) = sums.start(s).await {
+                        tracing::warn!(session_id = %s.id, error = %e, "summarize_on_end: the summary did not start");
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(session_id = %s.id, error = %e, "summarize_on_end: cannot read the meeting")
+                }
+            }
+        }
     }
 
     /// Lets the recorder act on what a change did (attach to invoked recordings, write the
@@ -197,6 +238,9 @@ impl Engine {
         if joined.started || joined.ended.is_some() {
             // A recording invoked on start, or one stopped by the end found here.
             self.recorder_catch_up().await;
+        }
+        if let Some(e) = &joined.ended {
+            self.after_end(std::slice::from_ref(e)).await;
         }
         Ok(joined)
     }
@@ -355,11 +399,13 @@ impl Engine {
         }
         // Before sessions end: a recording that reached max_seconds first stops for that.
         self.store.stop_recordings_at_max(now).await?;
-        report.ended = self.store.end_expired_sessions(now).await?.len();
+        let ended = self.store.end_expired_sessions(now).await?;
+        report.ended = ended.len();
         if let Some(r) = self.recorder() {
             r.attach().await?;
             r.finish().await?;
         }
+        self.after_end(&ended).await;
         Ok(report)
     }
 
@@ -435,6 +481,7 @@ impl Engine {
             self.hub.send(&p.id, Outbound::Close(close::KICKED, "kicked: the host ended the session".into()));
         }
         self.recorder_catch_up().await;
+        self.after_end(std::slice::from_ref(&session)).await;
         Ok((session, peers))
     }
 
@@ -520,6 +567,70 @@ impl Engine {
             },
         );
         Ok(row)
+    }
+
+    /// A transcript segment of `peer_id`'s speech, `start`..`end` (default: both now), relayed
+    /// to its session's peers and, if final, stored. The times must lie within the session,
+    /// in order, and not in the future.
+    pub async fn transcript(
+        &self,
+        peer_id: &str,
+        text: &str,
+        start: Option<Millis>,
+        end: Option<Millis>,
+        is_final: bool,
+    ) -> EngineResult<()> {
+        self.beat(peer_id).await?;
+        let now = self.now();
+        let peer = self.store.peer(peer_id).await?.filter(|p| p.left_at.is_none());
+        let peer = peer.ok_or_else(|| EngineError::PeerGone(peer_id.into()))?;
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > crate::transcripts::MAX_SEGMENT_CHARS {
+            return Err(EngineError::Invalid(format!(
+                "a transcript segment's text is 1 to {} characters",
+                crate::transcripts::MAX_SEGMENT_CHARS
+            )));
+        }
+        let end = end.unwrap_or(now);
+        let start = start.unwrap_or(end);
+        if start > end || end > now || start < peer.joined_at {
+            return Err(EngineError::Invalid(
+                "a transcript segment runs from \"start\" to \"end\", in order, between the peer's join and now".into(),
+            ));
+        }
+        let id = is_final.then(new_id);
+        if let Some(id) = &id {
+            let seg = crate::store::SegmentRow {
+                id: id.clone(),
+                session_id: peer.session_id.clone(),
+                peer_id: Some(peer.id.clone()),
+                participant_id: Some(peer.participant_id.clone()),
+                speaker: peer.display_name.clone().unwrap_or_else(|| peer.custom_participant_id.clone()),
+                text: text.to_string(),
+                start_at: start,
+                end_at: end,
+                source: "gateway".into(),
+                created_at: now,
+            };
+            let max = crate::transcripts::MAX_SEGMENTS;
+            if self.store.insert_segments(&peer.session_id, &[seg], max).await?.is_err() {
+                return Err(EngineError::TranscriptFull(max));
+            }
+        }
+        self.hub.broadcast(
+            &peer.session_id,
+            None,
+            ServerEvent::Transcript {
+                id,
+                peer_id: peer.id.clone(),
+                display_name: peer.display_name.clone(),
+                text: text.to_string(),
+                start: rfc3339(start),
+                end: rfc3339(end),
+                is_final,
+            },
+        );
+        Ok(())
     }
 
     /// Moves the participants' live peers from their current session into `to_meeting_id`'s

@@ -28,6 +28,13 @@ pub enum GatewayError {
     ChatLimit(i64),
     #[error("{}", chat_failed(.0))]
     ChatFailed(EngineError),
+    /// A transcript segment that is not valid (what is wrong with it).
+    #[error("{0}")]
+    InvalidTranscript(String),
+    #[error("this session has stored its {0} transcript segments; no more are accepted")]
+    TranscriptLimit(i64),
+    #[error("the transcript segment could not be stored, try again")]
+    TranscriptFailed(EngineError),
     #[error("the join could not be recorded, try again")]
     JoinFailed(EngineError),
     #[error("preset {preset:?} does not allow {permission}")]
@@ -90,6 +97,9 @@ impl GatewayError {
             E::InvalidChat => event("invalid_chat"),
             E::ChatLimit(_) => event("chat_limit"),
             E::ChatFailed(_) => event("chat_failed"),
+            E::InvalidTranscript(_) => event("invalid_transcript"),
+            E::TranscriptLimit(_) => event("transcript_limit"),
+            E::TranscriptFailed(_) => event("transcript_failed"),
             E::JoinFailed(_) => event("join_failed"),
             E::Forbidden { .. } => event("forbidden"),
             E::InvalidMeeting(_) => event("invalid_meeting"),
@@ -115,6 +125,9 @@ impl GatewayError {
         match self {
             E::Internal(e) => tracing::error!(error = %e, participant, "gateway: internal error"),
             E::JoinFailed(e) => tracing::error!(error = %e, participant, "gateway: join failed"),
+            E::TranscriptFailed(e) => {
+                tracing::error!(error = %e, participant, "gateway: transcript segment not stored")
+            }
             E::ChatFailed(e @ EngineError::Store(_)) => {
                 tracing::error!(error = %e, participant, "gateway: chat message not stored")
             }

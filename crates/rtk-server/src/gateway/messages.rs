@@ -31,6 +31,9 @@ impl Connection {
                 Ok(sent(send_event(&mut self.socket, &ServerEvent::Pong { ts }).await))
             }
             ClientMessage::Chat { message } => self.chat(&message).await,
+            ClientMessage::Transcript { text, start, end, is_final } => {
+                self.transcript(&text, start.as_deref(), end.as_deref(), is_final.unwrap_or(true)).await
+            }
             ClientMessage::SwitchMeeting { meeting_id } => {
                 self.switch_meeting(&meeting_id).await.map(|()| None)
             }
@@ -109,6 +112,31 @@ impl Connection {
             Ok(_) => Ok(None),
             Err(EngineError::ChatFull(max)) => Err(GatewayError::ChatLimit(max)),
             Err(e) => Err(GatewayError::ChatFailed(e)),
+        }
+    }
+
+    async fn transcript(
+        &mut self,
+        text: &str,
+        start: Option<&str>,
+        end: Option<&str>,
+        is_final: bool,
+    ) -> Handled {
+        let peer = self.peer.clone().ok_or(GatewayError::NotJoined("sending a transcript"))?;
+        let time = |v: Option<&str>, name: &str| -> Result<Option<i64>, GatewayError> {
+            match v {
+                None => Ok(None),
+                Some(t) => crate::clock::parse_rfc3339(t).map(Some).ok_or_else(|| {
+                    GatewayError::InvalidTranscript(format!("\"{name}\" is not an RFC 3339 time: {t:?}"))
+                }),
+            }
+        };
+        let (start, end) = (time(start, "start")?, time(end, "end")?);
+        match self.s.engine.transcript(&peer, text, start, end, is_final).await {
+            Ok(()) => Ok(None),
+            Err(EngineError::Invalid(m)) => Err(GatewayError::InvalidTranscript(m)),
+            Err(EngineError::TranscriptFull(max)) => Err(GatewayError::TranscriptLimit(max)),
+            Err(e) => Err(GatewayError::TranscriptFailed(e)),
         }
     }
 

@@ -439,6 +439,32 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             .parameter(token("The signed file token (`.json` or `.vtt` suffix allowed)")),
         ),
     );
+    add(
+        "/transcripts/{token}",
+        HttpMethod::Get,
+        no_security(
+            op(
+                "A session's transcript in the format its link was made for (`GET …/sessions/{id}/transcript`, `meeting.transcript`): SRT, WebVTT, JSON or CSV",
+                "sessions",
+                ("200", text("The transcript", "text/plain")),
+                &["404", "410"],
+            )
+            .parameter(token("The signed transcript token")),
+        ),
+    );
+    add(
+        "/summaries/{token}",
+        HttpMethod::Get,
+        no_security(
+            op(
+                "A session's summary, Markdown (`GET …/sessions/{id}/summary`, `meeting.summary`)",
+                "sessions",
+                ("200", text("The summary", "text/markdown")),
+                &["404", "410"],
+            )
+            .parameter(token("The signed summary token")),
+        ),
+    );
     let gateway_token = ParameterBuilder::new()
         .name("token")
         .parameter_in(ParameterIn::Query)

@@ -37,6 +37,7 @@ const SHARED: &[Migration] = &[
     migration!(6, "peer pages", "0006_peer_pages.sql"),
     migration!(7, "webhooks", "0007_webhooks.sql"),
     migration!(8, "recordings", "0008_recordings.sql"),
+    migration!(9, "transcripts", "0009_transcripts.sql"),
 ];
 
 const POSTGRES: &[Migration] = &[migration!(5, "typed columns", "postgres/0005_typed_columns.sql")];

@@ -24,6 +24,7 @@ mod peers;
 mod presets;
 pub(crate) mod recordings;
 mod sessions;
+pub(crate) mod transcripts;
 pub(crate) mod webhooks;
 
 pub use accounts::{AccountRow, KeyRow, TokenRow};
@@ -37,6 +38,7 @@ pub use peers::{JoinSpec, Joined, PeerOrder, PeerRow};
 pub use presets::PresetRow;
 pub use recordings::{Action as RecordingAction, NewRecording, RecordingFilter, RecordingRow};
 pub use sessions::{SessionFilter, SessionRow, SessionState};
+pub use transcripts::{SegmentRow, SummaryRow};
 pub use webhooks::{
     AttemptRecord, AttemptRow, Claimed, DeliveryRow, OutboxStats, Outcome, WebhookKeyRow, WebhookRow,
 };
@@ -89,6 +91,14 @@ pub trait ChatLinks: Send + Sync + std::fmt::Debug {
     /// The link and its expiry for the chat of `session_id` (of app `app_id`), made at `now`;
     /// `None` if no link can be made (no active signing key).
     fn chat_link(
+        &self,
+        session_id: &str,
+        app_id: &str,
+        now: crate::clock::Millis,
+    ) -> Option<(String, crate::clock::Millis)>;
+
+    /// The link and its expiry for the transcript (CSV) of `session_id`, made at `now`.
+    fn transcript_link(
         &self,
         session_id: &str,
         app_id: &str,
@@ -400,6 +410,9 @@ pub fn new_id() -> String {
 
 /// Every table that holds what apps made, children first: a reset empties them all.
 const APP_TABLES: &[&str] = &[
+    "summaries",
+    "transcript_counters",
+    "transcript_segments",
     "daily_stats",
     "recordings",
     "webhook_attempts",

@@ -253,6 +253,14 @@ impl Store {
         self.sessions.as_ref()?.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
     }
 
+    /// The session `id` of any app (a download link names only the session).
+    pub async fn session_any(&self, id: &str) -> StoreResult<Option<SessionRow>> {
+        if let Some(s) = self.cached_session(id) {
+            return Ok(Some(SessionRow::clone(&s)));
+        }
+        self.db().optional(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = $1"), params![id]).await
+    }
+
     /// The session `id` of app `app_id` (from the cache on SQLite).
     pub async fn session(&self, app_id: &str, id: &str) -> StoreResult<Option<SessionRow>> {
         if let Some(s) = self.cached_session(id) {

@@ -645,7 +645,10 @@ pub(crate) async fn session_events_in(
     let chat_synced = wanted(CHAT_SYNCED)
         && w.links.is_some()
         && changes.iter().any(|c| matches!(c, SessionChange::Ended(_)));
-    if !chat_synced && !changes.iter().any(|c| wanted(c.event())) {
+    let transcript = wanted(TRANSCRIPT)
+        && w.links.is_some()
+        && changes.iter().any(|c| matches!(c, SessionChange::Ended(_)));
+    if !chat_synced && !transcript && !changes.iter().any(|c| wanted(c.event())) {
         return Ok(());
     }
     let ctx = meeting_ctx_in(w, session, now).await?;
@@ -674,6 +677,11 @@ pub(crate) async fn session_events_in(
         if matches!(c, SessionChange::Ended(_)) && chat_synced {
             if let Some(e) = chat_synced_event(w, session, &ctx, now).await? {
                 events.push((CHAT_SYNCED, e));
+            }
+        }
+        if matches!(c, SessionChange::Ended(_)) && transcript {
+            if let Some(e) = transcript_event(w, session, &ctx, now).await? {
+                events.push((TRANSCRIPT, e));
             }
         }
     }
@@ -776,6 +784,83 @@ pub(crate) async fn recording_event_in(
 }
 
 const CHAT_SYNCED: &str = "meeting.chatSynced";
+const TRANSCRIPT: &str = "meeting.transcript";
+const SUMMARY: &str = "meeting.summary";
+
+/// `meeting.transcript` for a session that has just ended, if its meeting has
+/// `transcribe_on_end` and the session a transcript: a signed link to it (CSV).
+async fn transcript_event(
+    w: &mut WriteTx,
+    session: &super::SessionRow,
+    ctx: &crate::webhooks::payload::MeetingCtx,
+    now: Millis,
+) -> StoreResult<Option<rtk_api::webhooks::HookEvent>> {
+    let Some(links) = w.links.clone() else { return Ok(None) };
+    let body: Option<String> =
+        w.optional("SELECT body FROM meetings WHERE id = $1", params![&session.meeting_id]).await?;
+    let on = body
+        .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+        .and_then(|b| b.get("transcribe_on_end").and_then(serde_json::Value::as_bool))
+        .unwrap_or(false);
+    if !on {
+        return Ok(None);
+    }
+    let n: Option<i64> = w
+        .optional("SELECT segments FROM transcript_counters WHERE session_id = $1", params![&session.id])
+        .await?;
+    if n.unwrap_or(0) == 0 {
+        return Ok(None);
+    }
+    let Some((url, expiry)) = links.transcript_link(&session.id, &session.app_id, now) else {
+        tracing::error!(session_id = %session.id, "meeting.transcript not written: no link could be signed");
+        return Ok(None);
+    };
+    Ok(Some(rtk_api::webhooks::HookEvent::MeetingTranscript {
+        meeting: crate::webhooks::payload::meeting_block(ctx),
+        transcript_download_url: url,
+        transcript_download_url_expiry: crate::clock::rfc3339(expiry),
+    }))
+}
+
+/// `meeting.summary` for the session's completed summary (`url` its signed link), in the
+/// caller's transaction, in the session's order.
+pub(crate) async fn summary_event_in(
+    w: &mut WriteTx,
+    session_id: &str,
+    url: &str,
+    expiry: Millis,
+    now: Millis,
+) -> StoreResult<()> {
+    let session: Option<super::SessionRow> = w
+        .optional(
+            &format!("SELECT {} FROM sessions WHERE id = $1", super::sessions::SESSION_COLS),
+            params![session_id],
+        )
+        .await?;
+    let Some(session) = session else { return Ok(()) };
+    let hooks: Vec<Sub> = w
+        .rows(
+            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
+            params![&session.app_id],
+        )
+        .await?;
+    let targets: Vec<String> =
+        hooks.into_iter().filter(|Sub(_, ev)| ev.iter().any(|e| e == SUMMARY)).map(|Sub(id, _)| id).collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let ctx = meeting_ctx_in(w, &session, now).await?;
+    let e = rtk_api::webhooks::HookEvent::MeetingSummary {
+        meeting: crate::webhooks::payload::meeting_block(&ctx),
+        summary_download_url: url.to_string(),
+        summary_download_url_expiry: crate::clock::rfc3339(expiry),
+    };
+    let body = crate::webhooks::payload::body(&e);
+    for webhook_id in &targets {
+        insert_row(w, webhook_id, &session.app_id, SUMMARY, &session.id, &body, now).await?;
+    }
+    Ok(())
+}
 
 /// `meeting.chatSynced` for a session that has just ended, if it has any chat: a signed link
 /// to its CSV export (the one `GET …/sessions/{id}/chat` hands out).

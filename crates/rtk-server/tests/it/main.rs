@@ -20,6 +20,7 @@ mod recordings;
 mod secrets;
 mod sessions;
 mod store_conformance;
+mod transcripts;
 mod vectors;
 mod webhooks;
 mod wire;

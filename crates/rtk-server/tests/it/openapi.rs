@@ -16,6 +16,8 @@ const OTHER_ROUTES: &[&str] = &[
     "/openapi.json",
     "/chat-exports/{token}",
     "/recording-files/{token}",
+    "/transcripts/{token}",
+    "/summaries/{token}",
     "/gateway/v1",
     "/_rtk/clock",
     "/_rtk/clock/advance",
@@ -208,7 +210,7 @@ async fn the_document_is_complete() {
         assert!(paths.contains_key(*p), "{p} is routed but missing from the document");
     }
     let api: Vec<&String> = paths.keys().filter(|p| p.starts_with("/accounts/")).collect();
-    assert_eq!(api.len(), 29, "API paths: {api:#?}");
+    assert_eq!(api.len(), 31, "API paths: {api:#?}");
     s.stop().await;
 }
 

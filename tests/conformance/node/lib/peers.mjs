@@ -143,6 +143,10 @@ export async function wsJoin(rtk, participant, { device } = {}) {
   const peer = {
     events: stream.events,
     waitFor: (type, timeoutMs) => stream.waitFor(type, timeoutMs),
+    /** Sends any gateway message (an object). */
+    sendRaw(message) {
+      ws.send(JSON.stringify(message));
+    },
     /** Sends a chat message; resolves to the server's broadcast of it (the sender gets it too). */
     async chat(message) {
       ws.send(JSON.stringify({ type: 'chat', message }));

@@ -71,6 +71,23 @@ impl crate::store::ChatLinks for ChatLinker {
             }
         }
     }
+
+    fn transcript_link(
+        &self,
+        session_id: &str,
+        _app_id: &str,
+        now: crate::clock::Millis,
+    ) -> Option<(String, crate::clock::Millis)> {
+        let exp = now / 1000 + self.ttl_secs;
+        crate::transcripts::link(
+            &self.keys,
+            &self.base,
+            "transcript",
+            session_id,
+            Some(crate::transcripts::Format::Csv),
+            exp,
+        )
+    }
 }
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/sessions/{session_id}/chat", tag = "sessions",
@@ -137,7 +154,7 @@ fn csv_rows(rows: &[crate::store::ChatRow]) -> String {
 /// The base of links handed out: the configured public URL; behind a trusted proxy
 /// (`trust_forwarded_headers`), the scheme and host it forwards. The client's own
 /// `X-Forwarded-*` headers are not trusted otherwise: anyone can send them.
-fn download_base(config: &crate::config::Config, headers: &HeaderMap) -> String {
+pub(super) fn download_base(config: &crate::config::Config, headers: &HeaderMap) -> String {
     let base = config.public_base();
     if !config.trust_forwarded_headers {
         return base;

@@ -7,6 +7,7 @@
 mod chat;
 mod list;
 mod people;
+mod transcript;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -21,12 +22,18 @@ use crate::store::SessionRow;
 pub use chat::{ChatLinker, EXPORT_TTL_SECS};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(list::routes()).merge(people::routes()).merge(chat::routes())
+    OpenApiRouter::new()
+        .merge(list::routes())
+        .merge(people::routes())
+        .merge(chat::routes())
+        .merge(transcript::routes())
 }
 
 /// The chat CSV download links (outside the API paths: the link is the credential).
 pub fn chat_export_routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/chat-exports/{token}", axum::routing::get(chat::chat_export))
+    axum::Router::new()
+        .route("/chat-exports/{token}", axum::routing::get(chat::chat_export))
+        .merge(transcript::file_routes())
 }
 
 /// The API view of a session at `now` (RealtimeKit's session object).
