@@ -222,6 +222,10 @@ fn from_realtimekit_copies_an_account_through_the_api() {
     let mut want: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(CANONICAL).unwrap()).unwrap();
     want.as_object_mut().unwrap().retain(|k, _| k != "api_tokens" && k != "webhooks");
+    // Recordings are not copied: the API does not tell where a recording paused.
+    for sess in want["sessions"].as_array_mut().unwrap() {
+        sess.as_object_mut().unwrap().retain(|k, _| k != "recordings");
+    }
     let want = serde_json::to_string_pretty(&want).unwrap() + "\n";
     assert_eq!(exported, want, "the copy holds the same history");
 

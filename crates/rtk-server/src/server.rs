@@ -82,6 +82,9 @@ impl Server {
             summarizer: config.summarizer.clone(),
             webhook_ttl_secs: config.webhooks.horizon.as_secs() as i64 + crate::transcripts::LINK_TTL_SECS,
         });
+        // Recordings that were stopped but have no file yet (imported by fixtures, or cut off
+        // by a crash) get it now.
+        engine.recorder_catch_up().await;
         let dropped = engine.recover().await?;
         if dropped > 0 {
             tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");

@@ -33,6 +33,10 @@ def test_daywise_counts_what_happened(cf, acc, app, preset, meeting, ws_join):
     sessions = cf.realtime_kit.sessions.get_sessions(app.id, account_id=acc).data.sessions
     assert [s.id for s in sessions] == [peer.session_id]
 
+    # The SDKs model the same endpoint again under livestreams.
+    again = cf.realtime_kit.livestreams.get_org_analytics(app.id, account_id=acc, start_date=start, end_date=today.isoformat())
+    assert again.data.to_dict() == resp.data.to_dict()
+
     default = cf.realtime_kit.analytics.get_org_analytics(app.id, account_id=acc).data.session_stats
     assert len(default.day_stats) == 30 and default.day_stats[-1].day == today.isoformat()
     assert default.sessions_count == 1

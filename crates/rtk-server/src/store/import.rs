@@ -25,6 +25,7 @@ pub struct Dump {
     pub peers: Vec<PeerRow>,
     pub chat: Vec<ChatRow>,
     pub webhooks: Vec<WebhookRow>,
+    pub recordings: Vec<super::RecordingRow>,
 }
 
 impl FromRow for AccountRow {
@@ -91,7 +92,17 @@ impl Store {
         let webhooks = db
             .rows(&format!("SELECT {} FROM webhooks ORDER BY created_at, id", super::webhooks::COLS), &[])
             .await?;
+        let recordings = db
+            .rows(
+                &format!(
+                    "SELECT {} FROM recordings ORDER BY invoked_at, id",
+                    super::recordings::RECORDING_COLS
+                ),
+                &[],
+            )
+            .await?;
         Ok(Dump {
+            recordings,
             webhooks,
             accounts,
             tokens: tokens.into_iter().map(|TokenWithHash(t, h)| (t, h)).collect(),
@@ -205,6 +216,18 @@ impl Store {
         }
         for h in &rows.webhooks {
             super::webhooks::insert_webhook_in(&mut w, h).await?;
+        }
+        // Recordings go only into sessions imported in this same call (stopped, UPLOADING: the
+        // recorder writes their files from the imported timeline); then those sessions' meta.
+        let mut recorded: std::collections::BTreeSet<&str> = Default::default();
+        for r in &rows.recordings {
+            super::recordings::import_in(&mut w, r).await?;
+            if let Some(sid) = &r.session_id {
+                recorded.insert(sid.as_str());
+            }
+        }
+        for sid in recorded {
+            super::recordings::refresh_meta_in(&mut w, sid).await?;
         }
         // Imported sessions are new ids: the session cache holds none of them, so nothing there
         // needs updating (a read fills it).

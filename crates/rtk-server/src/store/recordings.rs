@@ -780,3 +780,41 @@ pub(super) async fn record_on_start_in(
     let (_, fresh) = start_in(w, session, &n, now).await?;
     Ok(fresh.unwrap_or_else(|| session.clone()))
 }
+
+/// Inserts a recording as it was (fixtures), with its analytics, in the import's transaction.
+pub(super) async fn import_in(w: &mut WriteTx, r: &RecordingRow) -> StoreResult<()> {
+    w.execute(
+        &format!(
+            "INSERT INTO recordings ({RECORDING_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        ),
+        params![
+            &r.id,
+            &r.app_id,
+            &r.meeting_id,
+            &r.session_id,
+            &r.kind,
+            &r.status,
+            r.invoked_at,
+            r.started_at,
+            r.stopped_at,
+            r.paused_at,
+            r.paused_ms,
+            &r.pauses,
+            r.max_seconds,
+            &r.start_reason,
+            &r.stop_reason,
+            &r.output_file_name,
+            &r.config,
+            r.file_size,
+            &r.storage_key,
+            r.download_expires_at,
+            &r.err_message,
+            r.updated_at
+        ],
+    )
+    .await?;
+    let one = super::analytics::Add { recordings: 1, ..Default::default() };
+    super::analytics::add_in(w, &r.app_id, super::analytics::day_of(r.invoked_at), one).await?;
+    super::analytics::recording_stopped_in(w, r).await
+}

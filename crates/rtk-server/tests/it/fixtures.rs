@@ -262,6 +262,31 @@ async fn canonical_round_trip(s: &TestServer) {
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["data"]["session"]["parent_session_id"], "s-1", "{v}");
+    // The file's recording: its file written from the imported timeline, its duration exact
+    // (30 min less a 5 min pause), in the session's meta.
+    s.engine.recorder_catch_up().await;
+    let r =
+        s.http.get(format!("{kit}/recordings/rec-1")).bearer_auth("ci-token-123456").send().await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    let rec = &v["data"];
+    assert_eq!(
+        (rec["status"].clone(), rec["recording_duration"].clone(), rec["output_file_name"].clone()),
+        (json!("UPLOADED"), json!(25 * 60), json!("standup_rec-1.json")),
+        "{v}"
+    );
+    assert_eq!(rec["stop_reason"], json!({"reason": "ALL_PEERS_LEFT"}));
+    let file: Value =
+        reqwest::get(rec["download_url"].as_str().unwrap()).await.unwrap().json().await.unwrap();
+    let kinds: Vec<&str> =
+        file["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["peer_present", "chat", "peer_joined", "paused", "resumed", "peer_left", "peer_left"],
+        "{file}"
+    );
+    let r = s.http.get(format!("{kit}/sessions/s-1")).bearer_auth("ci-token-123456").send().await.unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["data"]["meta"]["recordings"][0]["id"], "rec-1", "{v}");
     // The file's webhook, as the webhooks API shows it.
     let r =
         s.http.get(format!("{kit}/webhooks/wh-billing")).bearer_auth("ci-token-123456").send().await.unwrap();
@@ -295,7 +320,13 @@ async fn errors_are_precise_and_write_nothing(s: &TestServer) {
         {"id": "s-y", "meeting_id": "abcdef-ghijkl", "peers": [
             {"id": "pe-2", "participant_id": "p-0", "joined_at": "2026-01-05T10:00:00Z", "left_at": "2026-01-05T10:01:00Z"},
             {"id": "pe-3", "participant_id": "p-1", "joined_at": "2026-01-05T10:00:30Z", "left_at": "2026-01-05T10:06:00Z"}],
-         "chat": [{"id": "c-1", "peer_id": "pe-9", "message": "hi", "sent_at": "2026-01-05T10:00:30Z"}]}
+         "chat": [{"id": "c-1", "peer_id": "pe-9", "message": "hi", "sent_at": "2026-01-05T10:00:30Z"}]},
+        {"id": "s-z", "meeting_id": "abcdef-ghijkl", "peers": [
+            {"id": "pe-4", "participant_id": "p-0", "joined_at": "2026-01-05T12:00:00Z", "left_at": "2026-01-05T12:10:00Z"}],
+         "recordings": [
+            {"id": "r-1", "started_at": "2026-01-05T11:59:00Z", "stopped_at": "2026-01-05T12:05:00Z"},
+            {"id": "r-2", "started_at": "2026-01-05T12:01:00Z", "stopped_at": "2026-01-05T12:05:00Z",
+             "pauses": [["2026-01-05T12:03:00Z", "2026-01-05T12:02:00Z"]], "kind": "audio", "stop_reason": "BORED"}]}
     ]);
     bad["webhooks"] = json!([
         {"id": "wh-1", "app_id": "app1", "name": "a", "url": "ftp://x.example", "events": ["meeting.ended"]},
@@ -322,6 +353,10 @@ async fn errors_are_precise_and_write_nothing(s: &TestServer) {
         "fixtures.json: participants[2] (id \"p-2\"): \"preset_name\" must name a preset of app \"app1\" (in the file or the store)",
         "fixtures.json: sessions[0] (id \"s-x\"): peers[0] (id \"pe-1\"): \"left_at\" must not be before \"joined_at\"",
         "fixtures.json: sessions[1] (id \"s-y\"): chat[0] (id \"c-1\"): \"peer_id\" must name a peer of this session",
+        "fixtures.json: sessions[2] (id \"s-z\"): recordings[0] (id \"r-1\"): must run from started_at to stopped_at, in order, within its session (2026-01-05T12:00:00.000Z to 2026-01-05T12:11:00.000Z)",
+        "fixtures.json: sessions[2] (id \"s-z\"): recordings[1] (id \"r-2\"): \"pauses[0]\" must be in order, apart, within the recording",
+        "fixtures.json: sessions[2] (id \"s-z\"): recordings[1] (id \"r-2\"): \"kind\" must be composite or track",
+        "fixtures.json: sessions[2] (id \"s-z\"): recordings[1] (id \"r-2\"): \"stop_reason\" must be API_CALL, ALL_PEERS_LEFT, INTERNAL_ERROR or MAX_SECONDS",
     ];
     for w in want {
         assert!(errors.iter().any(|e| e == w), "missing {w:?} in {errors:#?}");
@@ -490,6 +525,9 @@ fn the_schema_names_every_exported_key() {
                 }
                 for c in e["chat"].as_array().unwrap() {
                     check("chat", c);
+                }
+                for r in e["recordings"].as_array().into_iter().flatten() {
+                    check("recording", r);
                 }
             }
         }

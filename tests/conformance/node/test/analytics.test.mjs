@@ -37,5 +37,8 @@ test('day-wise counts of what happened', async () => {
   assert.equal(ss.sessions_minutes_consumed, 0);
   assert.deepEqual(rs.day_stats.map((d) => d.total_recordings), [0, 0, 1]);
   assert.ok(rs.day_stats.every((d) => Number.isInteger(d.total_recording_minutes)));
+  // The SDK models the same endpoint again under livestreams.
+  const again = await cf.realtimeKit.livestreams.getOrgAnalytics(app.id, { account_id: acc, start_date: isoDay(first), end_date: isoDay(today) });
+  assert.deepEqual(again.data, r.data);
   await rejectsWith(cf.realtimeKit.analytics.getOrgAnalytics(app.id, { account_id: acc, end_date: 'soon' }), Cloudflare.BadRequestError, 400, 'end_date');
 });
