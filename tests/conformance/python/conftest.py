@@ -105,8 +105,8 @@ def _wait_listening(proc: subprocess.Popen, log: Path, timeout: float = 60.0) ->
     raise RuntimeError(f"rtk did not start (exit code {proc.poll()}); its log:\n{log.read_text(errors='replace')}")
 
 
-@pytest.fixture(scope="session")
-def rtk():
+def _serve(extra: "list[str]"):
+    """Runs `rtk serve` with `extra` arguments on a temp data dir; yields its `Rtk`."""
     binary = rtk_binary()
     if not binary.is_file():
         pytest.exit(f"no rtk binary at {binary}: run `cargo build -p rtk-cli` or set RTK_BIN", returncode=3)
@@ -119,7 +119,7 @@ def rtk():
         env["RTK_LOG"] = "info"
         with open(log, "wb") as log_file:
             proc = subprocess.Popen(
-                [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), "--log-format", "json"],
+                [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), "--log-format", "json", *extra],
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=log_file,
@@ -145,6 +145,22 @@ def rtk():
                 proc.kill()
                 proc.wait()
             _server_log_tail[:] = log.read_text(errors="replace").splitlines()[-60:]
+
+
+@pytest.fixture(scope="session")
+def rtk():
+    yield from _serve([])
+
+
+MANUAL_ADMIN = "conformance-admin-token"
+MANUAL_START = "2026-01-05T09:00:00Z"
+
+
+@pytest.fixture(scope="session")
+def rtk_manual():
+    """A second rtk on a manual clock (starting at MANUAL_START; admin token MANUAL_ADMIN),
+    for tests that assert exact times and durations."""
+    yield from _serve(["--clock", f"manual={MANUAL_START}", "--admin-token", MANUAL_ADMIN])
 
 
 _server_log_tail: "list[str]" = []

@@ -31,7 +31,8 @@ export function rtkBinary() {
 export const unique = (prefix) => `${prefix}-${randomUUID().slice(0, 10)}`;
 
 /** Starts rtk on a fresh data dir; resolves once it logs `rtk listening`. */
-export async function startRtk() {
+/** Starts `rtk serve` (with `extra` arguments, e.g. a manual clock) on a temp data dir. */
+export async function startRtk(extra = []) {
   const binary = rtkBinary();
   if (!existsSync(binary)) throw new Error(`no rtk binary at ${binary}: run \`cargo build -p rtk-cli\` or set RTK_BIN`);
   const tmp = mkdtempSync(path.join(tmpdir(), 'rtk-conformance-node-'));
@@ -39,7 +40,7 @@ export async function startRtk() {
   // RTK_DATABASE_URL etc. from the caller's environment must not redirect the server.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RTK_')));
   env.RTK_LOG = 'info';
-  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-format', 'json'], {
+  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-format', 'json', ...extra], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
