@@ -13,7 +13,7 @@
 # clock with an admin token, so rtk's admin routes are in the document too (schemathesis
 # calls them with the API token: they must refuse it). An app, presets, a meeting with a live
 # session (a participant joined through the gateway) are seeded first, and their ids given
-# for the path parameters.
+# for the path parameters; with a recording of the session and a transcript segment.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -91,10 +91,15 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -n "$session" ] || { cat "$data/join.log" >&2; echo "the seeded participant did not join" >&2; exit 1; }
-echo "   app $app, preset $preset, meeting $meeting, session $session, peer $peer"
+# A recording of it, and a transcript segment (the clock is manual: the session started at its
+# start time, and a segment of its first instant lies within it).
+recording=$(api POST "/$app/recordings" "{\"meeting_id\": \"$meeting\"}" | field id)
+api POST "/$app/sessions/$session/transcript" \
+  '{"segments": [{"speaker": "P", "text": "hello", "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}]}' >/dev/null
+echo "   app $app, preset $preset, meeting $meeting, session $session, peer $peer, recording $recording"
 
 export RTK_FUZZ_ACCOUNT=$account RTK_FUZZ_APP=$app RTK_FUZZ_PRESET=$preset RTK_FUZZ_MEETING=$meeting \
-  RTK_FUZZ_SESSION=$session RTK_FUZZ_PEER=$peer
+  RTK_FUZZ_SESSION=$session RTK_FUZZ_PEER=$peer RTK_FUZZ_RECORDING=$recording
 
 echo "== schemathesis $("$venv/bin/schemathesis" --version | awk '{print $NF}') against $base/openapi.json"
 rc=0

@@ -47,5 +47,7 @@ def test_daywise_errors(cf, acc, app):
         cf.realtime_kit.analytics.get_org_analytics(app.id, account_id=acc, start_date="2026-02-30")
     assert_api_error(e, 400, "start_date")
     with pytest.raises(cloudflare.BadRequestError) as e:
-        cf.realtime_kit.analytics.get_org_analytics(app.id, account_id=acc, start_date="2026-03-02", end_date="2026-03-01")
-    assert_api_error(e, 400, "after")
+        cf.realtime_kit.analytics.get_org_analytics(app.id, account_id=acc, start_date="1900-01-01", end_date="2026-03-01")
+    assert_api_error(e, 400, "at most 36525")
+    backwards = cf.realtime_kit.analytics.get_org_analytics(app.id, account_id=acc, start_date="2026-03-02", end_date="2026-03-01")
+    assert backwards.data.session_stats.day_stats == [] and backwards.data.session_stats.sessions_count == 0

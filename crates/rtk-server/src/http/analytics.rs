@@ -23,8 +23,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(daywise))
 }
 
-/// The longest range one report covers, in days.
-pub const MAX_DAYS: i64 = 1_000;
+/// The longest range one report covers, in days: a century (2000-01-01 to 2099-12-31, the
+/// years the documented date pattern allows, fit in it).
+pub const MAX_DAYS: i64 = 36_525;
 /// The default range: the last 30 days, today included.
 const DEFAULT_DAYS: i64 = 30;
 
@@ -32,10 +33,10 @@ const DEFAULT_DAYS: i64 = 30;
 #[into_params(parameter_in = Query)]
 struct DaywiseQuery {
     /// First day, `YYYY-MM-DD` (UTC). Default: 29 days before `end_date`.
-    #[param(pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$")]
+    #[param(pattern = r"^(20\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8]))?$")]
     start_date: Option<String>,
     /// Last day, `YYYY-MM-DD` (UTC), included. Default: today.
-    #[param(pattern = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$")]
+    #[param(pattern = r"^(20\d\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8]))?$")]
     end_date: Option<String>,
 }
 
@@ -56,7 +57,7 @@ fn day_name(day: i64) -> String {
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/analytics/daywise", tag = "analytics",
     params(AppScope, DaywiseQuery),
-    responses((status = 200, description = "Sessions and recordings per UTC day from `start_date` to `end_date` (every day of the range, zeros included; at most 1,000 days; default the last 30). A session counts on the day it started and its minutes join that day when it ends; a recording counts on the day it was invoked and its minutes join that day when it stops", body = rtk_api::Envelope<DaywiseAnalytics>),
+    responses((status = 200, description = "Sessions and recordings per UTC day from `start_date` to `end_date` (every day of the range, zeros included, none when `start_date` is after `end_date`; at most a century, 36,525 days; default the last 30). A session counts on the day it started and its minutes join that day when it ends; a recording counts on the day it was invoked and its minutes join that day when it stops", body = rtk_api::Envelope<DaywiseAnalytics>),
               Read))]
 async fn daywise(
     State(s): State<AppState>,
@@ -72,9 +73,7 @@ async fn daywise(
         (None, Some(b)) => (b - DEFAULT_DAYS + 1, b),
         (None, None) => (today - DEFAULT_DAYS + 1, today),
     };
-    if start > end {
-        return Err(ApiError::bad_request("invalid query: \"start_date\" is after \"end_date\""));
-    }
+    // `start_date` after `end_date`: an empty range, no days.
     if end - start + 1 > MAX_DAYS {
         return Err(ApiError::bad_request(format!(
             "invalid query: the range covers {} days; at most {MAX_DAYS}",
@@ -87,7 +86,7 @@ async fn daywise(
     let mut session_ms = 0i64;
     let mut recording_ms = 0i64;
     let mut it = rows.iter().peekable();
-    for day in start..=end {
+    for day in start..=end.max(start - 1) {
         let row = match it.peek() {
             Some(r) if r.day == day => it.next().copied().unwrap_or_default(),
             _ => Default::default(),

@@ -195,12 +195,12 @@ struct ListQuery {
     #[param(schema_with = crate::http::openapi::time_query)]
     end_time: Option<String>,
     /// `true`: only recordings whose download has expired; `false`: only the others.
-    #[param(pattern = r"^(true|false)$")]
+    #[param(pattern = r"^(true|false)?$")]
     expired: Option<String>,
     /// A meeting id, or part of a meeting title (any case).
     search: Option<String>,
     /// `invokedTime` (the only order).
-    #[param(pattern = r"^invokedTime$")]
+    #[param(pattern = r"^(invokedTime)?$")]
     sort_by: Option<String>,
     /// `ASC` or `DESC` (default), any case.
     #[param(pattern = r"^\s*([aA][sS][cC]|[dD][eE][sS][cC])?\s*$")]

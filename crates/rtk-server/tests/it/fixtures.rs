@@ -141,6 +141,13 @@ async fn reads(s: &TestServer, account: &str, token: &str) -> Vec<(String, Value
         get(format!("{kit}/sessions?status=ENDED&per_page=100&sort_by=minutesConsumed&sort_order=DESC"))
             .await;
     out.push(("list ended, by minutes".to_string(), ended));
+    // Day-wise analytics over the history's days (the replay and the import start at T0).
+    let days = format!(
+        "{kit}/analytics/daywise?start_date={}&end_date={}",
+        &rtk_server::clock::rfc3339(T0 - 86_400_000)[..10],
+        &rtk_server::clock::rfc3339(T0 + 3 * 86_400_000)[..10]
+    );
+    out.push(("analytics daywise".to_string(), get(days).await));
     for sess in list["data"]["sessions"].as_array().unwrap() {
         let id = sess["id"].as_str().unwrap();
         for q in ["", "?include_breakout_rooms=true"] {
