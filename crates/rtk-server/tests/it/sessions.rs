@@ -66,13 +66,7 @@ async fn list_and_filters(s: &TestServer) {
     let start = rtk_server::clock::rfc3339(T0 + 100_000);
     let (_, v) = s.get(&format!("{base}?start_time={start}")).await;
     assert_eq!(ids(&v), vec![s2.clone()]);
-    for bad in [
-        "status=PAUSED",
-        "sort_by=name",
-        "participants=x:y",
-        "start_time=soon",
-        "per_page=0",
-    ] {
+    for bad in ["status=PAUSED", "sort_by=name", "participants=x:y", "start_time=soon", "per_page=0"] {
         let (st, v) = s.get(&format!("{base}?{bad}")).await;
         assert_eq!(st, 400, "{bad}: {v}");
         assert!(v["error"]["message"].as_str().unwrap().contains(bad.split('=').next().unwrap()), "{v}");
