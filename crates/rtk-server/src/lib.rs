@@ -11,6 +11,7 @@ pub mod config;
 pub mod conn;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod fixtures;
 pub mod gateway;
 pub mod http;

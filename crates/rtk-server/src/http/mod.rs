@@ -53,6 +53,26 @@ pub fn sort_order(v: Option<&str>, default_desc: bool) -> Result<bool, ApiError>
     }
 }
 
+/// The claims of a download link (the link is the credential, as a presigned URL is): an
+/// invalid token, or one `accept` refuses (another kind of link), is 404 `no such {what}`; an
+/// expired one 410.
+pub async fn link_claims<T: serde::de::DeserializeOwned + crate::tokens::Expiring>(
+    s: &AppState,
+    token: &str,
+    what: &str,
+    accept: impl FnOnce(&T) -> bool,
+) -> Result<T, Response> {
+    match s.keys.verify_as::<T>(token, s.now()).await {
+        Ok(c) if accept(&c) => Ok(c),
+        Ok(_) | Err(crate::tokens::TokenError::Invalid) => {
+            Err(ApiError::not_found(format!("no such {what}")).into_response())
+        }
+        Err(crate::tokens::TokenError::Expired) => {
+            Err(ApiError::new(StatusCode::GONE, "this download link has expired").into_response())
+        }
+    }
+}
+
 /// `{"success": true, "data": …}` with status 200.
 pub fn ok<T: serde::Serialize>(data: T) -> Response {
     json(StatusCode::OK, &rtk_api::Envelope::ok(data), 512)

@@ -94,14 +94,13 @@ async fn find_recording(s: &AppState, app_id: &str, id: &str) -> ApiResult<Recor
 
 /// The body as a JSON object checked against `schema` (every bad field named).
 fn checked_body(body: Value, schema: &super::schema::S) -> ApiResult<serde_json::Map<String, Value>> {
-    let Value::Object(map) = body else {
+    if !body.is_object() {
         return Err(ApiError::bad_request("the body must be a JSON object"));
-    };
-    let v = Value::Object(map);
-    ApiError::check(errors(&v, schema, false))?;
-    match v {
+    }
+    ApiError::check(errors(&body, schema, false))?;
+    match body {
         Value::Object(m) => Ok(m),
-        _ => unreachable!("checked to be an object above"),
+        _ => Err(ApiError::bad_request("the body must be a JSON object")),
     }
 }
 
@@ -369,15 +368,11 @@ async fn recording_file(
         Some(t) => (t, true),
         None => (token.trim_end_matches(".json"), false),
     };
-    let claims = match s.keys.verify_as::<FileClaims>(token, s.now()).await {
-        Ok(c) if c.typ == FILE_CLAIM => c,
-        Ok(_) | Err(crate::tokens::TokenError::Invalid) => {
-            return ApiError::not_found("no such recording file").into_response();
-        }
-        Err(crate::tokens::TokenError::Expired) => {
-            return ApiError::new(StatusCode::GONE, "this download link has expired").into_response()
-        }
-    };
+    let claims =
+        match super::link_claims::<FileClaims>(&s, token, "recording file", |c| c.typ == FILE_CLAIM).await {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
     let row = match s.store.recording_by_id(&claims.recording_id).await {
         Ok(Some(r)) => r,
         Ok(None) => return ApiError::not_found("no such recording file").into_response(),

@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use crate::clock::{rfc3339, Millis};
+use crate::export::{cue_time, vtt_text};
 use crate::store::{RecordingRow, Store, StoreResult};
 
 /// The version of the file format (`format` in the JSON).
@@ -255,24 +256,13 @@ impl Timeline {
             out.push_str(&format!(
                 "{}\n{} --> {}\n{}\n\n",
                 i + 1,
-                vtt_time(e.offset_ms),
-                vtt_time(end),
+                cue_time(e.offset_ms, '.'),
+                cue_time(end, '.'),
                 vtt_text(&line)
             ));
         }
         out
     }
-}
-
-/// `HH:MM:SS.mmm`.
-pub fn vtt_time(ms: i64) -> String {
-    let ms = ms.max(0);
-    format!("{:02}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
-}
-
-/// Cue text: one line, the characters WebVTT reserves escaped, no `-->`.
-fn vtt_text(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace(['\r', '\n'], " ")
 }
 
 #[cfg(test)]
@@ -317,11 +307,5 @@ mod tests {
         assert_eq!(offset(&ivs, 21_000), Some(10_000));
         assert_eq!(offset(&ivs, 41_000), Some(30_000));
         assert_eq!(offset(&ivs, 41_001), None);
-    }
-
-    #[test]
-    fn vtt_times_and_text() {
-        assert_eq!(vtt_time(3_723_004), "01:02:03.004");
-        assert_eq!(vtt_text("a --> <b>&\nc"), "a --&gt; &lt;b&gt;&amp; c");
     }
 }

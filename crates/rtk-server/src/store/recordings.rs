@@ -217,14 +217,10 @@ pub(super) async fn stop_for_session_end_in(
     let stopped: Vec<RecordingRow> = w
         .rows(
             &format!(
-                "UPDATE recordings SET status = 'UPLOADING', \
-                   started_at = COALESCE(started_at, $1), stopped_at = $1, \
-                   paused_ms = paused_ms + CASE WHEN paused_at IS NULL THEN 0 ELSE $1 - paused_at END, \
-                   pauses = CASE WHEN paused_at IS NULL THEN pauses ELSE {close_pause} END, \
-                   paused_at = NULL, stop_reason = $2, updated_at = $3 \
+                "UPDATE recordings SET {}, stop_reason = $2, updated_at = $3 \
                  WHERE session_id = $4 AND status IN ('INVOKED', 'RECORDING', 'PAUSED') \
                  RETURNING {RECORDING_COLS}",
-                close_pause = close_pause_sql(w, "$1"),
+                stop_set_sql("$1"),
             ),
             params![at, stop::ALL_PEERS_LEFT, now, &session.id],
         )
@@ -240,9 +236,19 @@ pub(super) async fn stop_for_session_end_in(
     Ok(fresh)
 }
 
+/// The SET clause that stops a running recording at `at` (a parameter): UPLOADING, an INVOKED
+/// one counted as started then, an open pause closed there.
+fn stop_set_sql(at: &str) -> String {
+    format!(
+        "status = 'UPLOADING', started_at = COALESCE(started_at, {at}), stopped_at = {at}, \
+         paused_ms = paused_ms + CASE WHEN paused_at IS NULL THEN 0 ELSE {at} - paused_at END, \
+         pauses = CASE WHEN paused_at IS NULL THEN pauses ELSE {} END, paused_at = NULL",
+        close_pause_sql(at)
+    )
+}
+
 /// SQL that appends `[paused_at, {to}]` to the `pauses` JSON array (text on both backends).
-fn close_pause_sql(w: &WriteTx, to: &str) -> String {
-    let _ = w;
+fn close_pause_sql(to: &str) -> String {
     format!(
         "CASE WHEN pauses = '[]' THEN '[[' || CAST(paused_at AS TEXT) || ',' || CAST({to} AS TEXT) || ']]' \
          ELSE SUBSTR(pauses, 1, LENGTH(pauses) - 1) || ',[' || CAST(paused_at AS TEXT) || ',' || CAST({to} AS TEXT) || ']]' END"
@@ -375,16 +381,31 @@ impl Store {
             w.rollback().await?;
             return Ok(None);
         };
-        if row.status == "UPLOADING" {
-            super::analytics::recording_stopped_in(&mut w, &row).await?;
+        let stopped = row.status == "UPLOADING";
+        self.settle(w, &row, stopped, download, now).await?;
+        Ok(Some(row))
+    }
+
+    /// The rest of a transition's transaction, once `row` is written: its recorded time into the
+    /// analytics when it has just `stopped`, the session's meta, the event, the commit (then the
+    /// session cache).
+    async fn settle(
+        &self,
+        mut w: WriteTx,
+        row: &RecordingRow,
+        stopped: bool,
+        download: Option<(&str, Millis)>,
+        now: Millis,
+    ) -> StoreResult<()> {
+        if stopped {
+            super::analytics::recording_stopped_in(&mut w, row).await?;
         }
         let fresh = match &row.session_id {
             Some(s) => refresh_meta_in(&mut w, s).await?,
             None => None,
         };
-        events_in(&mut w, fresh.as_ref(), std::slice::from_ref(&row), download, now).await?;
-        w.commit_then(|| self.cache_sessions(fresh.iter())).await?;
-        Ok(Some(row))
+        events_in(&mut w, fresh.as_ref(), std::slice::from_ref(row), download, now).await?;
+        w.commit_then(|| self.cache_sessions(fresh.iter())).await
     }
 
     /// On PostgreSQL, locks the recording's session row first: the order a session's end
@@ -439,31 +460,23 @@ impl Store {
             )));
         }
         let sql = match action {
-            Action::Pause => "UPDATE recordings SET status = 'PAUSED', paused_at = $1, updated_at = $1 WHERE id = $2".to_string(),
+            Action::Pause => {
+                "UPDATE recordings SET status = 'PAUSED', paused_at = $1, updated_at = $1 WHERE id = $2"
+                    .to_string()
+            }
             Action::Resume => format!(
                 "UPDATE recordings SET status = 'RECORDING', paused_ms = paused_ms + ($1 - paused_at), \
                  pauses = {}, paused_at = NULL, updated_at = $1 WHERE id = $2",
-                close_pause_sql(&w, "$1")
+                close_pause_sql("$1")
             ),
             Action::Stop => format!(
-                "UPDATE recordings SET status = 'UPLOADING', started_at = COALESCE(started_at, $1), stopped_at = $1, \
-                 paused_ms = paused_ms + CASE WHEN paused_at IS NULL THEN 0 ELSE $1 - paused_at END, \
-                 pauses = CASE WHEN paused_at IS NULL THEN pauses ELSE {} END, \
-                 paused_at = NULL, stop_reason = '{}', updated_at = $1 WHERE id = $2",
-                close_pause_sql(&w, "$1"),
+                "UPDATE recordings SET {}, stop_reason = '{}', updated_at = $1 WHERE id = $2",
+                stop_set_sql("$1"),
                 stop::API_CALL
             ),
         };
         let row: RecordingRow = w.one(&format!("{sql} RETURNING {RECORDING_COLS}"), params![now, id]).await?;
-        if action == Action::Stop {
-            super::analytics::recording_stopped_in(&mut w, &row).await?;
-        }
-        let fresh = match &row.session_id {
-            Some(s) => refresh_meta_in(&mut w, s).await?,
-            None => None,
-        };
-        events_in(&mut w, fresh.as_ref(), std::slice::from_ref(&row), None, now).await?;
-        w.commit_then(|| self.cache_sessions(fresh.iter())).await?;
+        self.settle(w, &row, action == Action::Stop, None, now).await?;
         Ok(row)
     }
 
@@ -556,12 +569,7 @@ impl Store {
             w.rollback().await?;
             return Ok(None);
         };
-        let fresh = match &row.session_id {
-            Some(s) => refresh_meta_in(&mut w, s).await?,
-            None => None,
-        };
-        events_in(&mut w, fresh.as_ref(), std::slice::from_ref(&row), Some((url, expires_at)), now).await?;
-        w.commit_then(|| self.cache_sessions(fresh.iter())).await?;
+        self.settle(w, &row, false, Some((url, expires_at)), now).await?;
         Ok(Some(row))
     }
 
@@ -587,12 +595,7 @@ impl Store {
             w.rollback().await?;
             return Ok(None);
         };
-        let fresh = match &row.session_id {
-            Some(s) => refresh_meta_in(&mut w, s).await?,
-            None => None,
-        };
-        events_in(&mut w, fresh.as_ref(), std::slice::from_ref(&row), None, now).await?;
-        w.commit_then(|| self.cache_sessions(fresh.iter())).await?;
+        self.settle(w, &row, false, None, now).await?;
         Ok(Some(row))
     }
 

@@ -565,17 +565,7 @@ pub(crate) async fn enqueue_in(
     now: Millis,
     body: impl FnOnce() -> Option<String>,
 ) -> StoreResult<usize> {
-    let hooks: Vec<Sub> = w
-        .rows(
-            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
-            params![app_id],
-        )
-        .await?;
-    let targets: Vec<String> = hooks
-        .into_iter()
-        .filter(|Sub(_, events)| events.iter().any(|e| e == event))
-        .map(|Sub(id, _)| id)
-        .collect();
+    let targets = subscribers_in(w, app_id, event).await?;
     if targets.is_empty() {
         return Ok(0);
     }
@@ -584,6 +574,43 @@ pub(crate) async fn enqueue_in(
         insert_row(w, webhook_id, app_id, event, order_key, &body, now).await?;
     }
     Ok(targets.len())
+}
+
+/// The enabled webhooks of `app_id` subscribed to `event`, in id order (the caller's transaction).
+async fn subscribers_in(w: &mut WriteTx, app_id: &str, event: &str) -> StoreResult<Vec<String>> {
+    let hooks: Vec<Sub> = w
+        .rows(
+            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
+            params![app_id],
+        )
+        .await?;
+    Ok(hooks.into_iter().filter(|Sub(_, ev)| ev.iter().any(|e| e == event)).map(|Sub(id, _)| id).collect())
+}
+
+/// Writes `event` of `session` (its body made by `make` from the session's meeting block, only
+/// if some webhook wants it) for every subscriber, in the session's chain.
+async fn session_event_in(
+    w: &mut WriteTx,
+    session: &super::SessionRow,
+    event: &str,
+    now: Millis,
+    make: impl FnOnce(&crate::webhooks::payload::MeetingCtx) -> rtk_api::webhooks::HookEvent,
+) -> StoreResult<()> {
+    let targets = subscribers_in(w, &session.app_id, event).await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let ctx = meeting_ctx_in(w, session, now).await?;
+    let body = crate::webhooks::payload::body(&make(&ctx));
+    for webhook_id in &targets {
+        insert_row(w, webhook_id, &session.app_id, event, &session.id, &body, now).await?;
+    }
+    Ok(())
+}
+
+async fn session_row_in(w: &mut WriteTx, id: &str) -> StoreResult<Option<super::SessionRow>> {
+    w.optional(&format!("SELECT {} FROM sessions WHERE id = $1", super::sessions::SESSION_COLS), params![id])
+        .await
 }
 
 impl Store {
@@ -746,41 +773,16 @@ pub(crate) async fn recording_event_in(
     download: Option<(&str, Millis)>,
     now: Millis,
 ) -> StoreResult<()> {
-    let hooks: Vec<Sub> = w
-        .rows(
-            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
-            params![&rec.app_id],
-        )
-        .await?;
-    let targets: Vec<String> = hooks
-        .into_iter()
-        .filter(|Sub(_, ev)| ev.iter().any(|e| e == RECORDING_STATUS))
-        .map(|Sub(id, _)| id)
-        .collect();
-    if targets.is_empty() {
-        return Ok(());
-    }
-    let session = match session {
-        Some(s) => Some(s.clone()),
-        None => match &rec.session_id {
-            Some(id) => {
-                w.optional(
-                    &format!("SELECT {} FROM sessions WHERE id = $1", super::sessions::SESSION_COLS),
-                    params![id],
-                )
-                .await?
-            }
-            None => None,
-        },
+    let session = match (session, &rec.session_id) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(id)) => session_row_in(w, id).await?,
+        (None, None) => None,
     };
     let Some(session) = session else { return Ok(()) };
-    let ctx = meeting_ctx_in(w, &session, now).await?;
-    let e = crate::webhooks::payload::recording(&ctx, rec, download, now);
-    let body = crate::webhooks::payload::body(&e);
-    for webhook_id in &targets {
-        insert_row(w, webhook_id, &rec.app_id, RECORDING_STATUS, &session.id, &body, now).await?;
-    }
-    Ok(())
+    session_event_in(w, &session, RECORDING_STATUS, now, |ctx| {
+        crate::webhooks::payload::recording(ctx, rec, download, now)
+    })
+    .await
 }
 
 const CHAT_SYNCED: &str = "meeting.chatSynced";
@@ -831,35 +833,13 @@ pub(crate) async fn summary_event_in(
     expiry: Millis,
     now: Millis,
 ) -> StoreResult<()> {
-    let session: Option<super::SessionRow> = w
-        .optional(
-            &format!("SELECT {} FROM sessions WHERE id = $1", super::sessions::SESSION_COLS),
-            params![session_id],
-        )
-        .await?;
-    let Some(session) = session else { return Ok(()) };
-    let hooks: Vec<Sub> = w
-        .rows(
-            "SELECT id, events FROM webhooks WHERE app_id = $1 AND enabled = 1 ORDER BY id",
-            params![&session.app_id],
-        )
-        .await?;
-    let targets: Vec<String> =
-        hooks.into_iter().filter(|Sub(_, ev)| ev.iter().any(|e| e == SUMMARY)).map(|Sub(id, _)| id).collect();
-    if targets.is_empty() {
-        return Ok(());
-    }
-    let ctx = meeting_ctx_in(w, &session, now).await?;
-    let e = rtk_api::webhooks::HookEvent::MeetingSummary {
-        meeting: crate::webhooks::payload::meeting_block(&ctx),
+    let Some(session) = session_row_in(w, session_id).await? else { return Ok(()) };
+    session_event_in(w, &session, SUMMARY, now, |ctx| rtk_api::webhooks::HookEvent::MeetingSummary {
+        meeting: crate::webhooks::payload::meeting_block(ctx),
         summary_download_url: url.to_string(),
         summary_download_url_expiry: crate::clock::rfc3339(expiry),
-    };
-    let body = crate::webhooks::payload::body(&e);
-    for webhook_id in &targets {
-        insert_row(w, webhook_id, &session.app_id, SUMMARY, &session.id, &body, now).await?;
-    }
-    Ok(())
+    })
+    .await
 }
 
 /// `meeting.chatSynced` for a session that has just ended, if it has any chat: a signed link

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::clock::{rfc3339, Millis};
+use crate::export::{csv_field, cue_time, srt_text, vtt_text};
 use crate::store::SegmentRow;
 use crate::tokens::Expiring;
 
@@ -164,31 +165,6 @@ impl Summaries {
     }
 }
 
-/// `HH:MM:SS{sep}mmm` of an offset.
-fn stamp(ms: i64, sep: char) -> String {
-    let ms = ms.max(0);
-    format!("{:02}:{:02}:{:02}{sep}{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
-}
-
-/// One line of cue text: no line breaks, no `-->`.
-fn one_line(s: &str) -> String {
-    s.replace(['\r', '\n'], " ").replace("-->", "->")
-}
-
-fn vtt_escape(s: &str) -> String {
-    one_line(s).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-/// A CSV cell (formula-looking text neutralised, as the chat export does).
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// The transcript of a session that started at `origin`, in `format`. Times in SRT and VTT
 /// are offsets from the session's start.
 pub fn render(session_id: &str, origin: Millis, segs: &[SegmentRow], format: Format) -> String {
@@ -200,10 +176,10 @@ pub fn render(session_id: &str, origin: Millis, segs: &[SegmentRow], format: For
                 out.push_str(&format!(
                     "{}\n{} --> {}\n{}: {}\n\n",
                     i + 1,
-                    stamp(off(s.start_at), ','),
-                    stamp(off(s.end_at), ','),
-                    one_line(&s.speaker),
-                    one_line(&s.text)
+                    cue_time(off(s.start_at), ','),
+                    cue_time(off(s.end_at), ','),
+                    srt_text(&s.speaker),
+                    srt_text(&s.text)
                 ));
             }
             out
@@ -214,10 +190,10 @@ pub fn render(session_id: &str, origin: Millis, segs: &[SegmentRow], format: For
                 out.push_str(&format!(
                     "{}\n{} --> {}\n<v {}>{}\n\n",
                     i + 1,
-                    stamp(off(s.start_at), '.'),
-                    stamp(off(s.end_at), '.'),
-                    vtt_escape(&s.speaker),
-                    vtt_escape(&s.text)
+                    cue_time(off(s.start_at), '.'),
+                    cue_time(off(s.end_at), '.'),
+                    vtt_text(&s.speaker),
+                    vtt_text(&s.text)
                 ));
             }
             out
@@ -317,14 +293,14 @@ pub fn extractive_summary(segs: &[SegmentRow]) -> String {
     for (name, ms, n) in &talk {
         out.push_str(&format!(
             "- {}: {:.1} min in {n} segment{}\n",
-            one_line(name),
+            srt_text(name),
             *ms as f64 / 60_000.0,
             if *n == 1 { "" } else { "s" }
         ));
     }
     out.push_str("\n## Key sentences\n\n");
     for (_, who, text, _) in best {
-        out.push_str(&format!("- {}: {}\n", one_line(who), one_line(text)));
+        out.push_str(&format!("- {}: {}\n", srt_text(who), srt_text(text)));
     }
     out
 }

@@ -7,12 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::harness::{TestServer, T0};
+use crate::harness::TestServer;
 use rtk_server::clock::Clock;
-
-async fn pass(s: &TestServer, ms: i64) {
-    s.engine.advance(&s.clock, s.clock.now() + ms).await.expect("advance");
-}
 
 const DAY: i64 = 86_400_000;
 
@@ -34,24 +30,24 @@ async fn daywise(s: &TestServer) {
     let b = join(s, &app, &m1, "b1").await;
     let (_, v) = s.post(&format!("{kit}/{app}/recordings"), json!({"meeting_id": m1})).await;
     let rec = v["data"]["id"].as_str().unwrap().to_string();
-    pass(s, 180_000).await;
+    s.pass(180_000).await;
     s.call(Method::PUT, &format!("{kit}/{app}/recordings/{rec}"), Some(json!({"action": "stop"}))).await;
-    pass(s, 60_000).await;
+    s.pass(60_000).await;
     b.leave().await;
-    pass(s, 360_000).await;
+    s.pass(360_000).await;
     a.leave().await;
-    pass(s, 1_000).await;
+    s.pass(1_000).await;
     // Over midnight: starts at 23:50 of day 0, ends at 00:20 of day 1.
-    pass(s, DAY - 10 * 60_000 - s.clock.now() % DAY).await;
+    s.pass(DAY - 10 * 60_000 - s.clock.now() % DAY).await;
     let c = join(s, &app, &m2, "c1").await;
-    pass(s, 30 * 60_000).await;
+    s.pass(30 * 60_000).await;
     c.leave().await;
-    pass(s, 1_000).await;
+    s.pass(1_000).await;
     // Day 3: a session still live, and a recording still running.
-    pass(s, 3 * DAY - s.clock.now() % DAY + 3_600_000 - DAY).await;
+    s.pass(3 * DAY - s.clock.now() % DAY + 3_600_000 - DAY).await;
     let _d = join(s, &app, &m1, "d1").await;
     s.post(&format!("{kit}/{app}/recordings"), json!({"meeting_id": m1})).await;
-    pass(s, 120_000).await;
+    s.pass(120_000).await;
 
     // Brute force over what the API lists.
     let (_, v) = s.get(&format!("{kit}/{app}/sessions?per_page=100")).await;
@@ -134,6 +130,5 @@ async fn daywise(s: &TestServer) {
     let other = s.app("other").await;
     let (_, v) = s.get(&format!("{kit}/{other}/analytics/daywise")).await;
     assert_eq!(v["data"]["session_stats"]["sessions_count"], 0);
-    let _ = T0;
 }
 both!(daywise_matches_a_brute_force_count, super::daywise);

@@ -253,6 +253,29 @@ impl TestServer {
         self.tick().await;
     }
 
+    /// Moves the manual clock by `ms` as the admin endpoint does (`Engine::advance`): what
+    /// falls due on the way is applied at its moment, and peers with an open connection stay.
+    pub async fn pass(&self, ms: i64) {
+        use rtk_server::clock::Clock;
+        self.engine.advance(&self.clock, self.clock.now() + ms).await.expect("advance");
+    }
+
+    /// A new app with the `host` preset and a meeting made from `meeting` (a create body).
+    pub async fn room(&self, meeting: Value) -> Room {
+        let app = self.app("room").await;
+        self.preset(&app, "host").await;
+        let meeting = self.meeting(&app, meeting).await;
+        Room { app, meeting }
+    }
+
+    /// A new participant `name` (preset `host`) of the room's meeting, joined over the gateway.
+    pub async fn joined(&self, r: &Room, name: &str) -> crate::ws::Client {
+        let p = self.participant(&r.app, &r.meeting, name, "host").await;
+        let mut c = self.connect(p["token"].as_str().unwrap()).await;
+        c.join().await;
+        c
+    }
+
     pub async fn tick(&self) {
         self.engine.tick().await.expect("tick");
     }
@@ -291,6 +314,17 @@ impl TestServer {
             let _ = t.await;
         }
     }
+}
+
+/// An app and a meeting of it (`TestServer::room`).
+pub struct Room {
+    pub app: String,
+    pub meeting: String,
+}
+
+/// `T0 + ms` as the API writes times.
+pub fn at(ms: i64) -> String {
+    rtk_server::clock::rfc3339(T0 + ms)
 }
 
 /// A complete preset document as the official SDKs send it.

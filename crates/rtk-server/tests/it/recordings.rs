@@ -7,20 +7,10 @@ use rtk_api::gateway::{ClientMessage, ServerEvent};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::harness::{TestServer, T0};
-use rtk_server::clock::Clock;
+use crate::harness::{at, TestServer};
 
 fn rec_url(s: &TestServer, app: &str) -> String {
     format!("{}/{app}/recordings", s.kit())
-}
-
-/// Moves the manual clock by `ms`, applying what falls due on the way (connected peers stay).
-async fn pass(s: &TestServer, ms: i64) {
-    s.engine.advance(&s.clock, s.clock.now() + ms).await.expect("advance");
-}
-
-fn at(ms: i64) -> String {
-    rtk_server::clock::rfc3339(T0 + ms)
 }
 
 /// The fields every SDK requires, present (null where unknown), of the right types.
@@ -40,34 +30,15 @@ fn assert_shape(v: &Value) {
     assert!(rtk_api::recordings::STATUSES.contains(&v["status"].as_str().unwrap()), "{v}");
 }
 
-struct Room {
-    app: String,
-    meeting: String,
-}
-
-async fn room(s: &TestServer, meeting: Value) -> Room {
-    let app = s.app("rec").await;
-    s.preset(&app, "host").await;
-    let meeting = s.meeting(&app, meeting).await;
-    Room { app, meeting }
-}
-
-async fn peer(s: &TestServer, r: &Room, name: &str) -> crate::ws::Client {
-    let p = s.participant(&r.app, &r.meeting, name, "host").await;
-    let mut c = s.connect(p["token"].as_str().unwrap()).await;
-    c.join().await;
-    c
-}
-
 async fn lifecycle(s: &TestServer) {
-    let r = room(s, json!({"title": "Board meeting"})).await;
+    let r = s.room(json!({"title": "Board meeting"})).await;
     let url = rec_url(s, &r.app);
     // No live session yet: nothing to record.
     let (st, v) = s.post(&url, json!({"meeting_id": r.meeting})).await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
     assert!(v.to_string().contains("no live session"), "{v}");
 
-    let mut alice = peer(s, &r, "alice").await;
+    let mut alice = s.joined(&r, "alice").await;
     let session = alice.session_id.clone().unwrap();
     let (st, v) = s
         .post(
@@ -102,10 +73,10 @@ async fn lifecycle(s: &TestServer) {
     assert_eq!((st, v["data"]["id"].clone()), (StatusCode::OK, json!(id)));
 
     // 10 s recorded, 10 s paused, 20 s recorded, with a chat line in each part.
-    pass(s, 4_000).await;
+    s.pass(4_000).await;
     alice.send(&ClientMessage::Chat { message: "before the pause".into() }).await;
     alice.wait_for(|e| matches!(e, ServerEvent::Chat { .. })).await;
-    pass(s, 6_000).await;
+    s.pass(6_000).await;
     let act = |a: &str| json!({ "action": a });
     let (st, v) = s.call(Method::PUT, &one, Some(act("resume"))).await;
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
@@ -113,18 +84,18 @@ async fn lifecycle(s: &TestServer) {
     let (st, v) = s.call(Method::PUT, &one, Some(act("pause"))).await;
     assert_eq!((st, v["data"]["status"].clone()), (StatusCode::OK, json!("PAUSED")), "{v}");
     assert_eq!(v["data"]["recording_duration"], 10);
-    pass(s, 5_000).await;
+    s.pass(5_000).await;
     alice.send(&ClientMessage::Chat { message: "while paused".into() }).await;
     alice.wait_for(|e| matches!(e, ServerEvent::Chat { .. })).await;
-    pass(s, 5_000).await;
+    s.pass(5_000).await;
     let (_, v) = s.get(&one).await;
     assert_eq!(v["data"]["recording_duration"], 10, "a pause accrues nothing: {v}");
     let (st, v) = s.call(Method::PUT, &one, Some(act("resume"))).await;
     assert_eq!((st, v["data"]["status"].clone()), (StatusCode::OK, json!("RECORDING")), "{v}");
-    pass(s, 5_000).await;
+    s.pass(5_000).await;
     alice.send(&ClientMessage::Chat { message: "after <b>&</b>".into() }).await;
     alice.wait_for(|e| matches!(e, ServerEvent::Chat { .. })).await;
-    pass(s, 15_000).await;
+    s.pass(15_000).await;
 
     let (st, v) = s.call(Method::PUT, &one, Some(act("stop"))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
@@ -243,19 +214,19 @@ fn parse_vtt(s: &str) -> Vec<(i64, i64, String)> {
 }
 
 async fn ends_with_the_session(s: &TestServer) {
-    let r = room(s, json!({"session_keep_alive_time_in_secs": 60})).await;
+    let r = s.room(json!({"session_keep_alive_time_in_secs": 60})).await;
     let url = rec_url(s, &r.app);
-    let alice = peer(s, &r, "alice").await;
+    let alice = s.joined(&r, "alice").await;
     let (st, v) = s.post(&url, json!({"meeting_id": r.meeting})).await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let id = v["data"]["id"].as_str().unwrap().to_string();
-    pass(s, 40_000).await;
+    s.pass(40_000).await;
     alice.leave().await;
     // Keep-alive: the recorder stays until the session closes, 60 s after the last leave.
-    pass(s, 59_000).await;
+    s.pass(59_000).await;
     let (_, v) = s.get(&format!("{url}/{id}")).await;
     assert_eq!(v["data"]["status"], "RECORDING", "{v}");
-    pass(s, 1_000).await;
+    s.pass(1_000).await;
     let (_, v) = s.get(&format!("{url}/{id}")).await;
     assert_eq!(v["data"]["status"], "UPLOADED", "{v}");
     assert_eq!(v["data"]["stopped_time"], at(100_000));
@@ -265,10 +236,10 @@ async fn ends_with_the_session(s: &TestServer) {
     assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
 
     // Kick-all ends the session at once, and its recording with it.
-    let bob = peer(s, &r, "bob").await;
+    let bob = s.joined(&r, "bob").await;
     let (_, v) = s.post(&url, json!({"meeting_id": r.meeting})).await;
     let id2 = v["data"]["id"].as_str().unwrap().to_string();
-    pass(s, 5_000).await;
+    s.pass(5_000).await;
     let (st, v) = s
         .post(&format!("{}/{}/meetings/{}/active-session/kick-all", s.kit(), r.app, r.meeting), json!({}))
         .await;
@@ -288,13 +259,11 @@ async fn ends_with_the_session(s: &TestServer) {
 both!(a_recording_ends_with_its_session, super::ends_with_the_session);
 
 async fn on_start_and_max_seconds(s: &TestServer) {
-    let r = room(
-        s,
-        json!({"record_on_start": true, "recording_config": {"max_seconds": 60, "file_name_prefix": "auto"}}),
+    let r = s.room(json!({"record_on_start": true, "recording_config": {"max_seconds": 60, "file_name_prefix": "auto"}}),
     )
     .await;
     let url = rec_url(s, &r.app);
-    let _alice = peer(s, &r, "alice").await;
+    let _alice = s.joined(&r, "alice").await;
     let (_, v) = s.get(&format!("{url}/active-recording/{}", r.meeting)).await;
     let rec = v["data"].clone();
     assert_eq!(
@@ -305,18 +274,18 @@ async fn on_start_and_max_seconds(s: &TestServer) {
     assert!(rec["output_file_name"].as_str().unwrap().starts_with("auto_"), "{rec}");
     // Paused for 30 s, the 60 s of recorded time end at 90 s.
     let one = format!("{url}/{}", rec["id"].as_str().unwrap());
-    pass(s, 20_000).await;
+    s.pass(20_000).await;
     s.call(Method::PUT, &one, Some(json!({"action": "pause"}))).await;
-    pass(s, 30_000).await;
+    s.pass(30_000).await;
     s.call(Method::PUT, &one, Some(json!({"action": "resume"}))).await;
-    pass(s, 39_999).await;
+    s.pass(39_999).await;
     let (_, v) = s.get(&one).await;
     assert_eq!(
         (v["data"]["status"].clone(), v["data"]["recording_duration"].clone()),
         (json!("RECORDING"), json!(59)),
         "{v}"
     );
-    pass(s, 30_000).await;
+    s.pass(30_000).await;
     let (_, v) = s.get(&one).await;
     assert_eq!(v["data"]["status"], "UPLOADED", "{v}");
     assert_eq!(
@@ -329,15 +298,15 @@ async fn on_start_and_max_seconds(s: &TestServer) {
 both!(record_on_start_and_max_seconds, super::on_start_and_max_seconds);
 
 async fn list_and_errors(s: &TestServer) {
-    let r = room(s, json!({"title": "Weekly Sync"})).await;
+    let r = s.room(json!({"title": "Weekly Sync"})).await;
     let url = rec_url(s, &r.app);
-    let _alice = peer(s, &r, "alice").await;
+    let _alice = s.joined(&r, "alice").await;
     let mut ids = vec![];
     for i in 0..3 {
         let (st, v) = s.post(&url, json!({"meeting_id": r.meeting, "allow_multiple_recordings": true})).await;
         assert_eq!(st, StatusCode::CREATED, "{v}");
         ids.push(v["data"]["id"].as_str().unwrap().to_string());
-        pass(s, 1_000 * (i + 1)).await;
+        s.pass(1_000 * (i + 1)).await;
     }
     s.call(Method::PUT, &format!("{url}/{}", ids[0]), Some(json!({"action": "stop"}))).await;
     s.call(Method::PUT, &format!("{url}/{}", ids[1]), Some(json!({"action": "pause"}))).await;
@@ -430,7 +399,7 @@ async fn list_and_errors(s: &TestServer) {
 both!(list_filters_and_errors, super::list_and_errors);
 
 async fn status_webhooks(s: &TestServer) {
-    let r = room(s, json!({"title": "Hooked"})).await;
+    let r = s.room(json!({"title": "Hooked"})).await;
     let (st, v) = s
         .post(
             &format!("{}/{}/webhooks", s.kit(), r.app),
@@ -440,11 +409,11 @@ async fn status_webhooks(s: &TestServer) {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let hook = v["data"]["id"].as_str().unwrap().to_string();
     let url = rec_url(s, &r.app);
-    let alice = peer(s, &r, "alice").await;
+    let alice = s.joined(&r, "alice").await;
     let (_, v) = s.post(&url, json!({"meeting_id": r.meeting})).await;
     let one = format!("{url}/{}", v["data"]["id"].as_str().unwrap());
     for (wait, action) in [(2_000, "pause"), (3_000, "resume"), (5_000, "stop")] {
-        pass(s, wait).await;
+        s.pass(wait).await;
         let (st, v) = s.call(Method::PUT, &one, Some(json!({ "action": action }))).await;
         assert_eq!(st, StatusCode::OK, "{v}");
     }

@@ -3,40 +3,12 @@
 //! built-in extractive summary and a configured command, `transcribe_on_end` /
 //! `summarize_on_end` with their webhooks.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use rtk_api::gateway::{ClientMessage, ServerEvent};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::harness::{TestServer, T0};
-use rtk_server::clock::Clock;
-
-fn at(ms: i64) -> String {
-    rtk_server::clock::rfc3339(T0 + ms)
-}
-
-async fn pass(s: &TestServer, ms: i64) {
-    s.engine.advance(&s.clock, s.clock.now() + ms).await.expect("advance");
-}
-
-struct Room {
-    app: String,
-    meeting: String,
-}
-
-async fn room(s: &TestServer, meeting: Value) -> Room {
-    let app = s.app("talk").await;
-    s.preset(&app, "host").await;
-    let meeting = s.meeting(&app, meeting).await;
-    Room { app, meeting }
-}
-
-async fn peer(s: &TestServer, r: &Room, name: &str) -> crate::ws::Client {
-    let p = s.participant(&r.app, &r.meeting, name, "host").await;
-    let mut c = s.connect(p["token"].as_str().unwrap()).await;
-    c.join().await;
-    c
-}
+use crate::harness::{at, TestServer};
 
 async fn get_text(url: &str) -> (StatusCode, String, String) {
     let r = reqwest::get(url).await.unwrap();
@@ -90,16 +62,16 @@ fn parse_vtt(s: &str) -> Vec<(i64, i64, String)> {
 }
 
 async fn segments_and_formats(s: &TestServer) {
-    let r = room(s, json!({"title": "Planning"})).await;
-    let mut ada = peer(s, &r, "ada").await;
-    let mut bo = peer(s, &r, "bo").await;
+    let r = s.room(json!({"title": "Planning"})).await;
+    let mut ada = s.joined(&r, "ada").await;
+    let mut bo = s.joined(&r, "bo").await;
     let session = ada.session_id.clone().unwrap();
     let base = format!("{}/{}/sessions/{session}", s.kit(), r.app);
     // Nothing yet: 404.
     let (st, v) = s.get(&format!("{base}/transcript")).await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
 
-    pass(s, 5_000).await;
+    s.pass(5_000).await;
     // Interim: relayed to the others, not stored.
     ada.send(&ClientMessage::Transcript {
         text: "the budg".into(),
@@ -237,9 +209,7 @@ async fn segments_and_formats(s: &TestServer) {
 both!(transcript_segments_and_formats, super::segments_and_formats);
 
 async fn on_end_with_webhooks(s: &TestServer) {
-    let r = room(
-        s,
-        json!({"transcribe_on_end": true, "summarize_on_end": true, "session_keep_alive_time_in_secs": 10}),
+    let r = s.room(json!({"transcribe_on_end": true, "summarize_on_end": true, "session_keep_alive_time_in_secs": 10}),
     )
     .await;
     let (st, v) = s
@@ -250,9 +220,9 @@ async fn on_end_with_webhooks(s: &TestServer) {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let hook = v["data"]["id"].as_str().unwrap().to_string();
-    let mut ada = peer(s, &r, "ada").await;
+    let mut ada = s.joined(&r, "ada").await;
     let session = ada.session_id.clone().unwrap();
-    pass(s, 3_000).await;
+    s.pass(3_000).await;
     ada.send(&ClientMessage::Transcript {
         text: "Ship it on Monday.".into(),
         start: Some(at(1_000)),
@@ -262,7 +232,7 @@ async fn on_end_with_webhooks(s: &TestServer) {
     .await;
     ada.wait_for(|e| matches!(e, ServerEvent::Transcript { .. })).await;
     ada.leave().await;
-    pass(s, 10_000).await;
+    s.pass(10_000).await;
 
     let store = rtk_server::Store::connect(&s.db.url).await.unwrap();
     let mut rows = store.deliveries(&hook, None, 10).await.unwrap();
@@ -283,11 +253,11 @@ async fn on_end_with_webhooks(s: &TestServer) {
 both!(transcribe_and_summarize_on_end, super::on_end_with_webhooks);
 
 async fn command_summarizer(s: &TestServer) {
-    let r = room(s, json!({})).await;
-    let ada = peer(s, &r, "ada").await;
+    let r = s.room(json!({})).await;
+    let ada = s.joined(&r, "ada").await;
     let session = ada.session_id.clone().unwrap();
     let base = format!("{}/{}/sessions/{session}", s.kit(), r.app);
-    pass(s, 2_000).await;
+    s.pass(2_000).await;
     let (st, v) = s.post(&format!("{base}/summary"), json!({})).await;
     assert_eq!(st, StatusCode::CONFLICT, "no transcript yet: {v}");
     let (st, _) = s
@@ -306,7 +276,6 @@ async fn command_summarizer(s: &TestServer) {
     let (_, v) = s.get(&url).await;
     let (_, _, body) = get_text(v["data"]["summaryDownloadUrl"].as_str().unwrap()).await;
     assert!(body.starts_with("summary of ") && body.contains("\"text\":\"one two three\""), "{body}");
-    let _ = Method::GET;
 }
 both!(a_command_summarizer, super::command_summarizer, |c: &mut rtk_server::Config| {
     c.summarizer = rtk_server::transcripts::Summarizer::Command {
@@ -316,11 +285,11 @@ both!(a_command_summarizer, super::command_summarizer, |c: &mut rtk_server::Conf
 });
 
 async fn failing_summarizer(s: &TestServer) {
-    let r = room(s, json!({})).await;
-    let ada = peer(s, &r, "ada").await;
+    let r = s.room(json!({})).await;
+    let ada = s.joined(&r, "ada").await;
     let session = ada.session_id.clone().unwrap();
     let base = format!("{}/{}/sessions/{session}", s.kit(), r.app);
-    pass(s, 2_000).await;
+    s.pass(2_000).await;
     s.post(
         &format!("{base}/transcript"),
         json!({"segments": [{"speaker": "Ada", "text": "x y z", "start": at(0), "end": at(1_000)}]}),

@@ -1,7 +1,7 @@
 //! A session's chat: one page of it inline with a download link, and the CSV behind the link.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use rtk_api::sessions::{ChatMessage, SessionChat};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::find_session;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::export::csv_field;
 use crate::http::openapi::Read;
 use crate::http::scope::{AppScope, SessionPath};
 use crate::http::{Page, Path};
@@ -185,32 +186,18 @@ pub(super) fn download_base(config: &crate::config::Config, headers: &HeaderMap)
     }
 }
 
-/// A CSV cell. Text a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, tab or
-/// carriage return: OWASP's CSV injection list) gets a leading `'`, so it shows as text.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// The CSV behind a chat download link (the link is the credential, as a presigned URL is).
 pub(super) async fn chat_export(
     State(s): State<AppState>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
     let token = token.trim_end_matches(".csv");
-    let claims = match s.keys.verify_as::<ExportClaims>(token, s.now()).await {
-        Ok(c) if c.typ == "chat_export" => c,
-        Ok(_) | Err(crate::tokens::TokenError::Invalid) => {
-            return ApiError::not_found("no such export").into_response();
-        }
-        Err(crate::tokens::TokenError::Expired) => {
-            return ApiError::new(StatusCode::GONE, "this download link has expired").into_response()
-        }
-    };
+    let claims =
+        match crate::http::link_claims::<ExportClaims>(&s, token, "export", |c| c.typ == "chat_export").await
+        {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
     // The first batch is read before answering, so a store failure is still a proper error;
     // the rest is streamed a batch at a time, so an export costs one batch of memory however
     // long the chat.

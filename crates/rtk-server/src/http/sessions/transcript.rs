@@ -244,23 +244,13 @@ async fn get_summary(
     }))
 }
 
-async fn claims_of(s: &AppState, token: &str, typ: &str) -> Result<LinkClaims, Response> {
-    match s.keys.verify_as::<LinkClaims>(token, s.now()).await {
-        Ok(c) if c.typ == typ => Ok(c),
-        Ok(_) | Err(crate::tokens::TokenError::Invalid) => {
-            Err(ApiError::not_found(format!("no such {typ}")).into_response())
-        }
-        Err(crate::tokens::TokenError::Expired) => {
-            Err(ApiError::new(StatusCode::GONE, "this download link has expired").into_response())
-        }
-    }
-}
-
 async fn transcript_file(
     State(s): State<AppState>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
-    let c = match claims_of(&s, &token, "transcript").await {
+    let c = match crate::http::link_claims::<LinkClaims>(&s, &token, "transcript", |c| c.typ == "transcript")
+        .await
+    {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -284,7 +274,8 @@ async fn summary_file(
     State(s): State<AppState>,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Response {
-    let c = match claims_of(&s, &token, "summary").await {
+    let c = match crate::http::link_claims::<LinkClaims>(&s, &token, "summary", |c| c.typ == "summary").await
+    {
         Ok(c) => c,
         Err(r) => return r,
     };
