@@ -28,7 +28,7 @@ impl<T> Envelope<T> {
 
 /// Paging information on list responses. Offsets are 1-based positions of the first and
 /// last item of the page in the whole result (both 0 when the page is empty).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Paging {
     #[serde(default, deserialize_with = "crate::lenient::count")]
     pub total_count: u64,

@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod gateway;
 pub mod lenient;
 pub mod limits;
+pub mod livestreams;
 pub mod meetings;
 pub mod ops;
 pub mod presets;

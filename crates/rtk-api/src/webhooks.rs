@@ -227,6 +227,21 @@ pub enum HookEvent {
     },
     #[serde(rename = "meeting.summary", rename_all = "camelCase")]
     MeetingSummary { meeting: HookMeeting, summary_download_url: String, summary_download_url_expiry: String },
+    /// Flat, as the Cloudflare docs show it: `status` is `LIVE` while ingesting, `OFFLINE`
+    /// once stopped, `IDLE` otherwise; `meeting` is absent for an independent livestream (or
+    /// a meeting's livestream outside a session). Every rtk ingest is an RTMP push, so
+    /// `manualIngest` is always true.
+    #[serde(rename = "livestreaming.statusUpdate", rename_all = "camelCase")]
+    LivestreamingStatusUpdate {
+        stream_id: String,
+        status: String,
+        manual_ingest: bool,
+        playback_url: String,
+        ingest_server: String,
+        stream_key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        meeting: Option<HookMeeting>,
+    },
     #[serde(rename = "meeting.chatSynced", rename_all = "camelCase")]
     ChatSynced {
         session_id: String,
@@ -253,6 +268,7 @@ impl HookEvent {
             HookEvent::RecordingStatusUpdate { .. } => "recording.statusUpdate",
             HookEvent::MeetingTranscript { .. } => "meeting.transcript",
             HookEvent::MeetingSummary { .. } => "meeting.summary",
+            HookEvent::LivestreamingStatusUpdate { .. } => "livestreaming.statusUpdate",
         }
     }
 }

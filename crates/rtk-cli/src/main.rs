@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage accounts (local: works on the store directly).
     #[command(subcommand)]
     Account(AccountCmd),
@@ -219,6 +219,25 @@ struct ServeArgs {
     /// Seconds the summariser command may take; then it is killed and the summary FAILED.
     #[arg(long, env = "RTK_SUMMARIZER_TIMEOUT_SECS", default_value_t = 120, value_parser = positive())]
     summarizer_timeout_secs: u64,
+    #[command(flatten)]
+    livestreams: LiveArgs,
+}
+
+/// Livestreaming (docs/livestreams.md): off unless `--rtmp-listen` is given.
+#[derive(clap::Args, Debug, Clone)]
+struct LiveArgs {
+    /// Where the RTMP ingest listens (e.g. 127.0.0.1:1935); livestreams need it.
+    #[arg(long, env = "RTK_RTMP_LISTEN")]
+    rtmp_listen: Option<std::net::SocketAddr>,
+    /// The `rtmp://host:port` broadcasters reach the ingest at (default: the bound address).
+    #[arg(long, env = "RTK_RTMP_PUBLIC_URL")]
+    rtmp_public_url: Option<String>,
+    /// Playback connections per livestream.
+    #[arg(long, env = "RTK_LIVESTREAM_MAX_VIEWERS", default_value_t = 1_000)]
+    livestream_max_viewers: usize,
+    /// An ingest over this rate (kbit/s, averaged over 4 s) is cut off as ERRORED.
+    #[arg(long, env = "RTK_LIVESTREAM_MAX_BITRATE_KBPS", default_value_t = 20_000)]
+    livestream_max_bitrate_kbps: u64,
 }
 
 /// Webhook delivery (docs/webhooks.md).
@@ -391,7 +410,7 @@ pub(crate) fn now() -> i64 {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(a) => serve(a).await,
+        Command::Serve(a) => serve(*a).await,
         Command::Account(AccountCmd::Create { store, id }) => {
             let s = store.open().await?;
             println!("{}", admin::create_account(&s, id.as_deref(), now()).await?);
@@ -487,6 +506,13 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
                 timeout: std::time::Duration::from_secs(a.summarizer_timeout_secs),
             },
             None => rtk_server::transcripts::Summarizer::Extractive,
+        },
+        livestreams: rtk_server::livestreams::LiveConfig {
+            rtmp_listen: a.livestreams.rtmp_listen,
+            rtmp_public_url: a.livestreams.rtmp_public_url.clone(),
+            max_viewers: a.livestreams.livestream_max_viewers,
+            max_bitrate_kbps: a.livestreams.livestream_max_bitrate_kbps,
+            ..Default::default()
         },
         ..a.store.config()
     };

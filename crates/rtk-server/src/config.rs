@@ -76,6 +76,8 @@ pub struct Config {
     /// How summaries are made: the built-in extractive summariser, or a command
     /// (docs/transcripts.md).
     pub summarizer: crate::transcripts::Summarizer,
+    /// Livestreaming: the RTMP ingest (off unless `rtmp_listen` is set) and its limits.
+    pub livestreams: crate::livestreams::LiveConfig,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -120,6 +122,7 @@ impl Default for Config {
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             webhooks: Default::default(),
             summarizer: Default::default(),
+            livestreams: Default::default(),
         }
     }
 }

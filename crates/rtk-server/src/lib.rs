@@ -15,6 +15,7 @@ pub mod export;
 pub mod fixtures;
 pub mod gateway;
 pub mod http;
+pub mod livestreams;
 pub mod recordings;
 pub mod secrets;
 pub mod state;

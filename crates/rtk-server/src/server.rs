@@ -20,6 +20,8 @@ pub type Bootstrap = FirstStart;
 /// A bound, ready server. Call [`Server::run`] to serve until a shutdown signal.
 pub struct Server {
     listener: TcpListener,
+    /// The RTMP ingest's listener, when livestreaming is on.
+    rtmp: Option<TcpListener>,
     state: AppState,
     /// Present when this start created the first account and token.
     pub bootstrap: Option<Bootstrap>,
@@ -60,12 +62,45 @@ impl Server {
         if config.public_url.is_none() {
             config.public_url = Some(default_public_url(listener.local_addr()?));
         }
+        let rtmp = match config.livestreams.rtmp_listen {
+            Some(addr) => {
+                let l = TcpListener::bind(addr).await.map_err(|e| {
+                    anyhow::anyhow!("cannot listen for RTMP on {addr}: {e} (choose another --rtmp-listen)")
+                })?;
+                if config.livestreams.rtmp_public_url.is_none() {
+                    let http = default_public_url(l.local_addr()?);
+                    config.livestreams.rtmp_public_url = Some(http.replacen("http://", "rtmp://", 1));
+                }
+                Some(l)
+            }
+            None => None,
+        };
+        let rtmp_base = rtmp.as_ref().and(config.livestreams.rtmp_public_url.clone());
         // Before anything can end a session: the links of `meeting.chatSynced`.
         store.set_chat_links(Arc::new(crate::http::sessions::ChatLinker {
             keys: keys.clone(),
             base: config.public_base(),
             ttl_secs: config.webhooks.horizon.as_secs() as i64 + crate::http::sessions::EXPORT_TTL_SECS,
+            rtmp_base: rtmp_base.clone(),
         }));
+        if let Some(rtmp_base) = &rtmp_base {
+            let live = crate::livestreams::Livestreams::new(
+                store.clone(),
+                clock.clone(),
+                node_id.clone(),
+                config.livestreams.clone(),
+                rtmp_base.clone(),
+                config.public_base(),
+            );
+            let cut = store.recover_ingests(&node_id, clock.now()).await?;
+            if cut > 0 {
+                tracing::info!(
+                    ingests = cut,
+                    "ingests the previous run left open were ended at their last sign of life"
+                );
+            }
+            engine.set_livestreams(live);
+        }
         engine.set_recorder(crate::recordings::Recorder::new(
             store.clone(),
             clock.clone(),
@@ -97,11 +132,16 @@ impl Server {
             config.webhooks.clone(),
         )?;
         let state = AppState::new(store, clock, keys, config, engine, hooks);
-        Ok(Self { listener, state, bootstrap })
+        Ok(Self { listener, rtmp, state, bootstrap })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The RTMP ingest's address, when livestreaming is on.
+    pub fn rtmp_addr(&self) -> Option<SocketAddr> {
+        self.rtmp.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -113,6 +153,10 @@ impl Server {
     /// Connections are served by `conn::serve` (timeouts and the connection cap).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let app = crate::http::service(self.state.clone());
+        let rtmp = match (self.rtmp, self.state.engine.livestreams()) {
+            (Some(l), Some(svc)) => Some(tokio::spawn(crate::livestreams::rtmp::serve(svc.clone(), l))),
+            _ => None,
+        };
         let state = Arc::new(self.state);
         // On a manual clock nothing falls due but through a clock move, which applies it itself
         // (and reports it): a reaper beside it would only race the move for its counts.
@@ -140,6 +184,9 @@ impl Server {
         let limits = crate::conn::Limits::from_config(&state.config);
         crate::conn::serve(self.listener, app, limits, shutdown).await;
         if let Some(r) = reaper {
+            r.abort();
+        }
+        if let Some(r) = rtmp {
             r.abort();
         }
         // Attempts in flight are cut off: retried when this node starts again (it frees its own

@@ -74,6 +74,8 @@ pub struct Engine {
     recorder: std::sync::Arc<std::sync::OnceLock<crate::recordings::Recorder>>,
     /// The summariser (`summarize_on_end`), once the server has made it.
     summaries: std::sync::Arc<std::sync::OnceLock<crate::transcripts::Summaries>>,
+    /// The livestream media path, when livestreaming is on.
+    livestreams: std::sync::Arc<std::sync::OnceLock<crate::livestreams::Livestreams>>,
 }
 
 pub fn peer_info(p: &PeerRow) -> PeerInfo {
@@ -99,6 +101,7 @@ impl Engine {
             joins: Default::default(),
             recorder: Default::default(),
             summaries: Default::default(),
+            livestreams: Default::default(),
         }
     }
 
@@ -119,6 +122,15 @@ impl Engine {
 
     pub fn hub(&self) -> &Hub {
         &self.hub
+    }
+
+    /// Sets the livestream service (the first call wins).
+    pub fn set_livestreams(&self, l: crate::livestreams::Livestreams) {
+        let _ = self.livestreams.set(l);
+    }
+
+    pub fn livestreams(&self) -> Option<&crate::livestreams::Livestreams> {
+        self.livestreams.get()
     }
 
     /// Sets the recorder (the first call wins).
@@ -142,6 +154,12 @@ impl Engine {
     /// Sessions that have just ended: those whose meeting has `summarize_on_end` and that have
     /// a transcript get their summary. Failures are logged (`POST …/summary` can retry).
     async fn after_end(&self, ended: &[SessionRow]) {
+        // Their livestreams were stopped with them: end those ingests.
+        if !ended.is_empty() {
+            if let Some(l) = self.livestreams() {
+                l.reconcile().await;
+            }
+        }
         let Some(sums) = self.summaries() else { return };
         for s in ended {
             let wanted = async {

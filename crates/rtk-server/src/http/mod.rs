@@ -2,7 +2,7 @@
 //! store or the engine, and shape the envelope; they never touch SQL.
 
 mod active_session;
-mod analytics;
+pub(crate) mod analytics;
 mod apps;
 mod breakout;
 pub mod clock;
@@ -10,6 +10,7 @@ pub mod de;
 pub mod extract;
 pub mod hot;
 pub mod limits;
+pub mod livestreams;
 pub(crate) mod meetings;
 pub mod openapi;
 mod ops;
@@ -138,6 +139,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(webhooks::routes())
         .merge(recordings::routes())
         .merge(analytics::routes())
+        .merge(livestreams::routes())
         .split_for_parts()
 }
 
@@ -157,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::gateway::routes())
         .merge(sessions::chat_export_routes())
         .merge(recordings::file_routes())
+        .merge(livestreams::playback_routes())
         .merge(webhooks::public_routes())
         .merge(webhooks::log_routes())
         .fallback(|| async { ApiError::not_found("no such route") })

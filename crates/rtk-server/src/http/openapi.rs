@@ -440,6 +440,27 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
         ),
     );
     add(
+        "/live/{file}",
+        HttpMethod::Get,
+        no_security(
+            op(
+                "A livestream's playback: `playback_url` is `/live/{livestream_id}.flv`, the live stream as HTTP-FLV (the configuration tags and the tags since the last keyframe first). 404 while it is not live; 503 when it has its maximum of viewers (docs/livestreams.md)",
+                "livestreams",
+                ("200", text("The live stream (FLV, until the ingest ends)", "video/x-flv")),
+                &["404", "503"],
+            )
+            .parameter(
+                ParameterBuilder::new()
+                    .name("file")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some("`{livestream_id}.flv`"))
+                    .schema(Some(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).min_length(Some(1))))
+                    .build(),
+            ),
+        ),
+    );
+    add(
         "/transcripts/{token}",
         HttpMethod::Get,
         no_security(

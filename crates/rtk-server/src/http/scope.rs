@@ -146,6 +146,8 @@ leaf_path! {
     PeerPath { peer_id: "A peer, of a session of the app." },
     WebhookPath { webhook_id: "The webhook, of the app." },
     RecordingPath { recording_id: "The recording, of the app." },
+    LivestreamPath { livestream_id: "The livestream, of the app." },
+    LivestreamSessionPath { livestream_session_id: "A livestream session (one ingest), of the app." },
 }
 
 /// `{session_id}` and `{participant_id}` together.

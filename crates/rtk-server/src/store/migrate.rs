@@ -38,6 +38,7 @@ const SHARED: &[Migration] = &[
     migration!(7, "webhooks", "0007_webhooks.sql"),
     migration!(8, "recordings", "0008_recordings.sql"),
     migration!(9, "transcripts", "0009_transcripts.sql"),
+    migration!(10, "livestreams", "0010_livestreams.sql"),
 ];
 
 const POSTGRES: &[Migration] = &[migration!(5, "typed columns", "postgres/0005_typed_columns.sql")];

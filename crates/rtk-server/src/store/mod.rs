@@ -17,6 +17,7 @@ mod breakout;
 mod chat;
 pub(crate) mod db;
 mod import;
+pub(crate) mod livestreams;
 mod meetings;
 mod migrate;
 mod participants;
@@ -32,6 +33,7 @@ pub use apps::AppRow;
 pub use chat::ChatRow;
 pub use db::{DbError, WriteTx};
 pub use import::Dump;
+pub use livestreams::{LivestreamFilter, LivestreamRow, LivestreamSessionRow, NewLivestream};
 pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
 pub use peers::{JoinSpec, Joined, PeerOrder, PeerRow};
@@ -104,6 +106,12 @@ pub trait ChatLinks: Send + Sync + std::fmt::Debug {
         app_id: &str,
         now: crate::clock::Millis,
     ) -> Option<(String, crate::clock::Millis)>;
+
+    /// The `ingest_server` and `playback_url` of livestream `livestream_id`; `None` when
+    /// livestreaming is off (no RTMP listener).
+    fn livestream_urls(&self, _livestream_id: &str) -> Option<(String, String)> {
+        None
+    }
 }
 
 /// How long the first connection to the database may take.
@@ -410,6 +418,8 @@ pub fn new_id() -> String {
 
 /// Every table that holds what apps made, children first: a reset empties them all.
 const APP_TABLES: &[&str] = &[
+    "livestream_sessions",
+    "livestreams",
     "summaries",
     "transcript_counters",
     "transcript_segments",

@@ -367,6 +367,7 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
                 Some(fresh) => fresh,
                 None => e,
             };
+            super::livestreams::stop_for_session_end_in(w, &e, e.updated_at, now).await?;
             super::analytics::session_ended_in(w, &e).await?;
             session_events_in(w, &e, &[SessionChange::Ended("ALL_PARTICIPANTS_LEFT")], now).await?;
             Some(e)
@@ -387,6 +388,10 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
     // A meeting with `record_on_start`: its recording is invoked with the session.
     let session =
         if started { super::recordings::record_on_start_in(w, &session, now).await? } else { session };
+    if started {
+        // Its meeting's livestream follows the session (`live_stream_on_start`, or one running).
+        super::livestreams::on_session_start_in(w, &session, now).await?;
+    }
     Ok(Joined { session, peer, started, ended })
 }
 

@@ -171,6 +171,7 @@ impl Store {
             {
                 *r = fresh;
             }
+            super::livestreams::stop_for_session_end_in(&mut w, r, r.updated_at, now).await?;
             super::analytics::session_ended_in(&mut w, r).await?;
             let ended = [super::webhooks::SessionChange::Ended("ALL_PARTICIPANTS_LEFT")];
             super::webhooks::session_events_in(&mut w, r, &ended, now).await?;
@@ -224,6 +225,7 @@ impl Store {
             Some(fresh) => fresh,
             None => session,
         };
+        super::livestreams::stop_for_session_end_in(&mut w, &session, now, now).await?;
         super::analytics::session_ended_in(&mut w, &session).await?;
         {
             use super::webhooks::SessionChange;

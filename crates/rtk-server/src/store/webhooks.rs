@@ -785,6 +785,46 @@ pub(crate) async fn recording_event_in(
     .await
 }
 
+const LIVESTREAM_STATUS: &str = "livestreaming.statusUpdate";
+
+/// `livestreaming.statusUpdate` for `ls` as it now stands (`status` as the event reports it),
+/// in the caller's transaction: in the chain of the meeting session it belongs to, if any (so
+/// it is delivered in order with that session's events), else in the livestream's own.
+pub(crate) async fn livestream_event_in(
+    w: &mut WriteTx,
+    ls: &super::LivestreamRow,
+    status: &str,
+    now: Millis,
+) -> StoreResult<()> {
+    let targets = subscribers_in(w, &ls.app_id, LIVESTREAM_STATUS).await?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let session = match &ls.session_id {
+        Some(id) => session_row_in(w, id).await?,
+        None => None,
+    };
+    let meeting = match &session {
+        Some(s) => Some(crate::webhooks::payload::meeting_block(&meeting_ctx_in(w, s, now).await?)),
+        None => None,
+    };
+    let e = rtk_api::webhooks::HookEvent::LivestreamingStatusUpdate {
+        stream_id: ls.id.clone(),
+        status: status.to_string(),
+        manual_ingest: true,
+        playback_url: ls.playback_url.clone(),
+        ingest_server: ls.ingest_server.clone(),
+        stream_key: ls.stream_key.clone(),
+        meeting,
+    };
+    let body = crate::webhooks::payload::body(&e);
+    let order_key = session.as_ref().map(|s| s.id.as_str()).unwrap_or(&ls.id);
+    for webhook_id in &targets {
+        insert_row(w, webhook_id, &ls.app_id, LIVESTREAM_STATUS, order_key, &body, now).await?;
+    }
+    Ok(())
+}
+
 const CHAT_SYNCED: &str = "meeting.chatSynced";
 const TRANSCRIPT: &str = "meeting.transcript";
 const SUMMARY: &str = "meeting.summary";

@@ -12,6 +12,7 @@ mod foundation;
 mod gateway;
 mod hot;
 mod limits;
+mod livestreams;
 mod openapi;
 mod peer_pages;
 mod property;

@@ -54,9 +54,16 @@ pub struct ChatLinker {
     /// The public base URL (`Config::public_base`).
     pub base: String,
     pub ttl_secs: i64,
+    /// `rtmp://host:port` of the RTMP ingest; `None`: livestreaming is off.
+    pub rtmp_base: Option<String>,
 }
 
 impl crate::store::ChatLinks for ChatLinker {
+    fn livestream_urls(&self, livestream_id: &str) -> Option<(String, String)> {
+        let rtmp = self.rtmp_base.as_deref()?;
+        Some(crate::livestreams::urls(rtmp, &self.base, livestream_id))
+    }
+
     fn chat_link(
         &self,
         session_id: &str,
