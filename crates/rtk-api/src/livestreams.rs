@@ -69,6 +69,25 @@ pub struct CreatedLivestream {
     pub extra: Map<String, Value>,
 }
 
+impl From<Livestream> for CreatedLivestream {
+    /// The same livestream as `POST …/livestreams` answers it (`disabled` a boolean).
+    fn from(l: Livestream) -> Self {
+        CreatedLivestream {
+            disabled: l.disabled == "true",
+            id: l.id,
+            name: l.name,
+            meeting_id: l.meeting_id,
+            status: l.status,
+            ingest_server: l.ingest_server,
+            stream_key: l.stream_key,
+            playback_url: l.playback_url,
+            created_at: l.created_at,
+            updated_at: l.updated_at,
+            extra: l.extra,
+        }
+    }
+}
+
 macro_rules! session_type {
     ($(#[$doc:meta])* $name:ident, $secs:ty) => {
         $(#[$doc])*

@@ -51,7 +51,7 @@ fn date_param(v: Option<&str>, name: &str) -> ApiResult<Option<i64>> {
 }
 
 /// `YYYY-MM-DD` of a day number.
-fn day_name(day: i64) -> String {
+pub(crate) fn day_name(day: i64) -> String {
     crate::clock::rfc3339(day * DAY_MS)[..10].to_string()
 }
 

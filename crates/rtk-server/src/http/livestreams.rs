@@ -145,20 +145,7 @@ async fn create_independent(
     let svc = service(&s)?;
     let n = new_livestream(svc, &scope.app.id, None, name, "{}".into());
     let r = s.store.create_livestream(&n, s.now()).await?;
-    let v = livestream_view(&r);
-    Ok(super::created(CreatedLivestream {
-        id: v.id,
-        name: v.name,
-        meeting_id: v.meeting_id,
-        status: v.status,
-        ingest_server: v.ingest_server,
-        stream_key: v.stream_key,
-        playback_url: v.playback_url,
-        disabled: r.disabled,
-        created_at: v.created_at,
-        updated_at: v.updated_at,
-        extra: Default::default(),
-    }))
+    Ok(super::created(CreatedLivestream::from(livestream_view(&r))))
 }
 
 #[utoipa::path(post, path = "/accounts/{account_id}/realtime/kit/{app_id}/meetings/{meeting_id}/livestreams", tag = "livestreams",
@@ -422,7 +409,7 @@ async fn analytics_daywise(
             _ => Default::default(),
         };
         out.push(LivestreamDay {
-            date: rfc3339(day * DAY_MS)[..10].to_string(),
+            date: super::analytics::day_name(day),
             count: row.count,
             total_ingest_seconds: row.ingest_seconds,
             total_viewer_seconds: row.viewer_seconds,

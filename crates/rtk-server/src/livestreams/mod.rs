@@ -328,14 +328,6 @@ impl Livestreams {
         metrics::gauge!("rtk_livestream_ingests").set(s.len() as f64);
     }
 
-    /// Viewer time of the open playback connections of the ingest `session_id`, up to `now`.
-    pub fn open_viewer_ms(&self, livestream_id: &str, session_id: &str, now: Millis) -> i64 {
-        self.live(livestream_id)
-            .filter(|l| l.session_id == session_id)
-            .map(|l| l.open_viewer_ms(now))
-            .unwrap_or(0)
-    }
-
     /// Stops the ingest of `livestream_id` on this node, if it runs here.
     pub fn kick(&self, livestream_id: &str) {
         if let Some(l) = self.live(livestream_id) {

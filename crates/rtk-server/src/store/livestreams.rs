@@ -258,34 +258,29 @@ pub(super) async fn stop_for_session_end_in(
 pub(super) async fn on_session_start_in(
     w: &mut WriteTx,
     session: &SessionRow,
+    body: &serde_json::Value,
     now: Millis,
 ) -> StoreResult<()> {
-    let attached = w
-        .execute(
-            "UPDATE livestreams SET session_id = $1, updated_at = $2 \
-             WHERE meeting_id = $3 AND disabled = 0 AND session_id IS NULL",
-            params![&session.id, now, &session.meeting_id],
-        )
-        .await?;
-    if attached > 0 {
-        return Ok(());
-    }
-    let running: Option<String> = w
+    // A meeting has at most one running livestream (create_livestream refuses a second).
+    let running: Option<LivestreamRow> = w
         .optional(
-            "SELECT id FROM livestreams WHERE meeting_id = $1 AND disabled = 0 LIMIT 1",
+            &format!(
+                "SELECT {LIVESTREAM_COLS} FROM livestreams WHERE meeting_id = $1 AND disabled = 0 LIMIT 1"
+            ),
             params![&session.meeting_id],
         )
         .await?;
-    if running.is_some() {
+    if let Some(ls) = running {
+        if ls.session_id.is_none() {
+            w.execute(
+                "UPDATE livestreams SET session_id = $1, updated_at = $2 WHERE id = $3",
+                params![&session.id, now, &ls.id],
+            )
+            .await?;
+        }
         return Ok(());
     }
-    let body: Option<String> =
-        w.optional("SELECT body FROM meetings WHERE id = $1", params![&session.meeting_id]).await?;
-    let on = body
-        .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
-        .and_then(|b| b.get("live_stream_on_start").and_then(serde_json::Value::as_bool))
-        .unwrap_or(false);
-    if !on {
+    if body.get("live_stream_on_start").and_then(serde_json::Value::as_bool) != Some(true) {
         return Ok(());
     }
     let id = super::new_id();
@@ -537,9 +532,9 @@ impl Store {
         Ok((row, session))
     }
 
-    /// The ingest of session `session_id` ended at `at` (`err`: why it failed). The livestream
-    /// goes IDLE (ERRORED on a failure) unless it was stopped meanwhile. `None` if the session
-    /// was already closed (a stop got there first).
+    /// The ingest of session `session_id` ended at `at` (`err`: why it failed): the livestream
+    /// goes IDLE (ERRORED on a failure). `None` if the session was already closed (a stop
+    /// closes it in its own transaction, so a stopped livestream is never touched here).
     pub async fn ingest_ended(
         &self,
         session_id: &str,
@@ -570,8 +565,7 @@ impl Store {
         let row: LivestreamRow = w
             .one(
                 &format!(
-                    "UPDATE livestreams SET status = CASE WHEN disabled = 1 AND status <> 'LIVE' THEN status ELSE $1 END, \
-                     updated_at = $2 WHERE id = $3 RETURNING {LIVESTREAM_COLS}"
+                    "UPDATE livestreams SET status = $1, updated_at = $2 WHERE id = $3 RETURNING {LIVESTREAM_COLS}"
                 ),
                 params![status, now, &lid],
             )

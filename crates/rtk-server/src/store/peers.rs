@@ -386,12 +386,16 @@ async fn join_in(w: &mut super::WriteTx, spec: &JoinSpec, now: Millis) -> StoreR
             .await?;
     }
     // A meeting with `record_on_start`: its recording is invoked with the session.
-    let session =
-        if started { super::recordings::record_on_start_in(w, &session, now).await? } else { session };
-    if started {
-        // Its meeting's livestream follows the session (`live_stream_on_start`, or one running).
-        super::livestreams::on_session_start_in(w, &session, now).await?;
-    }
+    // A new session: the meeting's `record_on_start` recording is invoked with it, and its
+    // livestream follows it (`live_stream_on_start`, or one already running).
+    let session = if started {
+        let body = super::recordings::meeting_body_in(w, &session.meeting_id).await?;
+        let session = super::recordings::record_on_start_in(w, &session, &body, now).await?;
+        super::livestreams::on_session_start_in(w, &session, &body, now).await?;
+        session
+    } else {
+        session
+    };
     Ok(Joined { session, peer, started, ended })
 }
 

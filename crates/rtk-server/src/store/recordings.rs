@@ -737,6 +737,14 @@ pub fn output_file_name(prefix: Option<&str>, id: &str) -> String {
     }
 }
 
+/// The stored document of meeting `meeting_id` (`Null` if it is gone or unreadable), in the
+/// caller's transaction.
+pub(super) async fn meeting_body_in(w: &mut WriteTx, meeting_id: &str) -> StoreResult<serde_json::Value> {
+    let body: Option<String> =
+        w.optional("SELECT body FROM meetings WHERE id = $1", params![meeting_id]).await?;
+    Ok(body.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or(serde_json::Value::Null))
+}
+
 /// Removes what must never be read back from a recording's configuration (storage secrets).
 pub fn without_secrets(config: &mut serde_json::Value) {
     if let Some(sc) = config.get_mut("storage_config").and_then(serde_json::Value::as_object_mut) {
@@ -746,19 +754,15 @@ pub fn without_secrets(config: &mut serde_json::Value) {
     }
 }
 
-/// Invokes the recording of a session that has just started, if its meeting has
-/// `record_on_start` (its `recording_config` as the recording's configuration), in the join's
-/// transaction. The session row as it now stands.
+/// Invokes the recording of a session that has just started, if its meeting (`body`, its
+/// stored document) has `record_on_start` (its `recording_config` as the recording's
+/// configuration), in the join's transaction. The session row as it now stands.
 pub(super) async fn record_on_start_in(
     w: &mut WriteTx,
     session: &SessionRow,
+    body: &serde_json::Value,
     now: Millis,
 ) -> StoreResult<SessionRow> {
-    let body: Option<String> =
-        w.optional("SELECT body FROM meetings WHERE id = $1", params![&session.meeting_id]).await?;
-    let Some(body) = body.and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok()) else {
-        return Ok(session.clone());
-    };
     if body.get("record_on_start").and_then(serde_json::Value::as_bool) != Some(true) {
         return Ok(session.clone());
     }
