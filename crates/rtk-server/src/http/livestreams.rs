@@ -345,7 +345,8 @@ fn range(q: &RangeQuery, now: Millis) -> ApiResult<(Millis, Millis)> {
         match v.map(str::trim).filter(|v| !v.is_empty()) {
             None => Ok(None),
             Some(v) => {
-                v.parse::<i64>().ok().filter(|n| (0..=253_402_300_799).contains(n)).map(Some).ok_or_else(
+                // Past the year 9999 is as good as the year 9999 (the pattern allows 12 digits).
+                v.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| Some(n.min(253_402_300_799))).ok_or_else(
                     || {
                         ApiError::bad_request(format!(
                             "invalid query parameter \"{name}\": expected Unix seconds, got {v:?}"

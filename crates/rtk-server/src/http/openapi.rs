@@ -334,6 +334,21 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             )
             .build()
     };
+    // A response in each of several media types: a JSON object, or text.
+    let bodies = |desc: &str, media: &[&str]| {
+        let mut r = ResponseBuilder::new().description(desc);
+        for m in media {
+            let schema = if m.starts_with("application/json") {
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::Object))
+                    .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(true)))
+            } else {
+                ObjectBuilder::new().schema_type(SchemaType::new(Type::String))
+            };
+            r = r.content(*m, ContentBuilder::new().schema(Some(schema)).build());
+        }
+        r.build()
+    };
     let mut add = |path: &str, method: HttpMethod, b: OperationBuilder| {
         let item = at_root(PathItem::new(method.clone(), b.build()));
         match doc.paths.paths.get_mut(path) {
@@ -433,7 +448,7 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             op(
                 "A recording's file: the link a recording's `download_url` is (the link is the credential). The session's timeline as JSON (docs/recordings.md); with `.vtt` appended, the same events as WebVTT (`text/vtt`)",
                 "recordings",
-                ("200", text("The recording's timeline document (format rtk-recording/1)", "application/json")),
+                ("200", bodies("The recording's timeline document (format rtk-recording/1), or with `.vtt` its WebVTT track", &["application/json", "text/vtt; charset=utf-8"])),
                 &["404", "410"],
             )
             .parameter(token("The signed file token (`.json` or `.vtt` suffix allowed)")),
@@ -467,7 +482,7 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             op(
                 "A session's transcript in the format its link was made for (`GET …/sessions/{id}/transcript`, `meeting.transcript`): SRT, WebVTT, JSON or CSV",
                 "sessions",
-                ("200", text("The transcript", "text/plain")),
+                ("200", bodies("The transcript, in its link's format", &crate::transcripts::Format::ALL.map(|f| f.content_type()))),
                 &["404", "410"],
             )
             .parameter(token("The signed transcript token")),

@@ -44,6 +44,9 @@ impl Format {
         }
     }
 
+    /// Every format, in the order the API lists them.
+    pub const ALL: [Format; 4] = [Format::Srt, Format::Vtt, Format::Json, Format::Csv];
+
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Srt => "application/x-subrip; charset=utf-8",
