@@ -64,7 +64,10 @@ NOTES = {
     "apps.get": "5.0.0 takes no query parameters and models no `paging` (rtk sends it as an extra field).",
     "meetings.get": "The `status` filter is new in 5.9.0.",
     "livestreams.get_livestream_analytics_complete": "`start_time` and `end_time` are ISO date-times in 5.0.0 "
-    "but integers in 5.9.0: a server has to accept both.",
+    "but integers in 5.9.0: rtk accepts both (Unix seconds, or an RFC 3339 time).",
+    "livestreams.get_active_livestreams_for_livestream_id": "The session's seconds are strings here, integers in "
+    "the session details and numbers in the livestream's sessions, as the models type them: rtk sends each form "
+    "where it is modelled.",
 }
 
 # The response models of the installed SDK, flattened: {response module: {path: [atoms]}}.
@@ -542,7 +545,7 @@ def render(py: "list[Sdk]", ts: "Sdk | None", routes: "dict[tuple[str, str], str
 
     out += disagreements(py, rows)
     out += known_bugs(sdks, results)
-    out += older_only(py, current)
+    out += older_only(py, current, routes, results)
     out += rtk_only(routes, sdks)
     return "\n".join(out).rstrip() + "\n"
 
@@ -630,13 +633,18 @@ def known_bugs(sdks: "list[Sdk]", results: "dict[str, list[TestCase]]") -> "list
     return out
 
 
-def older_only(py: "list[Sdk]", current: Sdk) -> "list[str]":
+def older_only(py: "list[Sdk]", current: Sdk, routes, results) -> "list[str]":
     have = {(e.group, *e.route) for e in current.endpoints}
     lines = []
     for s in py[:-1]:
         for e in s.endpoints:
             if (e.group, *e.route) not in have:
-                lines.append(f"- `{e.http} {e.path}`: `{e.key}` ({s.lang} {s.version})")
+                served = e.route in routes
+                state = cell(s, e, served, results.get(s.label))
+                lines.append(
+                    f"- `{e.http} {e.path}`: `{e.key}` ({s.lang} {s.version}): "
+                    + (f"served by rtk; {state}" if served else "not served by rtk")
+                )
     if not lines:
         return []
     return [f"## In older SDKs only", "", f"Removed by `cloudflare {current.version}`:", "", *sorted(set(lines)), ""]

@@ -1,4 +1,4 @@
-//! `rtk apps|presets|meetings|participants|sessions|webhooks`, `rtk simulate` and `rtk completions`,
+//! `rtk apps|presets|meetings|participants|sessions|webhooks|livestreams`, `rtk simulate` and `rtk completions`,
 //! driven as a user's script would drive them, against a real `rtk serve`.
 
 use std::io::{BufRead, BufReader};
@@ -277,9 +277,18 @@ fn completions_and_help() {
         );
     }
     assert!(!rtk(&["completions", "tcsh"]).status.success());
-    for cmd in
-        ["apps", "presets", "meetings", "participants", "sessions", "webhooks", "simulate", "completions"]
-    {
+    for cmd in [
+        "apps",
+        "presets",
+        "meetings",
+        "participants",
+        "sessions",
+        "webhooks",
+        "recordings",
+        "livestreams",
+        "simulate",
+        "completions",
+    ] {
         let out = rtk(&[cmd, "--help"]);
         let help = String::from_utf8(out.stdout).unwrap();
         assert!(help.contains("Examples:"), "rtk {cmd} --help shows examples: {help}");
@@ -537,4 +546,51 @@ fn webhook_commands() {
     assert_eq!(deleted["id"], id.as_str());
     let e = s.fails(&["webhooks", "get", "--app", &app, &id]);
     assert!(e.contains("404"), "{e}");
+}
+
+/// `rtk livestreams …` on a server with an RTMP listener (the ingest itself is tested with
+/// ffmpeg in rtk-server's tests/it/livestreams.rs).
+#[test]
+fn livestream_commands() {
+    let s = serve_with(&["--rtmp-listen", "127.0.0.1:0"]);
+    let app = s.json(&["apps", "create", "live"])["id"].as_str().unwrap().to_string();
+    let meeting = s.json(&["meetings", "create", "--app", &app, "--title", "Keynote"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let started =
+        s.json(&["livestreams", "start", "--app", &app, &meeting, "--name", "keynote", "--width", "1280"]);
+    assert_eq!(started["status"], "INVOKED", "{started}");
+    assert!(started["ingest_server"].as_str().unwrap().starts_with("rtmp://127.0.0.1:"), "{started}");
+    let id = started["id"].as_str().unwrap().to_string();
+    let e = s.fails(&["livestreams", "start", "--app", &app, &meeting]);
+    assert!(e.contains("409"), "{e}");
+    let active = s.json(&["livestreams", "active", "--app", &app, &meeting]);
+    assert_eq!((active["id"].as_str(), active["name"].as_str()), (Some(id.as_str()), Some("keynote")));
+    let e = s.fails(&["livestreams", "live", "--app", &app, &id]);
+    assert!(e.contains("404"), "not live before a publisher connects: {e}");
+
+    let cam = s.json(&["livestreams", "create", "--app", &app, "--name", "cam"]);
+    assert_eq!((cam["disabled"].as_bool(), cam["meeting_id"].as_str()), (Some(false), None), "{cam}");
+    let list = s.json(&["livestreams", "list", "--app", &app]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let only = s.json(&["livestreams", "list", "--app", &app, "--independent"]);
+    assert_eq!(only[0]["id"], cam["id"], "{only}");
+    let table = s.ok(&["livestreams", "list", "--app", &app, "--status", "INVOKED"]);
+    assert_eq!(table.lines().count(), 3, "a header and two rows: {table}");
+
+    let stopped = s.json(&["livestreams", "stop", "--app", &app, &meeting]);
+    assert!(stopped["message"].as_str().unwrap().contains(&id), "{stopped}");
+    let got = s.json(&["livestreams", "get", "--app", &app, &id]);
+    assert_eq!(
+        (got["livestream"]["status"].as_str(), got["livestream"]["disabled"].as_str()),
+        (Some("IDLE"), Some("true"))
+    );
+    assert_eq!(got["paging"]["total_count"], 0);
+    let e = s.fails(&["livestreams", "session", "--app", &app, "nope"]);
+    assert!(e.contains("nope"), "{e}");
+    let totals = s.json(&["livestreams", "analytics", "--app", &app]);
+    assert_eq!(totals, serde_json::json!({"count": 0, "total_ingest_seconds": 0, "total_viewer_seconds": 0}));
+    let daily = s.json(&["livestreams", "analytics", "--app", &app, "--daily"]);
+    assert_eq!(daily.as_array().unwrap().len(), 30, "{daily}");
 }

@@ -388,7 +388,81 @@ with_account!(
     WebhookParams,
     EditWebhookParams,
     DeliveryListParams,
+    StartLivestreamParams,
+    CreateLivestreamParams,
+    LivestreamListParams,
+    LivestreamSessionListParams,
+    LivestreamAnalyticsParams,
 );
+
+/// `livestreams().start_livestreaming_a_meeting`: both optional (`name` defaults to the
+/// meeting's title).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StartLivestreamParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_config: Option<rtk_api::livestreams::VideoConfig>,
+}
+
+/// `livestreams().create_independent_livestream`: a livestream of no meeting.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreateLivestreamParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `livestreams().get_all_livestreams`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LivestreamListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+    /// One of `INVOKED`, `LIVE`, `IDLE`, `ERRORED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// RFC 3339; on `created_at`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// `true`: only independent livestreams.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude_meetings: Option<bool>,
+    /// `ASC` or `DSC` (the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<String>,
+}
+
+/// `livestreams().get_livestream_session_for_livestream_id`: a page of its sessions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LivestreamSessionListParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_no: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u32>,
+}
+
+/// `livestreams().get_livestream_analytics_complete` and `…_daywise`: Unix seconds, both
+/// included (default: the 30 UTC days up to today).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LivestreamAnalyticsParams {
+    #[serde(skip)]
+    pub account_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<i64>,
+}
 
 /// `webhooks().create_webhook` and `replace_webhook`: `name`, `url` and `events` (each one of
 /// [`rtk_api::webhooks::EVENTS`]) are required; `enabled` defaults to true on the server.

@@ -149,7 +149,8 @@ def _serve(extra: "list[str]"):
 
 @pytest.fixture(scope="session")
 def rtk():
-    yield from _serve([])
+    """The default server; livestreaming on (RTMP on a free loopback port)."""
+    yield from _serve(["--rtmp-listen", "127.0.0.1:0"])
 
 
 MANUAL_ADMIN = "conformance-admin-token"

@@ -1,4 +1,4 @@
-//! `rtk apps|presets|meetings|participants|sessions|webhooks|recordings …`: the API through the Rust SDK.
+//! `rtk apps|presets|meetings|participants|sessions|webhooks|recordings|livestreams …`: the API through the Rust SDK.
 //! A table by default, JSON with `--json`.
 //!
 //! - `mod.rs`: the command tree, running a command, paging and reading documents;
@@ -17,6 +17,7 @@ use serde_json::Value;
 
 mod apps;
 mod args;
+mod livestreams;
 mod meetings;
 mod output;
 mod participants;
@@ -67,6 +68,12 @@ pub enum ResourceCommand {
         after_help = "Examples:\n  rtk recordings start --app $APP $MEETING --prefix standup\n  rtk recordings pause --app $APP $RECORDING\n  rtk recordings stop --app $APP $RECORDING\n  rtk recordings get --app $APP $RECORDING --json | jq -r .download_url\n  rtk recordings list --app $APP --status UPLOADED"
     )]
     Recordings(recordings::Recordings),
+    /// Livestreams of an app (RTMP in, HTTP-FLV out; the server needs --rtmp-listen): start,
+    /// create, active, stop, list, get, live, session, analytics.
+    #[command(
+        after_help = "Examples:\n  rtk livestreams start --app $APP $MEETING --name keynote\n  ffmpeg -re -i talk.mp4 -c copy -f flv \"$(rtk livestreams active --app $APP $MEETING --json | jq -r '.ingest_server + .stream_key')\"\n  rtk livestreams get --app $APP $LIVESTREAM\n  rtk livestreams stop --app $APP $MEETING\n  rtk livestreams analytics --app $APP --daily"
+    )]
+    Livestreams(livestreams::Livestreams),
 }
 
 /// Runs a resource command; on failure prints `rtk: <error>` and exits with status 1.
@@ -92,6 +99,7 @@ async fn dispatch(cmd: ResourceCommand) -> anyhow::Result<()> {
         ResourceCommand::Sessions(s) => sessions::run(s).await,
         ResourceCommand::Webhooks(w) => webhooks::run(w).await,
         ResourceCommand::Recordings(r) => recordings::run(r).await,
+        ResourceCommand::Livestreams(l) => livestreams::run(l).await,
     }
 }
 

@@ -3,6 +3,7 @@
 mod active_session;
 mod analytics;
 mod apps;
+mod livestreams;
 mod meetings;
 mod presets;
 mod recordings;
@@ -12,6 +13,7 @@ mod webhooks;
 pub use active_session::ActiveSession;
 pub use analytics::Analytics;
 pub use apps::Apps;
+pub use livestreams::Livestreams;
 pub use meetings::Meetings;
 pub use presets::Presets;
 pub use recordings::Recordings;
@@ -53,6 +55,9 @@ impl<'a> RealtimeKit<'a> {
     }
     pub fn analytics(&self) -> Analytics<'a> {
         Analytics { client: self.client }
+    }
+    pub fn livestreams(&self) -> Livestreams<'a> {
+        Livestreams { client: self.client }
     }
 }
 

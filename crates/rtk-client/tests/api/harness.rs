@@ -29,14 +29,20 @@ pub fn preset_doc() -> serde_json::Value {
 }
 
 pub async fn env() -> Env {
+    env_with(|_| {}).await
+}
+
+/// `env()` on a server whose configuration `f` changes first.
+pub async fn env_with(f: impl FnOnce(&mut Config)) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         reaper_interval: None,
         auth_cache_ttl: Duration::ZERO,
         ..Config::default()
     };
+    f(&mut config);
     let clock = ManualClock::new(1_767_225_600_000);
     let server = Server::start(config, Arc::new(clock.clone())).await.unwrap();
     let boot = server.bootstrap.clone().unwrap();

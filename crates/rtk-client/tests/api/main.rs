@@ -6,6 +6,7 @@
 mod endpoints;
 mod errors;
 mod harness;
+mod livestreams;
 mod mock;
 mod pagination;
 mod participant;

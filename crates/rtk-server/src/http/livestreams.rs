@@ -328,11 +328,12 @@ async fn livestream_session(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct RangeQuery {
-    /// Start of the range, Unix seconds (default: 30 days before `end_time`).
-    #[param(pattern = r"^\d{0,12}$")]
+    /// Start of the range: Unix seconds (as Python 5.9.0 and TypeScript send it) or an RFC 3339
+    /// time (as Python 5.0.0 does); default: the start of the 30 UTC days that end on `end_time`'s day.
+    #[param(schema_with = crate::http::openapi::unix_or_time_query)]
     start_time: Option<String>,
-    /// End of the range, Unix seconds, included (default: now).
-    #[param(pattern = r"^\d{0,12}$")]
+    /// End of the range, included: Unix seconds or an RFC 3339 time (default: now).
+    #[param(schema_with = crate::http::openapi::unix_or_time_query)]
     end_time: Option<String>,
     /// Accepted and ignored (rtk has no livestream filters).
     #[allow(dead_code)]
@@ -341,23 +342,30 @@ struct RangeQuery {
 
 /// The range `[from, to]` (ms) of a query; `to < from` is an empty range.
 fn range(q: &RangeQuery, now: Millis) -> ApiResult<(Millis, Millis)> {
-    let secs = |v: Option<&str>, name: &str| -> ApiResult<Option<i64>> {
-        match v.map(str::trim).filter(|v| !v.is_empty()) {
-            None => Ok(None),
-            Some(v) => {
-                // Past the year 9999 is as good as the year 9999 (the pattern allows 12 digits).
-                v.parse::<i64>().ok().filter(|n| *n >= 0).map(|n| Some(n.min(253_402_300_799))).ok_or_else(
-                    || {
-                        ApiError::bad_request(format!(
-                            "invalid query parameter \"{name}\": expected Unix seconds, got {v:?}"
-                        ))
-                    },
-                )
-            }
+    // (ms, whether it was whole seconds: then `end_time` includes its whole second)
+    let time = |v: Option<&str>, name: &str| -> ApiResult<Option<(Millis, bool)>> {
+        let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+        if v.bytes().all(|b| b.is_ascii_digit()) {
+            // Past the year 9999 is as good as the year 9999 (the pattern allows 12 digits).
+            let n = v.parse::<i64>().unwrap_or(i64::MAX).min(253_402_300_799);
+            return Ok(Some((n * 1000, true)));
+        }
+        match super::time_param(Some(v), name) {
+            Ok(Some(ms)) => Ok(Some((ms, false))),
+            _ => Err(ApiError::bad_request(format!(
+                "invalid query parameter \"{name}\": expected Unix seconds or an RFC 3339 time, got {v:?}"
+            ))),
         }
     };
-    let to = secs(q.end_time.as_deref(), "end_time")?.map(|s| s * 1000 + 999).unwrap_or(now);
-    let from = secs(q.start_time.as_deref(), "start_time")?.map(|s| s * 1000).unwrap_or(to - 30 * DAY_MS + 1);
+    let to = match time(q.end_time.as_deref(), "end_time")? {
+        Some((ms, true)) => ms + 999,
+        Some((ms, false)) => ms,
+        None => now,
+    };
+    // By default the 30 UTC days that end with `to`'s day, as analytics/daywise.
+    let from = time(q.start_time.as_deref(), "start_time")?
+        .map(|(ms, _)| ms)
+        .unwrap_or((to.div_euclid(DAY_MS) - 29) * DAY_MS);
     Ok((from, to))
 }
 

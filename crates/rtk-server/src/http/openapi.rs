@@ -684,23 +684,36 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
 /// A time query parameter (`start_time`, `end_time`): what `time_param` reads — an RFC 3339
 /// time, a date, or a date and time without an offset (read as UTC).
 pub fn time_query() -> RefOr<Schema> {
+    time_query_of(false)
+}
+
+/// A time query parameter that also takes Unix seconds (up to 12 digits).
+pub fn unix_or_time_query() -> RefOr<Schema> {
+    time_query_of(true)
+}
+
+fn time_query_of(unix: bool) -> RefOr<Schema> {
     use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, SchemaFormat};
     let of = |f: KnownFormat| {
         ObjectBuilder::new()
             .schema_type(SchemaType::new(Type::String))
             .format(Some(SchemaFormat::KnownFormat(f)))
     };
-    AnyOfBuilder::new()
+    let pattern = |p: &str| ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).pattern(Some(p));
+    let mut any = AnyOfBuilder::new()
         .item(of(KnownFormat::DateTime))
         .item(of(KnownFormat::Date))
-        .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).pattern(Some(
+        .item(pattern(
             r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?$",
-        )))
-        .item(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).pattern(Some(r"^\s*$")))
-        .description(Some(
-            "An RFC 3339 time; a date, or a date and time without an offset, reads as UTC; empty is no bound",
         ))
-        .into()
+        .item(pattern(r"^\s*$"));
+    let mut about =
+        "An RFC 3339 time; a date, or a date and time without an offset, reads as UTC; empty is no bound";
+    if unix {
+        any = any.item(pattern(r"^\s*\d{1,12}\s*$"));
+        about = "Unix seconds, or an RFC 3339 time (a date, or a date and time without an offset, reads as UTC); empty is no bound";
+    }
+    any.description(Some(about)).into()
 }
 
 /// A JSON body is optional where its schema requires nothing: the API reads an empty body as

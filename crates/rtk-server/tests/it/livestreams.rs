@@ -209,6 +209,15 @@ async fn ingest_playback_and_stop(s: &TestServer) {
         ))
         .await;
     assert_eq!(v["data"], json!({"count": 1, "total_ingest_seconds": 15, "total_viewer_seconds": 10}));
+    // Python 5.0.0 sends RFC 3339 times here.
+    let (_, iso) = s
+        .get(&format!(
+            "{base}/analytics/livestreams/overall?start_time=2000-01-01T00:00:00Z&end_time=9999-12-31T00:00:00Z"
+        ))
+        .await;
+    assert_eq!(iso["data"], v["data"]);
+    let (st, v) = s.get(&format!("{base}/analytics/livestreams/overall?start_time=yesterday")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     let (_, v) = s
         .get(&format!("{base}/analytics/livestreams/daywise?start_time={}&end_time={}", secs - 86_400, secs))
         .await;
