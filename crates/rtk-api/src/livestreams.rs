@@ -116,6 +116,17 @@ macro_rules! session_type {
             /// Why the ingest failed (unsupported codec, dropped publisher, over the bitrate
             /// limit); null when it ended cleanly or runs.
             pub err_message: Option<String>,
+            /// rtk: a signed link to the ingest as an FLV file, once it has ended, when the
+            /// server records ingests (`--livestream-record`); absent otherwise.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub recording_url: Option<String>,
+            /// rtk: when `recording_url` stops working.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            #[schema(format = DateTime)]
+            pub recording_url_expiry: Option<String>,
+            /// rtk: the FLV file's size in bytes.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub recording_file_size: Option<i64>,
             #[serde(flatten, skip_serializing_if = "Map::is_empty")]
             #[schema(ignore)]
             pub extra: Map<String, Value>,
@@ -148,6 +159,9 @@ impl From<LivestreamSession> for LivestreamSessionText {
             ingest_seconds: s.ingest_seconds.to_string(),
             viewer_seconds: s.viewer_seconds.to_string(),
             err_message: s.err_message,
+            recording_url: s.recording_url,
+            recording_url_expiry: s.recording_url_expiry,
+            recording_file_size: s.recording_file_size,
             extra: s.extra,
         }
     }

@@ -238,6 +238,10 @@ struct LiveArgs {
     /// An ingest over this rate (kbit/s, averaged over 4 s) is cut off as ERRORED.
     #[arg(long, env = "RTK_LIVESTREAM_MAX_BITRATE_KBPS", default_value_t = 20_000)]
     livestream_max_bitrate_kbps: u64,
+    /// Store every ingest as an FLV file (kept 7 days after it ends): the livestream
+    /// session's `recording_url`.
+    #[arg(long, env = "RTK_LIVESTREAM_RECORD")]
+    livestream_record: bool,
 }
 
 /// Webhook delivery (docs/webhooks.md).
@@ -512,6 +516,7 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
             rtmp_public_url: a.livestreams.rtmp_public_url.clone(),
             max_viewers: a.livestreams.livestream_max_viewers,
             max_bitrate_kbps: a.livestreams.livestream_max_bitrate_kbps,
+            record: a.livestreams.livestream_record,
             ..Default::default()
         },
         ..a.store.config()

@@ -83,6 +83,8 @@ impl Server {
             ttl_secs: config.webhooks.horizon.as_secs() as i64 + crate::http::sessions::EXPORT_TTL_SECS,
             rtmp_base: rtmp_base.clone(),
         }));
+        let storage: Arc<dyn crate::recordings::Storage> =
+            Arc::new(crate::recordings::DirStorage::new(config.recordings_dir()));
         if let Some(rtmp_base) = &rtmp_base {
             let live = crate::livestreams::Livestreams::new(
                 store.clone(),
@@ -91,6 +93,7 @@ impl Server {
                 config.livestreams.clone(),
                 rtmp_base.clone(),
                 config.public_base(),
+                storage.clone(),
             );
             let cut = store.recover_ingests(&node_id, clock.now()).await?;
             if cut > 0 {
@@ -104,7 +107,7 @@ impl Server {
         engine.set_recorder(crate::recordings::Recorder::new(
             store.clone(),
             clock.clone(),
-            Arc::new(crate::recordings::DirStorage::new(config.recordings_dir())),
+            storage,
             keys.clone(),
             config.public_base(),
             crate::recordings::DEFAULT_RETENTION_SECS,

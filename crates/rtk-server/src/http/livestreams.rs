@@ -42,9 +42,56 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics_daywise))
 }
 
-/// `GET /live/{livestream_id}.flv`: the live stream as HTTP-FLV.
+/// `GET /live/{livestream_id}.flv`: the live stream as HTTP-FLV; `GET /livestream-files/{token}.flv`:
+/// a recorded ingest behind its signed link.
 pub fn playback_routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/live/{file}", axum::routing::get(playback))
+    axum::Router::new()
+        .route("/live/{file}", axum::routing::get(playback))
+        .route("/livestream-files/{file}", axum::routing::get(recording_file))
+}
+
+/// Claims of a livestream recording's link.
+#[derive(Debug, serde::Serialize, Deserialize)]
+pub struct FileClaims {
+    pub typ: String,
+    pub app_id: String,
+    pub livestream_session_id: String,
+    pub exp: i64,
+}
+
+impl crate::tokens::Expiring for FileClaims {
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
+const FILE_CLAIM: &str = "livestream_file";
+
+/// The recording of ended session `r`: a signed link, when it expires, and the file's size.
+/// `None` when the ingest was not recorded, runs, or its file is not there.
+fn recording_link(s: &AppState, r: &LivestreamSessionRow) -> Option<(String, Millis, i64)> {
+    let (key, stopped) = (r.recording_key.as_ref()?, r.stopped_at?);
+    // A stop through the API ends the session before the publisher's connection has closed
+    // and the file is whole: no link until then.
+    let writing =
+        s.engine.livestreams().and_then(|l| l.live(&r.livestream_id)).is_some_and(|l| l.session_id == r.id);
+    if writing {
+        return None;
+    }
+    let size = s.engine.recorder()?.storage().size(key).ok()?;
+    let expires = stopped + crate::recordings::DEFAULT_RETENTION_SECS * 1000;
+    let claims = FileClaims {
+        typ: FILE_CLAIM.into(),
+        app_id: r.app_id.clone(),
+        livestream_session_id: r.id.clone(),
+        exp: expires / 1000,
+    };
+    let token = s
+        .keys
+        .sign_loaded(&claims)
+        .inspect_err(|e| tracing::error!(error = %e, "cannot sign a livestream recording link"))
+        .ok()?;
+    Some((format!("{}/livestream-files/{token}.flv", s.config.public_base()), expires, size as i64))
 }
 
 fn service(s: &AppState) -> ApiResult<&Livestreams> {
@@ -75,6 +122,7 @@ async fn session_view(s: &AppState, r: &LivestreamSessionRow, now: Millis) -> Ap
         Some(l) => l.viewer_ms(r).await?,
         None => r.viewer_ms,
     };
+    let link = recording_link(s, r);
     Ok(LivestreamSession {
         id: r.id.clone(),
         livestream_id: r.livestream_id.clone(),
@@ -86,6 +134,9 @@ async fn session_view(s: &AppState, r: &LivestreamSessionRow, now: Millis) -> Ap
         ingest_seconds: whole_seconds(r.ingest_ms(now)),
         viewer_seconds: whole_seconds(viewer_ms),
         err_message: r.err_message.clone(),
+        recording_url: link.as_ref().map(|(u, _, _)| u.clone()),
+        recording_url_expiry: link.as_ref().map(|(_, e, _)| rfc3339(*e)),
+        recording_file_size: link.map(|(_, _, n)| n),
         extra: Default::default(),
     })
 }
@@ -459,4 +510,73 @@ async fn playback(
         futures_util::stream::unfold(viewer, |mut v| async move { v.next().await.map(|t| (Ok(t), v)) });
     let body = axum::body::Body::from_stream(futures_util::StreamExt::chain(first, rest));
     ([(header::CONTENT_TYPE, "video/x-flv"), (header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+/// A recorded ingest behind its signed link (`recording_url`), as an FLV file: 404 for a link
+/// that is not one, 410 once it has expired.
+async fn recording_file(
+    State(s): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    let Some(token) = file.strip_suffix(".flv") else {
+        return ApiError::not_found("no such livestream recording").into_response();
+    };
+    let c: FileClaims =
+        match super::link_claims(&s, token, "livestream recording", |c: &FileClaims| c.typ == FILE_CLAIM)
+            .await
+        {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+    let row = match s.store.livestream_session(&c.app_id, &c.livestream_session_id).await {
+        Ok(r) => r,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let (Some(key), Some(recorder)) = (row.and_then(|r| r.recording_key), s.engine.recorder()) else {
+        return ApiError::not_found("no such livestream recording").into_response();
+    };
+    let storage = recorder.storage().clone();
+    let opened = tokio::task::spawn_blocking(move || storage.open(&key)).await;
+    let (reader, len) = match opened {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return ApiError::not_found("this livestream recording is gone").into_response();
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot read a livestream recording");
+            return ApiError::internal().into_response();
+        }
+        Err(_) => return ApiError::internal().into_response(),
+    };
+    // Read in 64 KiB chunks off the async threads.
+    let chunks = futures_util::stream::unfold(Some(reader), |reader| async move {
+        let mut reader = reader?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = std::io::Read::read(&mut reader, &mut buf);
+            (reader, buf, n)
+        })
+        .await;
+        match read {
+            Ok((_, _, Ok(0))) => None,
+            Ok((reader, mut buf, Ok(n))) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), Some(reader)))
+            }
+            Ok((_, _, Err(e))) => Some((Err(e), None)),
+            Err(e) => Some((Err(std::io::Error::other(e)), None)),
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "video/x-flv".to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.flv\"", c.livestream_session_id),
+            ),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response()
 }

@@ -476,6 +476,27 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
         ),
     );
     add(
+        "/livestream-files/{file}",
+        HttpMethod::Get,
+        no_security(
+            op(
+                "A recorded ingest behind its signed link (a livestream session's `recording_url`, with `--livestream-record`): `{token}.flv`, the FLV file as the ingest sent it. 404 for a link that is not one; 410 once it has expired",
+                "livestreams",
+                ("200", text("The FLV file", "video/x-flv")),
+                &["404", "410"],
+            )
+            .parameter(
+                ParameterBuilder::new()
+                    .name("file")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some("`{token}.flv`"))
+                    .schema(Some(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).min_length(Some(1))))
+                    .build(),
+            ),
+        ),
+    );
+    add(
         "/transcripts/{token}",
         HttpMethod::Get,
         no_security(

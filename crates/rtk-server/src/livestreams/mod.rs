@@ -27,6 +27,52 @@ use crate::store::Store;
 /// Tags a viewer may fall behind before it is dropped (about 6 s of 30 fps video with audio).
 pub const VIEWER_BACKLOG: usize = 512;
 
+/// Tags the recording's writer may fall behind before the recording is cut short (the ingest
+/// goes on; the file keeps what was written).
+pub const RECORD_BACKLOG: usize = 4096;
+
+/// The storage key of livestream session `id`'s FLV file.
+pub fn recording_key(session_id: &str) -> String {
+    format!("{}.flv", crate::recordings::storage::key_of(session_id))
+}
+
+/// An ingest being written to its file on a thread of its own: the tags go through a
+/// bounded channel, so a slow disk never holds the publisher up.
+struct FileWriter {
+    /// `None` once the recording was cut short.
+    tx: Option<std::sync::mpsc::SyncSender<Bytes>>,
+    /// The bytes written, or why writing stopped, once the channel has closed.
+    done: tokio::sync::oneshot::Receiver<std::io::Result<u64>>,
+}
+
+impl FileWriter {
+    fn start(storage: &dyn crate::recordings::Storage, key: &str) -> std::io::Result<Self> {
+        use std::io::Write;
+        let file = storage.append(key)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(RECORD_BACKLOG);
+        let (done_tx, done) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new().name("rtk-live-rec".into()).spawn(move || {
+            // Written out every 256 KiB (about half a second at 4 Mbit/s): a crash loses at
+            // most that, and the file up to it plays.
+            let mut w = std::io::BufWriter::with_capacity(256 * 1024, file);
+            let mut n = 0u64;
+            let r = (|| {
+                let head = flv::header();
+                w.write_all(&head)?;
+                n += head.len() as u64;
+                for tag in rx {
+                    w.write_all(&tag)?;
+                    n += tag.len() as u64;
+                }
+                w.flush()?;
+                Ok(n)
+            })();
+            let _ = done_tx.send(r);
+        })?;
+        Ok(Self { tx: Some(tx), done })
+    }
+}
+
 /// Livestreaming settings (`rtk serve --rtmp-listen …`).
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
@@ -42,6 +88,9 @@ pub struct LiveConfig {
     /// The tags kept since the last keyframe, at most (bytes); past it, late viewers wait for
     /// the next keyframe.
     pub gop_cache_bytes: usize,
+    /// Store every ingest as an FLV file (the livestream session's recording), through the
+    /// recordings storage.
+    pub record: bool,
 }
 
 impl Default for LiveConfig {
@@ -52,6 +101,7 @@ impl Default for LiveConfig {
             max_viewers: 1_000,
             max_bitrate_kbps: 20_000,
             gop_cache_bytes: 16 * 1024 * 1024,
+            record: false,
         }
     }
 }
@@ -82,6 +132,8 @@ pub struct Live {
     next_viewer: AtomicU64,
     stop: Notify,
     stopped: AtomicBool,
+    /// The ingest's file, while it is recorded.
+    file: Mutex<Option<FileWriter>>,
 }
 
 #[derive(Default)]
@@ -109,7 +161,25 @@ impl Live {
             next_viewer: AtomicU64::new(1),
             stop: Notify::new(),
             stopped: AtomicBool::new(false),
+            file: Mutex::new(None),
         }
+    }
+
+    fn lock_file(&self) -> std::sync::MutexGuard<'_, Option<FileWriter>> {
+        self.file.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts writing the ingest to `key` in `storage` (before any media arrives).
+    pub fn record(&self, storage: &dyn crate::recordings::Storage, key: &str) -> std::io::Result<()> {
+        *self.lock_file() = Some(FileWriter::start(storage, key)?);
+        Ok(())
+    }
+
+    /// Ends the ingest's file: the bytes written (`None` if it was not recorded).
+    pub async fn end_recording(&self) -> Option<std::io::Result<u64>> {
+        let FileWriter { tx, done } = self.lock_file().take()?;
+        drop(tx);
+        Some(done.await.unwrap_or_else(|_| Err(std::io::Error::other("the recording's writer stopped"))))
     }
 
     fn lock_init(&self) -> std::sync::MutexGuard<'_, Init> {
@@ -117,6 +187,18 @@ impl Live {
     }
 
     fn send(&self, tag: Bytes) {
+        if let Some(f) = self.lock_file().as_mut() {
+            if let Some(Err(e)) = f.tx.as_ref().map(|tx| tx.try_send(tag.clone())) {
+                let why = match e {
+                    std::sync::mpsc::TrySendError::Full(_) => "the storage fell behind",
+                    std::sync::mpsc::TrySendError::Disconnected(_) => "the file could not be written",
+                };
+                tracing::warn!(livestream_id = %self.livestream_id, reason = why, "the ingest's recording was cut short");
+                metrics::counter!("rtk_livestream_recordings_cut_total").increment(1);
+                // The file ends where it is (closing the channel ends the writer).
+                f.tx = None;
+            }
+        }
         if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             let _ = tx.send(tag);
         }
@@ -242,6 +324,8 @@ struct Inner {
     /// The public HTTP base URL.
     http_base: String,
     streams: Mutex<HashMap<String, Arc<Live>>>,
+    /// Where ingests are recorded (`Some` when `config.record`).
+    storage: Option<Arc<dyn crate::recordings::Storage>>,
 }
 
 impl std::fmt::Debug for Livestreams {
@@ -265,7 +349,9 @@ impl Livestreams {
         config: LiveConfig,
         rtmp_base: String,
         http_base: String,
+        storage: Arc<dyn crate::recordings::Storage>,
     ) -> Self {
+        let storage = config.record.then_some(storage);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -275,8 +361,14 @@ impl Livestreams {
                 rtmp_base,
                 http_base,
                 streams: Mutex::new(HashMap::new()),
+                storage,
             }),
         }
+    }
+
+    /// Where ingests are recorded; `None` when they are not.
+    pub fn recording_storage(&self) -> Option<&Arc<dyn crate::recordings::Storage>> {
+        self.inner.storage.as_ref()
     }
 
     fn streams(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Live>>> {

@@ -303,7 +303,12 @@ impl Conn {
             return self.refuse(request_id, "this stream key already has a publisher").await;
         }
         let now = self.svc.now();
-        match store.ingest_started(&ls.id, &session_id, self.svc.node_id(), invoked, now).await {
+        let storage = self.svc.recording_storage().cloned();
+        let key = storage.as_ref().map(|_| super::recording_key(&session_id));
+        match store
+            .ingest_started(&ls.id, &session_id, self.svc.node_id(), key.as_deref(), invoked, now)
+            .await
+        {
             Ok(_) => {}
             Err(e) => {
                 self.svc.unregister(&placeholder);
@@ -316,6 +321,13 @@ impl Conn {
                     }
                 };
                 return self.refuse(request_id, &why).await;
+            }
+        }
+        if let (Some(storage), Some(key)) = (storage, key) {
+            // The ingest goes on without its file if the file cannot be made (logged; the
+            // session then has no recording link).
+            if let Err(e) = placeholder.record(storage.as_ref(), &key) {
+                tracing::error!(livestream_session_id = %session_id, error = %e, "cannot record the ingest");
             }
         }
         tracing::info!(livestream_id = %ls.id, livestream_session_id = %session_id, "ingest started");
@@ -364,6 +376,16 @@ impl Conn {
             End::Clean => None,
             End::Failed(m) => Some(m.as_str()),
         };
+        // The file is whole before the store says the ingest has ended (and links to it).
+        match live.end_recording().await {
+            Some(Ok(bytes)) => {
+                tracing::info!(livestream_session_id = %live.session_id, bytes, "ingest recorded")
+            }
+            Some(Err(e)) => {
+                tracing::error!(livestream_session_id = %live.session_id, error = %e, "the ingest's recording failed")
+            }
+            None => {}
+        }
         match self.svc.store().ingest_ended(&live.session_id, at, err, at).await {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot record an ingest's end; a restart ends it"),

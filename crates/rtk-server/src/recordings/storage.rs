@@ -10,6 +10,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// file or the whole new one.
     fn put(&self, key: &str, bytes: &[u8]) -> io::Result<()>;
     fn get(&self, key: &str) -> io::Result<Vec<u8>>;
+    /// A file under `key` that grows as it is written (replacing any file there): what is
+    /// written is readable as it goes, so a crash leaves the file up to the last write.
+    fn append(&self, key: &str) -> io::Result<Box<dyn io::Write + Send>>;
+    /// A reader of the file under `key`, and its length.
+    fn open(&self, key: &str) -> io::Result<(Box<dyn io::Read + Send>, u64)>;
+    /// The length of the file under `key`.
+    fn size(&self, key: &str) -> io::Result<u64>;
 }
 
 /// The storage key of a recording's files: its id when that is a plain name, else its hex
@@ -59,6 +66,22 @@ impl Storage for DirStorage {
     fn get(&self, key: &str) -> io::Result<Vec<u8>> {
         std::fs::read(self.path(key)?)
     }
+
+    fn append(&self, key: &str) -> io::Result<Box<dyn io::Write + Send>> {
+        let path = self.path(key)?;
+        crate::secrets::ensure_private_dir(&self.root).map_err(io::Error::other)?;
+        Ok(Box::new(std::fs::File::create(path)?))
+    }
+
+    fn open(&self, key: &str) -> io::Result<(Box<dyn io::Read + Send>, u64)> {
+        let f = std::fs::File::open(self.path(key)?)?;
+        let len = f.metadata()?.len();
+        Ok((Box::new(f), len))
+    }
+
+    fn size(&self, key: &str) -> io::Result<u64> {
+        Ok(std::fs::metadata(self.path(key)?)?.len())
+    }
 }
 
 #[cfg(test)]
@@ -84,5 +107,23 @@ mod tests {
         assert!(s.put("../evil", b"x").is_err());
         assert!(s.get("a/b").is_err());
         assert_eq!(s.get("missing").unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn an_appended_file_is_readable_as_it_grows() {
+        use std::io::{Read, Write};
+        let dir = tempfile::tempdir().unwrap();
+        let s = DirStorage::new(dir.path().join("recordings"));
+        let mut w = s.append("live.flv").unwrap();
+        w.write_all(b"FLV").unwrap();
+        assert_eq!(s.size("live.flv").unwrap(), 3);
+        w.write_all(b"123").unwrap();
+        drop(w);
+        let (mut r, len) = s.open("live.flv").unwrap();
+        let mut got = vec![];
+        r.read_to_end(&mut got).unwrap();
+        assert_eq!((got.as_slice(), len), (&b"FLV123"[..], 6));
+        assert!(s.append("../x").is_err() && s.open("a/b").is_err());
+        assert_eq!(s.size("missing").unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 }

@@ -18,7 +18,7 @@ pub const LIVESTREAM_COLS: &str = "id, app_id, meeting_id, session_id, name, str
     playback_url, status, disabled, video_config, start_reason, created_at, updated_at";
 
 pub const LS_SESSION_COLS: &str = "id, livestream_id, app_id, node_id, invoked_at, started_at, stopped_at, \
-    seen_at, viewer_ms, err_message, updated_at";
+    seen_at, viewer_ms, err_message, updated_at, recording_key";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LivestreamRow {
@@ -77,6 +77,8 @@ pub struct LivestreamSessionRow {
     pub viewer_ms: i64,
     pub err_message: Option<String>,
     pub updated_at: Millis,
+    /// The storage key of the ingest's FLV file, when it is recorded.
+    pub recording_key: Option<String>,
 }
 
 impl FromRow for LivestreamSessionRow {
@@ -93,6 +95,7 @@ impl FromRow for LivestreamSessionRow {
             viewer_ms: r.get(8)?,
             err_message: r.get(9)?,
             updated_at: r.get(10)?,
+            recording_key: r.get(11)?,
         })
     }
 }
@@ -486,6 +489,7 @@ impl Store {
         livestream_id: &str,
         session_id: &str,
         node_id: &str,
+        recording_key: Option<&str>,
         invoked_at: Millis,
         now: Millis,
     ) -> StoreResult<(LivestreamRow, LivestreamSessionRow)> {
@@ -515,10 +519,10 @@ impl Store {
         let session: LivestreamSessionRow = w
             .one(
                 &format!(
-                    "INSERT INTO livestream_sessions ({LS_SESSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, $6, 0, NULL, $6) \
+                    "INSERT INTO livestream_sessions ({LS_SESSION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, $6, 0, NULL, $6, $7) \
                      RETURNING {LS_SESSION_COLS}"
                 ),
-                params![session_id, livestream_id, &ls.app_id, node_id, invoked_at, now],
+                params![session_id, livestream_id, &ls.app_id, node_id, invoked_at, now, recording_key],
             )
             .await?;
         let row: LivestreamRow = w

@@ -39,6 +39,7 @@ const SHARED: &[Migration] = &[
     migration!(8, "recordings", "0008_recordings.sql"),
     migration!(9, "transcripts", "0009_transcripts.sql"),
     migration!(10, "livestreams", "0010_livestreams.sql"),
+    migration!(11, "livestream recordings", "0011_livestream_recordings.sql"),
 ];
 
 const POSTGRES: &[Migration] = &[migration!(5, "typed columns", "postgres/0005_typed_columns.sql")];

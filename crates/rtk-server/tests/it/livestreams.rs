@@ -185,6 +185,7 @@ async fn ingest_playback_and_stop(s: &TestServer) {
     assert_eq!(session["viewer_seconds"], 10, "{session}");
     assert_eq!(session["stopped_time"], at(started + 15_000 - crate::harness::T0));
     assert_eq!(session["err_message"], Value::Null);
+    assert!(session.get("recording_url").is_none(), "not recorded without --livestream-record: {session}");
     assert_eq!(d["sessions"].as_array().unwrap().len(), 1);
     let sid = session["id"].as_str().unwrap();
     let (_, one) = s.get(&format!("{base}/livestreams/sessions/{sid}")).await;
@@ -309,3 +310,84 @@ async fn off_without_rtmp(s: &TestServer) {
     assert!(v.to_string().contains("--rtmp-listen"), "{v}");
 }
 both!(livestreaming_is_off_without_an_rtmp_listener, super::off_without_rtmp);
+
+fn recorded(c: &mut rtk_server::Config) {
+    live(c);
+    c.livestreams.record = true;
+}
+
+/// With `record`, an ingest is stored as FLV behind a signed link: the file plays (a video and
+/// an audio stream of the length ffmpeg sent), its size is the one reported, and the link
+/// expires with the recordings' retention.
+async fn ingest_recorded(s: &TestServer) {
+    if !ffmpeg_present() {
+        return;
+    }
+    let app = s.app("recorded").await;
+    let base = format!("{}/{app}", s.kit());
+    let (_, v) = s.post(&format!("{base}/livestreams"), json!({"name": "rec"})).await;
+    let lid = v["data"]["id"].as_str().unwrap().to_string();
+    let url = format!(
+        "{}{}",
+        v["data"]["ingest_server"].as_str().unwrap(),
+        v["data"]["stream_key"].as_str().unwrap()
+    );
+    // ffmpeg sends 3 s of media and ends the ingest itself.
+    let out = tokio::time::timeout(Duration::from_secs(60), publish(&url, 3).wait_with_output())
+        .await
+        .expect("ffmpeg finishes")
+        .expect("ffmpeg ran");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = until(s, &format!("{base}/livestreams/{lid}"), |_, v| {
+        v["data"]["session"]["recording_url"].is_string()
+    })
+    .await;
+    let session = &v["data"]["session"];
+    assert_eq!(v["data"]["livestream"]["status"], "IDLE", "{v}");
+    let link = session["recording_url"].as_str().unwrap().to_string();
+    assert!(link.ends_with(".flv"), "{link}");
+    let (_, one) = s.get(&format!("{base}/livestreams/sessions/{}", session["id"].as_str().unwrap())).await;
+    assert_eq!(one["data"]["recording_file_size"], session["recording_file_size"], "{one}");
+
+    let got = s.http.get(&link).send().await.unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.headers()["content-type"], "video/x-flv");
+    let file = got.bytes().await.unwrap();
+    assert_eq!(&file[..3], b"FLV");
+    assert_eq!(session["recording_file_size"], file.len() as u64, "{session}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rec.flv");
+    std::fs::write(&path, &file).unwrap();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name:format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&path)
+        .output()
+        .await
+        .unwrap();
+    let shown = String::from_utf8_lossy(&probe.stdout);
+    assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stderr));
+    assert!(shown.contains("h264,video") && shown.contains("aac,audio"), "{shown}");
+    let duration: f64 = shown.lines().filter_map(|l| l.trim().parse().ok()).next().expect("a duration");
+    assert!((2.5..=3.5).contains(&duration), "the file holds {duration} s of the 3 s sent: {shown}");
+
+    // Not a link: 404. Past the retention: 410.
+    let (st, _) = s
+        .http
+        .get(format!("{}/livestream-files/nope.flv", s.root))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    s.clock.advance(7 * 24 * 3600 * 1000 + 1000);
+    let st = s.http.get(&link).send().await.unwrap().status();
+    assert_eq!(st, StatusCode::GONE);
+}
+both!(an_ingest_is_recorded_as_flv, super::ingest_recorded, super::recorded);

@@ -19,6 +19,7 @@ const OTHER_ROUTES: &[&str] = &[
     "/transcripts/{token}",
     "/summaries/{token}",
     "/live/{file}",
+    "/livestream-files/{file}",
     "/gateway/v1",
     "/_rtk/clock",
     "/_rtk/clock/advance",
