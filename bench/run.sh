@@ -6,6 +6,7 @@
 #   bench/run.sh --db sqlite     # one backend
 #   bench/run.sh --smoke         # a short pass on small numbers (debug build), for CI
 #   bench/run.sh --smoke --db "sqlite postgres"   # the same on both backends
+#   bench/run.sh --only livestream   # one section: endpoints, gateway, crash, webhooks, livestream
 #
 # Never part of `cargo test`. Everything listens on 127.0.0.1 only.
 set -euo pipefail
@@ -13,14 +14,22 @@ cd "$(dirname "$0")/.."
 
 SMOKE=0
 DBS="sqlite postgres"
+ONLY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1; DBS="sqlite" ;;
     --db) shift; DBS="$1" ;;
+    --only) shift; ONLY="$1" ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+
+case "$ONLY" in
+  "" | endpoints | gateway | crash | webhooks | livestream) ;;
+  *) echo "unknown section $ONLY (endpoints, gateway, crash, webhooks, livestream)" >&2; exit 2 ;;
+esac
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
 if [ "$SMOKE" = 1 ]; then
   PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_RATE=200; CRASH_N=40
@@ -142,6 +151,7 @@ baseline_row() { # when
   row "" "" "minimal hyper server, same bytes from memory (same run), $1" "$rps" "$p50" "$p99"
 }
 
+if want endpoints; then
 for DB in $DBS; do
   echo "== $DB: seeding 10 ended sessions, a live session of 2 and one of $BIG peers; the lists app (20 of each)" >&2
   URL=$(new_db "$DB" small)
@@ -223,6 +233,7 @@ kill "$BPID"
 mean() { python3 -c "import sys; r=[float(x) for x in sys.argv[1:]]; print(f'{sum(r)/len(r):.3f}')" "$@"; }
 BASE_MEAN=$(mean "${BASE_RPS[@]}" | cut -d. -f1)
 BASE_P99_MEAN=$(mean "${BASE_P99[@]}")
+fi
 
 storm() { # participants meetings rate
   local n=$1 m=$2 r=$3
@@ -239,11 +250,14 @@ print(f\"{g['joined']}/{g['participants']} joined, {g['lost']} lost; all acknowl
   ROWS+=("| gateway join storm: $n participants, $((n / m)) per meeting, offered at $r/s | | | | | | $GW |")
   stop
 }
+if want gateway; then
 storm "$GW_N" "$((GW_N / 10))" "$GW_RATE"
 # Offered above the target: what the machine (server and client together) can take.
 storm "$GW_N" "$((GW_N / 10))" "$((GW_RATE * 3 / 2))"
 storm "$GW_N" "$((GW_N / 100 > 0 ? GW_N / 100 : 1))" "$GW_RATE"
+fi
 
+if want crash; then
 # Crash: kill -9 with peers connected, restart on the same store (heartbeat timeout 5 s so the
 # abandoned sessions end within seconds), check that nothing acknowledged was lost.
 echo "== crash: kill -9 with $CRASH_N peers connected (SQLite)" >&2
@@ -258,6 +272,7 @@ CR=$(python3 -c "
 import json; c = json.load(open('$WORK/crash.json'))
 print(f\"{c['acknowledged_joins']} joins and {c['acknowledged_chats']} messages acknowledged, {c['peers_in_store']} and {c['chats_in_store']} in the store after restart; restart {c['restart_secs']:.2f} s; {c['resumed']} resumed; {c['abandoned_sessions_ended']}/{c['abandoned_sessions']} abandoned sessions ended, at last heartbeat {c['end_minus_last_heartbeat_ms_min']}..{c['end_minus_last_heartbeat_ms_max']} ms; exact={c['exact']}\")")
 ROWS+=("| crash: kill -9 with $CRASH_N peers connected, restart | | | | | | $CR |")
+fi
 
 # Webhooks: a receiver on loopback subscribed to every session event, a join storm, then
 # everyone leaves. Checked against the store: every event once (after dedup on rtk-uuid when a
@@ -270,6 +285,7 @@ if h['killed']: r += f\"; killed and ready again in {h['restart_secs']:.2f} s\"
 print(r + f\"; exact={h['exact']}\")")
   ROWS+=("| $1 | | | | | | $HK |")
 }
+if want webhooks; then
 HOOK_N=$GW_N; HOOK_M=$((GW_N / 10)); HOOK_RATE=$GW_RATE
 hooks_target() { # seed json
   echo --base-url "$BASE" --account "$(j "$1" account)" --token "$(j "$1" token)" --app "$(j "$1" app)"
@@ -298,8 +314,35 @@ rm -f "$WORK/restarted.pid"
   >"$WORK/hookskill.json"
 hooks_row "webhooks through kill -9 once $((HOOK_N / 3)) events had arrived, restart on the same store, SQLite" "$WORK/hookskill.json"
 [ -f "$WORK/restarted.pid" ] && kill "$(cat "$WORK/restarted.pid")" 2>/dev/null || true
+fi
 
-if { echo "$DBS" | grep -q postgres || [ "$SMOKE" = 1 ]; } && psql "$PG_ADMIN" -qc 'SELECT 1' >/dev/null 2>&1; then
+# Livestream: one RTMP ingest (rtk-bench publishing an ffmpeg-encoded FLV in real time) to N
+# HTTP-FLV viewers; latency is from the publisher's send of a video tag to its arrival at a
+# viewer (one clock), so it is the server's path without encoder or player buffers.
+if want livestream; then
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  echo "== installing ffmpeg" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >&2
+fi
+if [ "$SMOKE" = 1 ]; then LV_SIZE=320x180; LV_KBPS=500; LV_N=10; LV_SECS=2; else LV_SIZE=1280x720; LV_KBPS=3900; LV_N=100; LV_SECS=30; fi
+echo "== livestream: one ${LV_KBPS} kbit/s ingest to $LV_N HTTP-FLV viewers (SQLite)" >&2
+ffmpeg -hide_banner -loglevel error -f lavfi -i "testsrc2=size=$LV_SIZE:rate=30" -f lavfi -i sine=frequency=440:sample_rate=44100 \
+  -t 10 -c:v libx264 -preset veryfast -b:v "${LV_KBPS}k" -maxrate "${LV_KBPS}k" -bufsize "${LV_KBPS}k" -g 60 \
+  -c:a aac -b:a 96k -f flv "$WORK/live.flv"
+URL=$(new_db sqlite live)
+"$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-live.json"
+serve "$URL" "$WORK/srv-live" --rtmp-listen "127.0.0.1:$(free_port)"
+"$BIN/rtk-bench" livestream --base-url "$BASE" --account "$(j "$WORK/seed-live.json" account)" \
+  --token "$(j "$WORK/seed-live.json" token)" --app "$(j "$WORK/seed-live.json" app)" \
+  --media "$WORK/live.flv" --viewers "$LV_N" --secs "$LV_SECS" --server-pid "$SERVER_PID" >"$WORK/live.json"
+LV=$(python3 -c "
+import json; l = json.load(open('$WORK/live.json'))
+print(f\"{l['dropped_viewers']}/{l['viewers']} viewers dropped; media {l['media_kbps']:.0f} kbit/s, {l['per_viewer_mbps']} Mbit/s received per viewer; server CPU {l['server_cpu_pct_ingest_only']}% of a core for the ingest alone, {l['server_cpu_pct_with_viewers']}% with the viewers ({l['server_cpu_pct_per_viewer']}% per viewer); RSS {l['server_rss_mib_ingest_only']} then {l['server_rss_mib_with_viewers']} MiB; send to viewer p50 {l['latency_ms_p50']} ms, p99 {l['latency_ms_p99']} ms, max {l['latency_ms_max']} ms over {l['latency_samples']} tags; viewer_seconds by the API {l['api_viewer_seconds']} for {l['watched_secs']:.0f} s watched\")")
+ROWS+=("| livestream: one ingest to $LV_N HTTP-FLV viewers for ${LV_SECS} s | | | | | | $LV |")
+stop
+fi
+
+if want webhooks && { echo "$DBS" | grep -q postgres || [ "$SMOKE" = 1 ]; } && psql "$PG_ADMIN" -qc 'SELECT 1' >/dev/null 2>&1; then
   echo "== webhooks: two rtk processes delivering from one PostgreSQL outbox" >&2
   URL=$(new_db postgres hooks2)
   "$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-hooks2.json"
@@ -331,8 +374,11 @@ done
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ); profile $PROFILE; wrk -t2 -c$CONNS -d${DUR}s (the write: -c16); $SECONDS s in all"
 echo
-echo "Ratios to hyper divide by the mean of the baseline's two runs (before and after the endpoint rows): $BASE_MEAN req/s."
-echo
+if want endpoints; then
+  echo "Ratios to hyper divide by the mean of the baseline's two runs (before and after the endpoint rows): $BASE_MEAN req/s."
+  echo
+fi
+[ -n "$ONLY" ] && echo "Only the $ONLY section (--only $ONLY)." && echo
 echo "| figure | req/s | p50 ms | p99 ms | ÷ hyper | PostgreSQL ÷ SQLite | notes |"
 echo "|---|---|---|---|---|---|---|"
 for i in "${!R_KEY[@]}"; do

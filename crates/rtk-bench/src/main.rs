@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 mod crash;
 mod hooks;
+mod live;
 mod seed;
 
 use anyhow::{bail, Context};
@@ -121,6 +122,21 @@ enum Cmd {
         #[arg(long)]
         restart: Option<String>,
     },
+    /// One RTMP ingest (this process publishing MEDIA, an FLV file, in real time) to N HTTP-FLV
+    /// viewers: server CPU and RSS, latency from send to viewer, dropped viewers.
+    Livestream {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        media: std::path::PathBuf,
+        #[arg(long, default_value_t = 100)]
+        viewers: usize,
+        /// Seconds the viewers watch.
+        #[arg(long, default_value_t = 30)]
+        secs: u64,
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
 }
 
 #[tokio::main]
@@ -128,6 +144,9 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().cmd {
         Cmd::Seed { database_url, ended, participants, lists } => {
             seed::run(&database_url, ended, participants, lists).await
+        }
+        Cmd::Livestream { target: t, media, viewers, secs, server_pid } => {
+            live::run(&t.base_url, &t.account, &t.token, &t.app, &media, viewers, secs, server_pid).await
         }
         Cmd::Baseline { listen, body_file } => baseline(listen, std::fs::read(body_file)?).await,
         Cmd::Gateway { target: t, participants, meetings, rate, server_pid } => {
