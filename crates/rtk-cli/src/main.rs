@@ -54,7 +54,7 @@ enum Command {
     /// Join a meeting as a terminal participant: prints every event as a JSON line, leaves
     /// cleanly on SIGINT or SIGTERM.
     #[command(
-        after_help = "Example:\n  rtk join --base-url http://127.0.0.1:8787 --token \"$PARTICIPANT_TOKEN\"\n\nExit status: 0 after a clean leave, 2 when the server refused or closed the connection."
+        after_help = "Example:\n  rtk join --base-url http://127.0.0.1:8787 --token \"$PARTICIPANT_TOKEN\"\n\nOutput: one JSON line per gateway event (docs/gateway.md), the first the protocol's own `joined` {peer_id, session_id, meeting_id, peers, peers_total}; then `dropped`, `link_resumed` and `rejoined` when the connection is lost and comes back (a server restart included: it resumes the same peer while the heartbeat timeout allows, else joins again), `closed` {code, reason} when the server closes it, and `left` after a clean leave.\n\nExit status: 0 after a clean leave, 2 when the server refused or closed the connection."
     )]
     Join(JoinArgs),
     #[command(flatten)]
@@ -389,15 +389,37 @@ enum KeysCmd {
     },
 }
 
+/// The log filter: `RTK_LOG` (default `info`), with the libraries' own debug chatter (every
+/// SQL statement, every HTTP frame) kept at `warn` unless `RTK_LOG` names them or asks for
+/// `trace`. Request lines: `RTK_LOG=info,tower_http=debug` (docs/operations.md).
+fn log_filter(rtk_log: Option<&str>) -> String {
+    const CHATTY: [&str; 6] = ["sqlx", "hyper", "h2", "reqwest", "tungstenite", "tokio_tungstenite"];
+    let user = rtk_log.map(str::trim).filter(|s| !s.is_empty()).unwrap_or("info");
+    if user.contains("trace") {
+        return user.to_string();
+    }
+    let quiet: Vec<String> =
+        CHATTY.iter().filter(|t| !user.contains(*t)).map(|t| format!("{t}=warn")).collect();
+    format!("{},{user}", quiet.join(","))
+}
+
 fn init_logs(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("RTK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let spec = log_filter(std::env::var("RTK_LOG").ok().as_deref());
+    let filter = EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("rtk: RTK_LOG={spec:?} is not a log filter ({e}); logging at info");
+        EnvFilter::new("info")
+    });
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only for a terminal: a redirected log gets no escape codes.
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     if json {
         b.json().init();
     } else {
@@ -571,6 +593,16 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
             file = b.credentials_file.display(),
         );
     }
+    if server.bootstrap.is_none() {
+        let file = data_dir.join("credentials.json");
+        let account = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["account_id"].as_str().map(str::to_string));
+        if let Some(account_id) = account {
+            tracing::info!(credentials = %file.display(), %account_id, "the first start's account and API token are in the credentials file");
+        }
+    }
     tracing::info!(%addr, "rtk listening");
     server.run(stop).await?;
     if let Some(dir) = ephemeral {
@@ -618,18 +650,12 @@ async fn join(a: JoinArgs) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let joined = match p.join(device).await {
-        Ok(j) => j,
-        Err(e) => {
-            eprintln!("rtk join: {e}");
-            std::process::exit(2);
-        }
-    };
-    println!(
-        "{}",
-        serde_json::json!({"type": "joined", "peer_id": joined.peer_id, "session_id": joined.session_id,
-                           "meeting_id": joined.meeting_id, "peers": joined.peers.len()})
-    );
+    // The first line printed is the protocol's own `joined` event (docs/gateway.md), from the
+    // event stream like every other line.
+    if let Err(e) = p.join(device).await {
+        eprintln!("rtk join: {e}");
+        std::process::exit(2);
+    }
     loop {
         tokio::select! {
             _ = async { tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} } } => {
@@ -646,5 +672,23 @@ async fn join(a: JoinArgs) -> anyhow::Result<()> {
                 None => std::process::exit(2),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_filter;
+
+    #[test]
+    fn library_chatter_stays_at_warn_unless_asked_for() {
+        let f = log_filter(None);
+        assert!(f.ends_with(",info") && f.contains("sqlx=warn") && f.contains("hyper=warn"), "{f}");
+        let f = log_filter(Some("debug,sqlx=debug"));
+        assert!(
+            !f.contains("sqlx=warn") && f.contains("hyper=warn") && f.ends_with("debug,sqlx=debug"),
+            "{f}"
+        );
+        assert_eq!(log_filter(Some("trace")), "trace");
+        assert!(log_filter(Some("  ")).ends_with(",info"));
     }
 }

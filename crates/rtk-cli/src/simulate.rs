@@ -39,6 +39,11 @@ pub struct SimulateArgs {
     /// Joins in flight at once.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Afterwards, delete the participants it added and set its meetings INACTIVE (the
+    /// sessions stay: they are what it measured). Apps cannot be deleted through the API, so
+    /// every run uses the one app named rtk-simulate unless given --app.
+    #[arg(long)]
+    cleanup: bool,
 }
 
 /// `30s`, `2m`, `1h`, `1500ms`, or seconds.
@@ -65,6 +70,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// A virtual participant: its token, and its connection while it is in.
 struct Virtual {
     meeting: usize,
+    participant_id: String,
     token: String,
     link: Option<Participant>,
 }
@@ -95,6 +101,8 @@ struct Report {
     duration_secs: f64,
     total_sessions: usize,
     total_minutes_consumed: f64,
+    /// `--cleanup` deleted the participants and set the meetings INACTIVE.
+    cleaned_up: bool,
 }
 
 fn bar(len: u64, template: &str) -> ProgressBar {
@@ -113,19 +121,37 @@ fn preset_doc(name: &str) -> serde_json::Value {
     doc
 }
 
+/// The app simulations use unless given `--app`.
+const SIM_APP: &str = "rtk-simulate";
+
 async fn ensure_app_and_preset(client: &Client, acc: &str, a: &SimulateArgs) -> anyhow::Result<String> {
     let kit = client.realtime_kit();
     let app = match &a.app {
         Some(app) => app.clone(),
         None => {
-            let name = format!(
-                "simulate-{}",
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_secs()
-            );
-            kit.apps().post(&AppPostParams { account_id: acc.into(), name }).await?.data.app.id
+            // One app for every run, found by its name (the API cannot delete apps).
+            let found = kit
+                .apps()
+                .get(&AppListParams {
+                    search: Some(SIM_APP.into()),
+                    per_page: Some(100),
+                    ..AppListParams::new(acc)
+                })
+                .await?
+                .data
+                .into_iter()
+                .find(|x| x.name == SIM_APP);
+            match found {
+                Some(x) => x.id,
+                None => {
+                    kit.apps()
+                        .post(&AppPostParams { account_id: acc.into(), name: SIM_APP.into() })
+                        .await?
+                        .data
+                        .app
+                        .id
+                }
+            }
         }
     };
     let existing = kit
@@ -187,7 +213,12 @@ async fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
                 ..AddParticipantParams::new(&acc)
             };
             let p = kit.meetings().add_participant(&app, &meeting.id, &params).await?.data;
-            people.push(Virtual { meeting: m, token: p.token.unwrap_or_default(), link: None });
+            people.push(Virtual {
+                meeting: m,
+                participant_id: p.id,
+                token: p.token.unwrap_or_default(),
+                link: None,
+            });
             setup.inc(1);
         }
         meetings.push((meeting.id, title));
@@ -303,6 +334,19 @@ async fn simulate(a: SimulateArgs) -> anyhow::Result<()> {
     }
     report.total_sessions = report.meetings.iter().map(|m| m.sessions).sum();
     report.total_minutes_consumed = report.meetings.iter().map(|m| m.minutes_consumed).sum();
+    if a.cleanup {
+        let account = AccountParams::new(&acc);
+        for v in &people {
+            kit.meetings()
+                .delete_meeting_participant(&app, &meetings[v.meeting].0, &v.participant_id, &account)
+                .await?;
+        }
+        for (id, _) in &meetings {
+            let off = MeetingParams { status: Some("INACTIVE".into()), ..MeetingParams::new(&acc) };
+            kit.meetings().update_meeting_by_id(&app, id, &off).await?;
+        }
+        report.cleaned_up = true;
+    }
     print_report(&report, a.api.json)
 }
 
@@ -365,6 +409,9 @@ fn print_report(r: &Report, json: bool) -> anyhow::Result<()> {
         "\n{} session(s), {:.2} participant-minutes in all.",
         r.total_sessions, r.total_minutes_consumed
     );
+    if r.cleaned_up {
+        println!("Cleaned up: the participants are deleted and the meetings INACTIVE (the sessions stay).");
+    }
     Ok(())
 }
 

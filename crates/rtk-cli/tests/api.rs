@@ -262,6 +262,15 @@ fn simulate_then_inspect_sessions() {
         out.split(": ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
     assert!(joins >= 3, "{out}");
     assert_eq!(s.json(&["sessions", "list", "--app", app]).as_array().unwrap().len(), 3);
+
+    // Runs without --app share one app; --cleanup leaves no participants and no ACTIVE meeting.
+    let again = s.json(&["simulate", "--participants", "2", "--duration", "300ms", "--cleanup"]);
+    assert_eq!(again["app_id"], app, "the same app: {again}");
+    assert_eq!(again["cleaned_up"], true);
+    assert_eq!(s.json(&["apps", "list"]).as_array().unwrap().len(), 1, "no app left behind");
+    let mid = again["meetings"][0]["meeting_id"].as_str().unwrap();
+    assert_eq!(s.json(&["meetings", "get", "--app", app, mid])["status"], "INACTIVE");
+    assert_eq!(s.json(&["participants", "list", "--app", app, "--meeting", mid]), serde_json::json!([]));
 }
 
 #[test]

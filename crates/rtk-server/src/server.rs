@@ -253,7 +253,11 @@ async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(e) => return Err(anyhow::anyhow!("cannot listen on {addr}: {e}")),
+            Err(e) => {
+                return Err(anyhow::anyhow!(
+                    "cannot listen on {addr}: {e} (is another rtk or service on that port? choose another with --listen)"
+                ))
+            }
         }
     }
 }

@@ -46,7 +46,7 @@ class JoinedPeer:
         self.peer_id: str = joined["peer_id"]
         self.session_id: str = joined["session_id"]
         self.meeting_id: str = joined["meeting_id"]
-        self.peers: int = joined["peers"]
+        self.peers: int = joined["peers_total"]
 
     def _read(self) -> None:
         for line in self.proc.stdout:

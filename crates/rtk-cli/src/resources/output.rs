@@ -46,6 +46,15 @@ impl Table {
     }
 }
 
+/// A number as every table shows it: whole numbers as they are, others to two decimals.
+pub fn number(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
 pub fn opt(s: &Option<String>) -> String {
     s.clone().unwrap_or_else(|| "-".into())
 }
@@ -58,6 +67,8 @@ fn object_table(v: &Value) -> String {
             let cell = match v {
                 Value::String(s) => s.clone(),
                 Value::Null => "-".into(),
+                // Fractions as the list tables show them (two decimals); --json keeps them exact.
+                Value::Number(n) if n.is_f64() => number(n.as_f64().unwrap_or_default()),
                 other => {
                     let s = other.to_string();
                     if s.chars().count() > 100 {
@@ -94,5 +105,18 @@ impl Out {
             print!("{}", table(items).render());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fractions_are_rounded_like_the_lists() {
+        assert_eq!(number(0.3005333333333333), "0.30");
+        assert_eq!(number(30.0), "30");
+        let t = object_table(&serde_json::json!({"minutes_consumed": 0.3005333333333333, "live": 2}));
+        assert!(t.contains("0.30") && !t.contains("0.3005"), "{t}");
     }
 }

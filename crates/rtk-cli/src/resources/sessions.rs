@@ -145,7 +145,7 @@ fn sessions_table(items: &[rtk_api::sessions::Session]) -> Table {
             s.status.clone(),
             s.live_participants.to_string(),
             s.max_concurrent_participants.to_string(),
-            format!("{:.2}", s.minutes_consumed),
+            super::output::number(s.minutes_consumed),
             s.started_at.clone(),
         ]);
     }
@@ -162,7 +162,7 @@ fn session_people_table(items: &[rtk_api::sessions::SessionParticipant]) -> Tabl
             p.display_name.clone(),
             p.joined_at.clone(),
             opt(&p.left_at),
-            format!("{:.2}", p.duration),
+            super::output::number(p.duration),
         ]);
     }
     t

@@ -78,6 +78,12 @@ pub struct Engine {
     livestreams: std::sync::Arc<std::sync::OnceLock<crate::livestreams::Livestreams>>,
 }
 
+/// Counts and logs a peer's leave.
+fn left(s: &SessionRow, p: &PeerRow, reason: &str) {
+    metrics::counter!("rtk_peer_leaves_total", "reason" => reason.to_string()).increment(1);
+    tracing::info!(peer_id = %p.id, participant_id = %p.participant_id, session_id = %s.id, reason, "peer left");
+}
+
 pub fn peer_info(p: &PeerRow) -> PeerInfo {
     PeerInfo {
         peer_id: p.id.clone(),
@@ -154,6 +160,15 @@ impl Engine {
     /// Sessions that have just ended: those whose meeting has `summarize_on_end` and that have
     /// a transcript get their summary. Failures are logged (`POST …/summary` can retry).
     async fn after_end(&self, ended: &[SessionRow]) {
+        for s in ended {
+            metrics::counter!("rtk_sessions_ended_total").increment(1);
+            tracing::info!(
+                session_id = %s.id,
+                meeting_id = %s.meeting_id,
+                app_id = %s.app_id,
+                "session ended"
+            );
+        }
         // Their livestreams were stopped with them: end those ingests.
         if !ended.is_empty() {
             if let Some(l) = self.livestreams() {
@@ -223,6 +238,7 @@ impl Engine {
         device: Option<&Value>,
     ) -> EngineResult<Joined> {
         let _not_during_a_reset = self.joins.read().await;
+        let began = std::time::Instant::now();
         let meeting = self.meeting_of(&participant.app_id, meeting_id).await?;
         if meeting.status != "ACTIVE" {
             return Err(EngineError::MeetingInactive(meeting.id));
@@ -248,6 +264,23 @@ impl Engine {
             node_id: self.node_id.clone(),
         };
         let joined = self.store.join_peer(&spec, now).await?;
+        metrics::histogram!("rtk_join_seconds").record(began.elapsed().as_secs_f64());
+        metrics::counter!("rtk_peer_joins_total").increment(1);
+        if joined.started {
+            metrics::counter!("rtk_sessions_started_total").increment(1);
+            tracing::info!(
+                session_id = %joined.session.id,
+                meeting_id = %meeting.id,
+                app_id = %meeting.app_id,
+                "session started"
+            );
+        }
+        tracing::info!(
+            peer_id = %joined.peer.id,
+            participant_id = %participant.id,
+            session_id = %joined.session.id,
+            "peer joined"
+        );
         self.hub.broadcast(
             &joined.session.id,
             Some(&joined.peer.id),
@@ -284,6 +317,7 @@ impl Engine {
         self.beats_lock().remove(peer_id);
         let out = self.store.leave_peer(peer_id, at, reason, now).await?;
         if let Some((s, p)) = &out {
+            left(s, p, reason);
             self.hub.broadcast(
                 &s.id,
                 Some(&p.id),
@@ -325,7 +359,12 @@ impl Engine {
     /// then it leaves at this moment — or it resumes, and then the gap counts too.
     pub async fn drop_peer(&self, peer_id: &str) -> EngineResult<bool> {
         let last = self.beats_lock().remove(peer_id).unwrap_or(0);
-        Ok(self.store.drop_peer(peer_id, self.now(), last, self.node_id.as_deref()).await?)
+        let dropped = self.store.drop_peer(peer_id, self.now(), last, self.node_id.as_deref()).await?;
+        if dropped {
+            metrics::counter!("rtk_peer_drops_total").increment(1);
+            tracing::info!(%peer_id, "peer dropped (its connection was lost; it may resume until its heartbeat timeout)");
+        }
+        Ok(dropped)
     }
 
     /// A connected peer sent nothing for its heartbeat timeout (the gateway's timer): it leaves
@@ -353,6 +392,7 @@ impl Engine {
     ) -> EngineResult<Option<(SessionRow, PeerRow)>> {
         let out = self.store.time_out_peer(peer_id, last, cutoff, self.now()).await?;
         if let Some((s, p)) = &out {
+            left(s, p, "heartbeat_timeout");
             self.hub.broadcast(
                 &s.id,
                 Some(&p.id),
@@ -395,6 +435,8 @@ impl Engine {
             resumed?;
             return Err(EngineError::PeerGone(peer_id.into()));
         }
+        metrics::counter!("rtk_peer_resumes_total").increment(1);
+        tracing::info!(%peer_id, session_id = %peer.session_id, "peer resumed");
         Ok(peer)
     }
 
@@ -404,6 +446,9 @@ impl Engine {
     /// their last leave.
     pub async fn tick(&self) -> EngineResult<TickReport> {
         let now = self.now();
+        metrics::counter!("rtk_reaper_ticks_total").increment(1);
+        let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        metrics::gauge!("rtk_reaper_last_tick_timestamp_seconds").set(wall.as_secs_f64());
         let mut report = TickReport::default();
         self.flush_beats().await?;
         let cutoff = now - self.heartbeat_timeout_ms;
@@ -487,7 +532,9 @@ impl Engine {
             .end_session_now(meeting_id, "kicked", self.now())
             .await?
             .ok_or_else(|| EngineError::NoActiveSession(meeting_id.into()))?;
+        tracing::info!(%meeting_id, session_id = %session.id, peers = peers.len(), "kicked everyone: the host ended the session");
         for p in &peers {
+            left(&session, p, "kicked");
             self.hub.send(&p.id, Outbound::event(ServerEvent::Kicked { reason: "kick_all".into() }));
             self.hub.send(
                 &p.id,
@@ -527,6 +574,7 @@ impl Engine {
                 out.push(left);
             }
         }
+        tracing::info!(%meeting_id, peers = out.len(), "kicked participants");
         Ok(out)
     }
 
@@ -541,6 +589,7 @@ impl Engine {
         for p in &peers {
             self.hub.send(&p.id, Outbound::event(ServerEvent::Muted { by: "host".into() }));
         }
+        tracing::info!(%meeting_id, peers = peers.len(), all = participant_ids.is_none(), "muted participants");
         Ok(peers)
     }
 
@@ -584,6 +633,7 @@ impl Engine {
                 sent_at: rfc3339(row.sent_at),
             },
         );
+        metrics::counter!("rtk_chat_messages_total").increment(1);
         Ok(row)
     }
 

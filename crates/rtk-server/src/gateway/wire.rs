@@ -40,6 +40,7 @@ pub(super) fn too_big(e: &axum::Error) -> bool {
 /// Sends a close frame, then reads (and discards) until the client's close arrives, so the
 /// close frame is not lost to a reset when unread frames are still in flight.
 pub(super) async fn send_close(socket: &mut WebSocket, code: u16, reason: &str) {
+    metrics::counter!("rtk_gateway_closes_total", "code" => code.to_string()).increment(1);
     let reason = close_reason(reason);
     if socket
         .send(Message::Close(Some(CloseFrame { code, reason: reason.to_string().into() })))

@@ -460,6 +460,7 @@ impl Db {
     }
 
     pub async fn begin(&self) -> StoreResult<WriteTx> {
+        let began = std::time::Instant::now();
         match self {
             Db::Lite(l) => {
                 let conn = l.writer().await;
@@ -470,6 +471,7 @@ impl Db {
                     wrote_events: false,
                     outbox: None,
                     links: None,
+                    began,
                 })
             }
             Db::Pg(p) => Ok(WriteTx {
@@ -477,6 +479,7 @@ impl Db {
                 wrote_events: false,
                 outbox: None,
                 links: None,
+                began,
             }),
         }
     }
@@ -520,6 +523,8 @@ pub struct WriteTx {
     pub(crate) outbox: Option<Arc<tokio::sync::Notify>>,
     /// What makes chat download links for events written in this transaction.
     pub(crate) links: Option<Arc<dyn super::ChatLinks>>,
+    /// When it was asked for (waiting for the writer included): `rtk_store_transaction_seconds`.
+    began: std::time::Instant,
 }
 
 enum Tx {
@@ -618,6 +623,7 @@ impl WriteTx {
             }
             Tx::Done => {}
         }
+        metrics::histogram!("rtk_store_transaction_seconds").record(self.began.elapsed().as_secs_f64());
         if self.wrote_events {
             if let Some(n) = &self.outbox {
                 n.notify_one();

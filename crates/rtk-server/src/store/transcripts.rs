@@ -125,6 +125,16 @@ impl Store {
     }
 
     /// How many segments the session holds.
+    /// Live sessions and live peers in the whole store (every node's), for `/metrics`: both
+    /// counts read partial indexes, so they cost what is live, not what is stored.
+    pub async fn live_counts(&self) -> StoreResult<(i64, i64)> {
+        let sessions: Option<i64> =
+            self.db().optional("SELECT COUNT(*) FROM sessions WHERE status = 'LIVE'", params![]).await?;
+        let peers: Option<i64> =
+            self.db().optional("SELECT COUNT(*) FROM peers WHERE left_at IS NULL", params![]).await?;
+        Ok((sessions.unwrap_or(0), peers.unwrap_or(0)))
+    }
+
     pub async fn segment_count(&self, session_id: &str) -> StoreResult<i64> {
         let n: Option<i64> = self
             .db()

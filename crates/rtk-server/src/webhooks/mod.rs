@@ -319,6 +319,18 @@ impl Hooks {
         metrics::counter!("webhook_deliveries_total", "event" => row.event.clone(), "outcome" => label)
             .increment(1);
         metrics::histogram!("webhook_delivery_duration_seconds").record(latency_ms as f64 / 1000.0);
+        let why = error.as_deref().unwrap_or("");
+        match &outcome {
+            Outcome::Retry(next) => tracing::info!(
+                webhook_id = %row.webhook_id, event = %row.event, rtk_uuid = %row.id, status, error = why, attempt = attempts,
+                retry_in_ms = *next - at, "a webhook delivery failed; it is retried"
+            ),
+            Outcome::Failed => tracing::warn!(
+                webhook_id = %row.webhook_id, event = %row.event, rtk_uuid = %row.id, status, error = why, attempt = attempts,
+                "a webhook delivery failed for good (rtk webhooks redeliver sends it again)"
+            ),
+            Outcome::Delivered => {}
+        }
         let rec = AttemptRecord { at, status, latency_ms, error, outcome, throttle_until };
         match self.0.store.record_attempt(&row, &rec).await {
             Ok(true) => {}

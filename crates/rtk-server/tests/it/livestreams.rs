@@ -339,7 +339,8 @@ async fn ingest_recorded(s: &TestServer) {
         .expect("ffmpeg ran");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v = until(s, &format!("{base}/livestreams/{lid}"), |_, v| {
-        v["data"]["session"]["recording_url"].is_string()
+        // (The livestream and its sessions are two reads: wait for both to show the end.)
+        v["data"]["session"]["recording_url"].is_string() && v["data"]["livestream"]["status"] == "IDLE"
     })
     .await;
     let session = &v["data"]["session"];

@@ -126,7 +126,7 @@ export async function join(rtk, participant, { device } = {}) {
     peerId: joined.peer_id,
     sessionId: joined.session_id,
     meetingId: joined.meeting_id,
-    peers: joined.peers,
+    peers: joined.peers_total,
   });
   return peer;
 }
