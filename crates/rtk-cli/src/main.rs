@@ -25,15 +25,27 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
+    #[command(
+        after_help = "Examples:\n  rtk serve                                   # SQLite in ./rtk-data, 127.0.0.1:8787\n  rtk serve --database-url postgres://rtk@db/rtk --listen 0.0.0.0:8787\n  rtk serve --rtmp-listen 127.0.0.1:1935      # livestreams (docs/livestreams.md)\n  rtk serve --ephemeral --clock manual --admin-token T   # a test double (docs/testing-with-rtk.md)\n  RTK_LOG=info,tower_http=debug rtk serve     # with request lines (docs/operations.md)"
+    )]
     Serve(Box<ServeArgs>),
     /// Manage accounts (local: works on the store directly).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  rtk account create\n  rtk account create --id my-account --database-url postgres://rtk@db/rtk"
+    )]
     Account(AccountCmd),
     /// Manage API tokens (local: works on the store directly).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  rtk token create --account $ACC --name ci --email ci@example.com\n  rtk token list --account $ACC\n  rtk token revoke $TOKEN_ID"
+    )]
     Token(TokenCmd),
     /// Manage participant-token signing keys (local).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  rtk keys rotate      # new tokens use a new key; older tokens stay valid"
+    )]
     Keys(KeysCmd),
     /// Load a fixtures file (or a directory of them) into the store: accounts, API tokens,
     /// apps, presets, meetings, participants, ended sessions and webhooks, with their ids
@@ -49,7 +61,7 @@ enum Command {
     )]
     Export(fixtures::ExportArgs),
     /// The fixtures format.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  rtk fixtures schema > fixtures.schema.json")]
     Fixtures(fixtures::FixturesCmd),
     /// Join a meeting as a terminal participant: prints every event as a JSON line, leaves
     /// cleanly on SIGINT or SIGTERM.

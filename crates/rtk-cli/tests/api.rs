@@ -287,6 +287,14 @@ fn completions_and_help() {
     }
     assert!(!rtk(&["completions", "tcsh"]).status.success());
     for cmd in [
+        "serve",
+        "account",
+        "token",
+        "keys",
+        "fixtures",
+        "join",
+        "import",
+        "export",
         "apps",
         "presets",
         "meetings",
@@ -300,7 +308,7 @@ fn completions_and_help() {
     ] {
         let out = rtk(&[cmd, "--help"]);
         let help = String::from_utf8(out.stdout).unwrap();
-        assert!(help.contains("Examples:"), "rtk {cmd} --help shows examples: {help}");
+        assert!(help.contains("Example"), "rtk {cmd} --help shows examples: {help}");
     }
     let top = String::from_utf8(rtk(&["--help"]).stdout).unwrap();
     assert!(top.contains("rtk simulate") && top.contains("rtk serve"), "{top}");

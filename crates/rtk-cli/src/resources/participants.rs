@@ -40,8 +40,10 @@ enum ParticipantsCmd {
         /// The preset (by name) that sets what the participant may do.
         #[arg(long)]
         preset: String,
+        /// The name shown to the others.
         #[arg(long)]
         name: Option<String>,
+        /// A URL of the participant's picture.
         #[arg(long)]
         picture: Option<String>,
     },
@@ -50,10 +52,13 @@ enum ParticipantsCmd {
         #[command(flatten)]
         at: MeetingArg,
         id: String,
+        /// A new display name.
         #[arg(long)]
         name: Option<String>,
+        /// A new preset (by name).
         #[arg(long)]
         preset: Option<String>,
+        /// A new picture URL.
         #[arg(long)]
         picture: Option<String>,
     },
