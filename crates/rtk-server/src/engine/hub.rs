@@ -98,7 +98,13 @@ struct Conn {
 struct Inner {
     peers: HashMap<String, Conn>,
     sessions: HashMap<String, HashSet<String>>,
+    /// Observers of a session's events that are no peers (the dashboard's event stream).
+    watchers: HashMap<String, tokio::sync::broadcast::Sender<SharedText>>,
 }
+
+/// Events an observer may fall behind before it is told it lagged (it then reads the session
+/// again instead of the events it missed).
+pub const WATCH_BACKLOG: usize = 256;
 
 #[derive(Debug, Clone, Default)]
 pub struct Hub(Arc<Mutex<Inner>>);
@@ -164,7 +170,7 @@ impl Hub {
                 return;
             }
         };
-        let g = self.lock();
+        let mut g = self.lock();
         if let Some(peers) = g.sessions.get(session_id) {
             for p in peers {
                 if Some(p.as_str()) != except {
@@ -172,6 +178,31 @@ impl Hub {
                         c.tx.push(Outbound::Frame(frame.clone()));
                     }
                 }
+            }
+        }
+        if let Some(w) = g.watchers.get(session_id) {
+            if w.send(frame).is_err() {
+                // Nobody watches any more.
+                g.watchers.remove(session_id);
+            }
+        }
+    }
+
+    /// Every event broadcast to `session_id`'s peers from now on, as the peers get it (JSON),
+    /// on this node; ends when the session ends ([`Hub::session_over`]).
+    pub fn watch(&self, session_id: &str) -> tokio::sync::broadcast::Receiver<SharedText> {
+        self.lock()
+            .watchers
+            .entry(session_id.to_string())
+            .or_insert_with(|| tokio::sync::broadcast::channel(WATCH_BACKLOG).0)
+            .subscribe()
+    }
+
+    /// The session has ended: its observers get `event` and their streams end.
+    pub fn session_over(&self, session_id: &str, event: &ServerEvent) {
+        if let Some(w) = self.lock().watchers.remove(session_id) {
+            if let Ok(text) = serde_json::to_string(event) {
+                let _ = w.send(SharedText::from(text));
             }
         }
     }

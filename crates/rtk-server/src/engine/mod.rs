@@ -161,6 +161,10 @@ impl Engine {
     /// a transcript get their summary. Failures are logged (`POST …/summary` can retry).
     async fn after_end(&self, ended: &[SessionRow]) {
         for s in ended {
+            self.hub.session_over(
+                &s.id,
+                &ServerEvent::SessionEnded { session_id: s.id.clone(), reason: "ended".into() },
+            );
             metrics::counter!("rtk_sessions_ended_total").increment(1);
             tracing::info!(
                 session_id = %s.id,

@@ -6,6 +6,7 @@ pub(crate) mod analytics;
 mod apps;
 mod breakout;
 pub mod clock;
+pub mod dashboard;
 pub mod de;
 pub mod extract;
 pub mod hot;
@@ -162,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .merge(livestreams::playback_routes())
         .merge(webhooks::public_routes())
         .merge(webhooks::log_routes())
+        .merge(dashboard::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")

@@ -566,6 +566,26 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             }
             b
         };
+        add(
+            super::dashboard::EVENTS_PATH,
+            HttpMethod::Get,
+            op(
+                "rtk: a live session's events as they happen on this node, as server-sent events (the dashboard's live view): `hello`, then each gateway event its peers get under its `type` (`peer_joined`, `peer_left`, `chat`, …), `lagged` when the stream fell behind, and `session_ended` last. An ended session answers `hello` and `session_ended` at once",
+                "rtk dashboard",
+                ("200", text("The event stream", "text/event-stream")),
+                &["400", "401", "404"],
+            )
+            .parameter(p("account_id", "The account; another account's path answers 404."))
+            .parameter(p("app_id", "The app, of the account."))
+            .parameter(p("session_id", "A session of the app.")),
+        );
+        for (path, what, media) in [
+            ("/", "rtk's dashboard: sign in with an API token; apps, meetings, live sessions, the API reference (docs/dashboard.md)", "text/html"),
+            ("/dashboard/app.js", "The dashboard's script", "text/javascript"),
+            ("/dashboard/app.css", "The dashboard's style", "text/css"),
+        ] {
+            add(path, HttpMethod::Get, no_security(op(what, "rtk dashboard", ("200", text(what, media)), &[])));
+        }
         let base = "/_rtk/accounts/{account_id}/apps/{app_id}/webhooks/{webhook_id}/deliveries";
         let state = ParameterBuilder::new()
             .name("state")

@@ -43,7 +43,7 @@ impl TestDb {
                 let mut conn = match conn {
                     Ok(c) => c,
                     Err(e) if std::env::var_os("RTK_TEST_REQUIRE_PG").is_none() => {
-                        eprintln!("SKIPPED: PostgreSQL at {admin} is unreachable ({e}); set RTK_TEST_REQUIRE_PG=1 to make this a failure");
+                        skipped(&admin, &e.to_string());
                         return None;
                     }
                     Err(e) => {
@@ -60,6 +60,24 @@ impl TestDb {
             }
         }
     }
+}
+
+/// Says that this test is skipped where the run shows it: straight to the process's stderr,
+/// which the test harness does not capture (`eprintln!` it would, and hide behind `ok`).
+/// libtest still counts the test as passed: its name in this line is the record.
+fn skipped(admin: &str, why: &str) {
+    use std::io::Write;
+    static FIRST: std::sync::Once = std::sync::Once::new();
+    let mut err = std::io::stderr().lock();
+    FIRST.call_once(|| {
+        let _ = writeln!(
+            err,
+            "\nSKIPPED (not run, reported as ok): the PostgreSQL tests below; PostgreSQL at {admin} is unreachable ({why}). \
+             Set RTK_TEST_PG_URL to one, or RTK_TEST_REQUIRE_PG=1 to make this a failure."
+        );
+    });
+    let name = std::thread::current().name().unwrap_or("a PostgreSQL test").to_string();
+    let _ = writeln!(err, "SKIPPED: {name}");
 }
 
 impl Drop for TestDb {

@@ -7,6 +7,7 @@ mod analytics;
 mod auth;
 mod bounds;
 mod clock;
+mod dashboard;
 mod fixtures;
 mod foundation;
 mod gateway;
