@@ -193,6 +193,22 @@ def app(cf, acc):
 
 
 @pytest.fixture
+def ids(acc, app):
+    """The `account_id` and `app_id` keyword arguments of calls on `app`."""
+    return {"account_id": acc, "app_id": app.id}
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on loopback (`hooks.py`), closed after the test."""
+    from hooks import Receiver
+
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
 def preset(cf, acc, app):
     """A preset named `host` in `app`, created from this SDK generation's document."""
     doc = rtkconf.preset_document("host")

@@ -22,7 +22,7 @@ import cloudflare
 import httpx
 import pytest
 
-from hooks import Receiver, verify
+from hooks import verify
 from rtkconf import SDK_VERSION, as_datetime, assert_api_error, assert_recent, needs, unique
 
 STATUSES = {"INVOKED", "LIVE", "IDLE", "ERRORED"}
@@ -64,18 +64,6 @@ def until(what: str, fn):
             return got
         assert time.monotonic() < deadline, f"{what}: not in {WAIT_S}s"
         time.sleep(0.05)
-
-
-@pytest.fixture
-def ids(acc, app):
-    return {"account_id": acc, "app_id": app.id}
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
 
 
 @pytest.fixture

@@ -20,11 +20,6 @@ STATUSES = {"INVOKED", "RECORDING", "UPLOADING", "UPLOADED", "ERRORED", "PAUSED"
 
 
 @pytest.fixture
-def ids(acc, app):
-    return {"account_id": acc, "app_id": app.id}
-
-
-@pytest.fixture
 def live(cf, acc, app, preset, meeting, ws_join):
     """A peer in `meeting`'s live session (a WebSocket peer: it can chat)."""
     p = cf.realtime_kit.meetings.add_participant(

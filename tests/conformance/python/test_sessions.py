@@ -50,11 +50,6 @@ def member(cf, acc, app, preset, meeting):
     return _add
 
 
-@pytest.fixture
-def ids(acc, app):
-    return {"account_id": acc, "app_id": app.id}
-
-
 def details(cf, ids, session_id, **params):
     """get_session_details, and the session in it. 5.0.0 models the session as `data.session`,
     5.9.0 (and TS) flat under `data`; rtk sends both, and they must be the same."""

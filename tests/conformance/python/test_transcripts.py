@@ -15,11 +15,6 @@ import pytest
 from rtkconf import as_datetime, assert_api_error, sdk_has, unique
 
 
-@pytest.fixture
-def ids(acc, app):
-    return {"account_id": acc, "app_id": app.id}
-
-
 def speak(peer, text: str) -> dict:
     peer.ws.send(json.dumps({"type": "transcript", "text": text}))
     ev = peer.wait_for("transcript")

@@ -29,18 +29,6 @@ ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
 @pytest.fixture
-def ids(acc, app):
-    return {"account_id": acc, "app_id": app.id}
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture
 def member(cf, acc, app, preset):
     def _add(meeting, name: str):
         return cf.realtime_kit.meetings.add_participant(

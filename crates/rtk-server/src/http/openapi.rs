@@ -314,6 +314,17 @@ fn at_root(item: PathItem) -> PathItem {
     item
 }
 
+/// The `{file}` path parameter of the playback and file routes.
+fn file_param(description: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name("file")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).min_length(Some(1))))
+        .build()
+}
+
 fn no_security(b: OperationBuilder) -> OperationBuilder {
     b.securities(Some(Vec::<SecurityRequirement>::new()))
 }
@@ -464,15 +475,7 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
                 ("200", text("The live stream (FLV, until the ingest ends)", "video/x-flv")),
                 &["404", "503"],
             )
-            .parameter(
-                ParameterBuilder::new()
-                    .name("file")
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .description(Some("`{livestream_id}.flv`"))
-                    .schema(Some(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).min_length(Some(1))))
-                    .build(),
-            ),
+            .parameter(file_param("`{livestream_id}.flv`")),
         ),
     );
     add(
@@ -485,15 +488,7 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
                 ("200", text("The FLV file", "video/x-flv")),
                 &["404", "410"],
             )
-            .parameter(
-                ParameterBuilder::new()
-                    .name("file")
-                    .parameter_in(ParameterIn::Path)
-                    .required(Required::True)
-                    .description(Some("`{token}.flv`"))
-                    .schema(Some(ObjectBuilder::new().schema_type(SchemaType::new(Type::String)).min_length(Some(1))))
-                    .build(),
-            ),
+            .parameter(file_param("`{token}.flv`")),
         ),
     );
     add(

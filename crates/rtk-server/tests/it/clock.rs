@@ -154,6 +154,7 @@ macro_rules! on_both {
                 super::run(crate::harness::Db::Sqlite, |s| Box::pin(super::$f(s))).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(rtk_no_pg, ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set")]
             async fn postgres() {
                 super::run(crate::harness::Db::Postgres, |s| Box::pin(super::$f(s))).await;
             }
@@ -396,6 +397,10 @@ mod reset_property {
     }
 
     #[test]
+    #[cfg_attr(
+        rtk_no_pg,
+        ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+    )]
     fn postgres() {
         run(Db::Postgres, 8);
     }

@@ -494,6 +494,10 @@ async fn reset_returns_to_the_fixtures_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn reset_returns_to_the_fixtures_postgres() {
     reset_returns_to_the_fixtures(Db::Postgres).await;
 }

@@ -446,6 +446,10 @@ async fn shutdown_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn shutdown_postgres() {
     shutdown_drops_peers(crate::harness::Db::Postgres).await;
 }
@@ -554,6 +558,10 @@ mod timers {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        rtk_no_pg,
+        ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+    )]
     async fn silent_peer_postgres() {
         silent_peer_times_out_while_others_chat(Db::Postgres).await;
     }

@@ -170,6 +170,10 @@ fn pages_match_brute_force_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 fn pages_match_brute_force_postgres() {
     run(Db::Postgres, 24);
 }

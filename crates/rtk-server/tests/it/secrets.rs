@@ -147,6 +147,10 @@ mod keys {
         super::plain_keys_are_sealed_in_place(crate::harness::Db::Sqlite).await;
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        rtk_no_pg,
+        ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+    )]
     async fn plain_sealed_postgres() {
         super::plain_keys_are_sealed_in_place(crate::harness::Db::Postgres).await;
     }
@@ -155,6 +159,10 @@ mod keys {
         super::wrong_key_file_is_a_startup_error(crate::harness::Db::Sqlite).await;
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        rtk_no_pg,
+        ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+    )]
     async fn wrong_key_file_postgres() {
         super::wrong_key_file_is_a_startup_error(crate::harness::Db::Postgres).await;
     }
@@ -274,6 +282,10 @@ mod links {
         super::download_link_host(crate::harness::Db::Sqlite).await;
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        rtk_no_pg,
+        ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+    )]
     async fn postgres() {
         super::download_link_host(crate::harness::Db::Postgres).await;
     }

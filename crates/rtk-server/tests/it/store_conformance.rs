@@ -92,6 +92,10 @@ async fn store_story_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn store_story_postgres() {
     story(Db::Postgres).await;
 }
@@ -158,6 +162,10 @@ async fn import_and_pages_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn import_and_pages_postgres() {
     import_and_pages(Db::Postgres).await;
 }
@@ -203,6 +211,10 @@ async fn upgrade_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn upgrade_postgres() {
     upgrade_converts_dropped_peers(Db::Postgres).await;
 }
@@ -318,6 +330,10 @@ async fn old_migrator_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn old_migrator_postgres() {
     opens_databases_of_the_old_migrator(Db::Postgres).await;
 }
@@ -407,6 +423,10 @@ async fn one_transaction_each_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn one_transaction_each_postgres() {
     one_transaction_each(Db::Postgres).await;
 }

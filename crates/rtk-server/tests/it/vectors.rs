@@ -279,6 +279,10 @@ async fn vectors_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn vectors_postgres() {
     replay_all(Db::Postgres).await;
 }
@@ -457,6 +461,10 @@ mod through_the_gateway {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        rtk_no_pg,
+        ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+    )]
     async fn vectors_gateway_postgres() {
         replay(Db::Postgres).await;
     }
@@ -499,6 +507,10 @@ async fn concurrent_joins_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn concurrent_joins_postgres() {
     concurrent_joins(Db::Postgres).await;
 }

@@ -516,6 +516,10 @@ mod webhook_horizon {
         run(crate::harness::Db::Sqlite).await
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        rtk_no_pg,
+        ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+    )]
     async fn postgres() {
         run(crate::harness::Db::Postgres).await
     }

@@ -443,6 +443,10 @@ async fn admin_bytes_sqlite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rtk_no_pg,
+    ignore = "PostgreSQL did not answer when these tests were built (RTK_TEST_PG_URL); start it and run them again with RTK_TEST_PG_URL set"
+)]
 async fn admin_bytes_postgres() {
     if let Some(s) = admin_server(crate::harness::Db::Postgres).await {
         admin_endpoints(&s).await;
