@@ -443,7 +443,7 @@ async fn analytics_overall(
 
 #[utoipa::path(get, path = "/accounts/{account_id}/realtime/kit/{app_id}/analytics/livestreams/daywise", tag = "livestreams",
     params(AppScope, RangeQuery),
-    responses((status = 200, description = "The same figures per UTC day the sessions started on, every day of the range (zeros included; at most 36,525 days)", body = rtk_api::Envelope<Vec<LivestreamDay>>),
+    responses((status = 200, description = "The same figures per UTC day the sessions started on, every day of the range (zeros included; a range of more than 36,525 days answers its last 36,525)", body = rtk_api::Envelope<Vec<LivestreamDay>>),
               Read))]
 async fn analytics_daywise(
     State(s): State<AppState>,
@@ -452,14 +452,12 @@ async fn analytics_daywise(
 ) -> ApiResult<Response> {
     let now = s.now();
     let (from, to) = range(&q, now)?;
-    let (first, last) = (from.div_euclid(DAY_MS), to.div_euclid(DAY_MS));
-    if last - first + 1 > super::analytics::MAX_DAYS {
-        return Err(ApiError::bad_request(format!(
-            "invalid query: the range covers {} days; at most {}",
-            last - first + 1,
-            super::analytics::MAX_DAYS
-        )));
-    }
+    let last = to.div_euclid(DAY_MS);
+    // A range longer than the most days an answer holds is its last MAX_DAYS days (every
+    // time the parameters allow is valid; the days before are the same zeros or sessions
+    // nobody can have streamed).
+    let first = from.div_euclid(DAY_MS).max(last - super::analytics::MAX_DAYS + 1);
+    let from = from.max(first * DAY_MS);
     let rows = s.store.livestream_days(&scope.app.id, from, to, now).await?;
     let mut it = rows.iter().peekable();
     let mut out = vec![];

@@ -227,6 +227,15 @@ async fn ingest_playback_and_stop(s: &TestServer) {
     assert_eq!(days[1]["count"], 1, "{v}");
     assert_eq!(days[1]["total_ingest_seconds"], 15);
     assert_eq!(days[0]["count"], 0);
+    // A range longer than a century answers its last 36,525 days.
+    let (st, v) = s
+        .get(&format!(
+            "{base}/analytics/livestreams/daywise?start_time=0000-01-01T00:00:00Z&end_time=2000-01-01T00:00:00Z"
+        ))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let days = v["data"].as_array().unwrap();
+    assert_eq!((days.len(), days.last().unwrap()["date"].as_str()), (36_525, Some("2000-01-01")));
 
     // The list: the page's first livestream at the top, the page in `livestreams`.
     let (_, v) = s.get(&format!("{base}/livestreams")).await;
