@@ -6,7 +6,7 @@
 #   bench/run.sh --db sqlite     # one backend
 #   bench/run.sh --smoke         # a short pass on small numbers (debug build), for CI
 #   bench/run.sh --smoke --db "sqlite postgres"   # the same on both backends
-#   bench/run.sh --only livestream   # one section: endpoints, gateway, crash, webhooks, livestream
+#   bench/run.sh --only livestream   # one section: endpoints, gateway, crash, webhooks, livestream, nodes
 #
 # Never part of `cargo test`. Everything listens on 127.0.0.1 only.
 set -euo pipefail
@@ -26,15 +26,17 @@ while [ $# -gt 0 ]; do
 done
 
 case "$ONLY" in
-  "" | endpoints | gateway | crash | webhooks | livestream) ;;
-  *) echo "unknown section $ONLY (endpoints, gateway, crash, webhooks, livestream)" >&2; exit 2 ;;
+  "" | endpoints | gateway | crash | webhooks | livestream | nodes) ;;
+  *) echo "unknown section $ONLY (endpoints, gateway, crash, webhooks, livestream, nodes)" >&2; exit 2 ;;
 esac
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
 
 if [ "$SMOKE" = 1 ]; then
   PROFILE=debug; DUR=1; CONNS=16; BIG=200; MANY=2000; GW_N=100; GW_RATE=200; CRASH_N=40
+  NODES_PEERS=30; NODES_MEETINGS=6; NODES_LEASE=2
 else
   PROFILE=release; DUR=10; CONNS=64; BIG=10000; MANY=1000000; GW_N=10000; GW_RATE=2000; CRASH_N=1000
+  NODES_PEERS=300; NODES_MEETINGS=30; NODES_LEASE=10
 fi
 PG_ADMIN=${RTK_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
@@ -358,6 +360,27 @@ if want webhooks && { echo "$DBS" | grep -q postgres || [ "$SMOKE" = 1 ]; } && p
   ROWS[-1]="${ROWS[-1]% |} — delivered by the peers' node $(delivered "$BASE"), by the other $(delivered "$FIRST_BASE") |"
   stop
   kill "$FIRST_PID" 2>/dev/null || true
+fi
+
+if want nodes && { echo "$DBS" | grep -q postgres || [ "$SMOKE" = 1 ]; } && psql "$PG_ADMIN" -qc 'SELECT 1' >/dev/null 2>&1; then
+  echo "== nodes: $NODES_PEERS peers of $NODES_MEETINGS meetings over 3 rtk processes on one PostgreSQL, then kill -9 of one" >&2
+  URL=$(new_db postgres nodes)
+  "$BIN/rtk-bench" seed --database-url "$URL" --ended 0 --participants 0 >"$WORK/seed-nodes.json"
+  NODE_BASES=()
+  for k in 0 1 2; do
+    # Every node on one database shares the first one's key file.
+    key=()
+    [ "$k" != 0 ] && key=(--signing-key-file "$WORK/srv-nodes0/signing.key")
+    serve "$URL" "$WORK/srv-nodes$k" --node-lease-secs "$NODES_LEASE" "${key[@]}"
+    NODE_BASES+=(--base-url "$BASE")
+  done
+  "$BIN/rtk-bench" nodes "${NODE_BASES[@]}" --account "$(j "$WORK/seed-nodes.json" account)" \
+    --token "$(j "$WORK/seed-nodes.json" token)" --app "$(j "$WORK/seed-nodes.json" app)" \
+    --peers "$NODES_PEERS" --meetings "$NODES_MEETINGS" --kill-pid "$SERVER_PID" --lease-secs "$NODES_LEASE" >"$WORK/nodes.json"
+  NODES=$(python3 -c "import json; n=json.load(open('$WORK/nodes.json'))
+print(f\"exact from every node; {n['actions']} cross-node deliveries (mute, poll, kick) p50 {n['action_ms_p50']:.1f} ms, p99 {n['action_ms_p99']:.1f} ms, max {n['action_ms_max']:.1f} ms; kill -9 of a node with {n['killed_peers']} peers: all left {n['ghost_secs']:.1f} s after the kill (lease {n['lease_secs']:.0f} s), each at most {n['left_before_kill_ms_max']} ms before it\")")
+  ROWS+=("| nodes: $NODES_PEERS peers of $NODES_MEETINGS meetings over 3 nodes on one PostgreSQL | | | | | | $NODES |")
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 fi
 
 for i in "${!R_KEY[@]}"; do

@@ -9,6 +9,8 @@
 //! - `crash`: `kill -9` with peers connected; what survived the restart (`crash.rs`).
 //! - `webhooks`: deliveries to a local receiver during a join storm, optionally through a
 //!   `kill -9`; checked against the store (`hooks.rs`).
+//! - `nodes`: several `rtk serve` processes on one PostgreSQL database: joins spread over
+//!   them, actions sent to one node for peers on another, `kill -9` of one (`nodes.rs`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 mod crash;
 mod hooks;
 mod live;
+mod nodes;
 mod seed;
 
 use anyhow::{bail, Context};
@@ -122,6 +125,30 @@ enum Cmd {
         #[arg(long)]
         restart: Option<String>,
     },
+    /// Peers joined over several nodes of one PostgreSQL database (one --base-url each, the
+    /// last one to be killed): exact numbers from every node, actions that reach peers on the
+    /// other nodes, and the killed node's peers ended by the others within the lease.
+    Nodes {
+        /// Every node's base URL (at least two); the last is killed.
+        #[arg(long = "base-url", required = true)]
+        bases: Vec<String>,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        token: String,
+        #[arg(long)]
+        app: String,
+        #[arg(long, default_value_t = 300)]
+        peers: usize,
+        #[arg(long, default_value_t = 30)]
+        meetings: usize,
+        /// The pid of the last node, killed with SIGKILL.
+        #[arg(long)]
+        kill_pid: u32,
+        /// The nodes' lease (`--node-lease-secs`).
+        #[arg(long, default_value_t = 10)]
+        lease_secs: u64,
+    },
     /// One RTMP ingest (this process publishing MEDIA, an FLV file, in real time) to N HTTP-FLV
     /// viewers: server CPU and RSS, latency from send to viewer, dropped viewers.
     Livestream {
@@ -147,6 +174,19 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Livestream { target: t, media, viewers, secs, server_pid } => {
             live::run(&t.base_url, &t.account, &t.token, &t.app, &media, viewers, secs, server_pid).await
+        }
+        Cmd::Nodes { bases, account, token, app, peers, meetings, kill_pid, lease_secs } => {
+            nodes::run(
+                &bases,
+                &account,
+                &token,
+                &app,
+                peers,
+                meetings,
+                kill_pid,
+                Duration::from_secs(lease_secs),
+            )
+            .await
         }
         Cmd::Baseline { listen, body_file } => baseline(listen, std::fs::read(body_file)?).await,
         Cmd::Gateway { target: t, participants, meetings, rate, server_pid } => {

@@ -159,6 +159,11 @@ struct ServeArgs {
     /// Seconds a peer may stay silent before it is considered gone.
     #[arg(long, env = "RTK_HEARTBEAT_TIMEOUT_SECS", default_value_t = 30)]
     heartbeat_timeout_secs: u64,
+    /// Seconds a node may go without renewing its lease before another node on the same
+    /// PostgreSQL database takes it for dead and ends its peers at their last heartbeat
+    /// (renewed every fifth of it; docs/deployment.md).
+    #[arg(long, env = "RTK_NODE_LEASE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    node_lease_secs: u64,
     /// The clock every time-dependent rule runs on: `system`, or `manual` (optionally
     /// `manual=2026-01-01T00:00:00Z`; default: now), which moves only through the admin clock
     /// endpoint `/_rtk/clock` (for test environments; docs/testing-with-rtk.md).
@@ -516,6 +521,7 @@ async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         listen: a.listen,
         body_limit: a.body_limit,
         heartbeat_timeout: std::time::Duration::from_secs(a.heartbeat_timeout_secs),
+        node_lease: std::time::Duration::from_secs(a.node_lease_secs),
         join_timeout: std::time::Duration::from_secs(a.join_timeout_secs),
         manual_clock: match a.clock {
             ClockArg::System => None,

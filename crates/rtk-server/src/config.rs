@@ -21,6 +21,9 @@ pub struct Config {
     pub auth_cache_ttl: Duration,
     /// A peer silent for this long is considered gone (it leaves at its last message).
     pub heartbeat_timeout: Duration,
+    /// A node that has not renewed its lease for this long is taken for dead: another node
+    /// ends its peers at their last message (docs/deployment.md). Renewed every fifth of it.
+    pub node_lease: Duration,
     /// How long a new gateway connection may take to send `join` or `resume` (absolute from
     /// connect: nothing but join or resume extends it).
     pub join_timeout: Duration,
@@ -101,6 +104,7 @@ impl Default for Config {
             participant_token_ttl: Duration::from_secs(100 * 24 * 3600),
             auth_cache_ttl: Duration::from_secs(2),
             heartbeat_timeout: Duration::from_secs(30),
+            node_lease: crate::engine::DEFAULT_LEASE,
             join_timeout: Duration::from_secs(30),
             manual_clock: None,
             admin_token_hash: None,

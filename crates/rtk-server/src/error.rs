@@ -175,6 +175,7 @@ impl From<crate::engine::EngineError> for ApiError {
             e @ (EngineError::ChatFull(_) | EngineError::TranscriptFull(_)) => {
                 ApiError::conflict(e.to_string())
             }
+            e @ EngineError::NodeFenced => ApiError::unavailable(e.to_string()),
             EngineError::Store(s) => s.into(),
         }
     }

@@ -25,6 +25,8 @@ pub struct Server {
     state: AppState,
     /// Present when this start created the first account and token.
     pub bootstrap: Option<Bootstrap>,
+    /// The bus's publisher and listener (PostgreSQL only).
+    bus: Option<(tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>)>,
 }
 
 impl Server {
@@ -123,6 +125,7 @@ impl Server {
         // Recordings that were stopped but have no file yet (imported by fixtures, or cut off
         // by a crash) get it now.
         engine.recorder_catch_up().await;
+        engine.register_node(config.node_lease).await?;
         let dropped = engine.recover().await?;
         if dropped > 0 {
             tracing::info!(dropped, "peers of the previous run may resume until their heartbeat timeout");
@@ -134,8 +137,15 @@ impl Server {
             keys.kek().clone(),
             config.webhooks.clone(),
         )?;
+        // Nodes sharing a PostgreSQL database hear each other's events over it.
+        let bus = match store.db() {
+            crate::store::db::Db::Pg(pool) => {
+                Some(crate::bus::start(pool.clone(), node_id.clone(), engine.clone()).await?)
+            }
+            crate::store::db::Db::Lite(_) => None,
+        };
         let state = AppState::new(store, clock, keys, config, engine, hooks);
-        Ok(Self { listener, rtmp, state, bootstrap })
+        Ok(Self { listener, rtmp, state, bootstrap, bus })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -195,6 +205,10 @@ impl Server {
         // Attempts in flight are cut off: retried when this node starts again (it frees its own
         // leases), or by another node once their leases run out.
         hooks.abort();
+        if let Some((publisher, listener)) = self.bus {
+            listener.abort();
+            publisher.abort();
+        }
         // Gateway connections outlive the HTTP drain: let them record their peers first.
         if tokio::time::timeout(std::time::Duration::from_secs(10), state.connections.idle()).await.is_err() {
             tracing::warn!(open = state.connections.count(), "gateway connections still open at shutdown");

@@ -2,6 +2,11 @@
 //! The engine pushes events here; the gateway turns them into frames. A peer whose
 //! connection dropped is absent here while it may still be live in the store (until its
 //! heartbeat timeout or a resume).
+//!
+//! On a shared store (several nodes on one PostgreSQL) the hub also hands what it could not
+//! deliver here to the bus ([`Remote`], carried by `crate::bus`), and applies what other
+//! nodes send ([`Hub::apply`]): a broadcast reaches a session's peers on every node, a message
+//! for a peer reaches the node that holds it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -106,12 +111,93 @@ struct Inner {
 /// again instead of the events it missed).
 pub const WATCH_BACKLOG: usize = 256;
 
+/// What one node tells the others, through the bus: only what another node may have to act
+/// on (its peers, its watchers). Events travel as the JSON text the peers get.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum Remote {
+    /// For one peer, wherever it is connected: an event (`frame`) or a close.
+    ToPeer { peer: String, frame: Option<String>, close: Option<(u16, String)> },
+    /// For every peer of a session (but `except`) and its watchers.
+    Broadcast { session: String, except: Option<String>, frame: String },
+    /// `old`'s connection now carries `new` in `session` (a move), then hears `frame`.
+    Rebind { old: String, new: String, session: String, frame: String },
+    /// The peer resumed on another node: a connection still bound to it here must close.
+    Replaced { peer: String },
+    /// The session ended: its watchers hear `frame` and their streams end.
+    SessionOver { session: String, frame: String },
+    /// Every connection closes (a reset emptied the store).
+    CloseAll { code: u16, reason: String },
+}
+
+/// Where the hub queues what other nodes must hear (a bounded queue: the bus's publisher
+/// drains it; when it is full the message is dropped and counted — the store stays the truth,
+/// and a peer that missed a leave is closed at its next heartbeat's flush).
+pub type RemoteTx = mpsc::Sender<Remote>;
+
 #[derive(Debug, Clone, Default)]
-pub struct Hub(Arc<Mutex<Inner>>);
+pub struct Hub {
+    inner: Arc<Mutex<Inner>>,
+    remote: Arc<std::sync::OnceLock<RemoteTx>>,
+}
 
 impl Hub {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends what other nodes must hear to `tx` from now on (the first call wins).
+    pub fn set_remote(&self, tx: RemoteTx) {
+        let _ = self.remote.set(tx);
+    }
+
+    /// True when other nodes may hold peers (the hub publishes to them).
+    pub fn is_shared(&self) -> bool {
+        self.remote.get().is_some()
+    }
+
+    fn publish(&self, m: Remote) {
+        if let Some(tx) = self.remote.get() {
+            if tx.try_send(m).is_err() {
+                metrics::counter!("rtk_bus_dropped_total").increment(1);
+                tracing::warn!("the bus's queue is full: a message for other nodes was dropped (their peers catch up from the store)");
+            }
+        }
+    }
+
+    /// Applies what another node published: delivers to the peers and watchers of this node.
+    pub fn apply(&self, m: Remote) {
+        match m {
+            Remote::ToPeer { peer, frame, close } => {
+                if let Some(f) = frame {
+                    self.send_here(&peer, Outbound::Frame(SharedText::from(f)));
+                }
+                if let Some((code, reason)) = close {
+                    self.send_here(&peer, Outbound::Close(code, reason));
+                }
+            }
+            Remote::Broadcast { session, except, frame } => {
+                self.broadcast_here(&session, except.as_deref(), SharedText::from(frame))
+            }
+            Remote::Rebind { old, new, session, frame } => {
+                if self.rebind_here(&old, &new, &session) {
+                    self.send_here(&new, Outbound::Frame(SharedText::from(frame)));
+                }
+            }
+            Remote::Replaced { peer } => {
+                let mut g = self.lock();
+                if let Some(old) = g.peers.remove(&peer) {
+                    old.tx.push(Outbound::Close(1000, "replaced by a resumed connection".into()));
+                    if let Some(s) = g.sessions.get_mut(&old.session_id) {
+                        s.remove(&peer);
+                    }
+                }
+            }
+            Remote::SessionOver { session, frame } => {
+                self.session_over_here(&session, SharedText::from(frame))
+            }
+            Remote::CloseAll { code, reason } => self.close_all(code, &reason),
+        }
     }
 
     /// Makes `peer_id` reachable through `tx`, replacing an older connection of the same peer
@@ -127,6 +213,13 @@ impl Hub {
             }
         }
         g.sessions.entry(session_id.to_string()).or_default().insert(peer_id.to_string());
+    }
+
+    /// [`Hub::register`] for a resume: a connection of the peer on another node is told to
+    /// close too.
+    pub fn register_resumed(&self, peer_id: &str, session_id: &str, tx: Outlet) {
+        self.register(peer_id, session_id, tx);
+        self.publish(Remote::Replaced { peer: peer_id.to_string() });
     }
 
     /// True while `peer_id` is bound to `tx`'s connection here (not replaced by a resume on
@@ -154,8 +247,35 @@ impl Hub {
         bound
     }
 
-    /// Sends to one peer; false if it is not connected here.
+    /// Sends to one peer, here if it is connected here, else through the bus to the node that
+    /// holds it; false if it is not connected here and no other node can be told.
     pub fn send(&self, peer_id: &str, msg: Outbound) -> bool {
+        if self.lock().peers.contains_key(peer_id) {
+            return self.send_here(peer_id, msg);
+        }
+        if !self.is_shared() {
+            return false;
+        }
+        let m = match msg {
+            Outbound::Event(e) => match serde_json::to_string(&e) {
+                Ok(f) => Remote::ToPeer { peer: peer_id.to_string(), frame: Some(f), close: None },
+                Err(_) => return false,
+            },
+            Outbound::Frame(t) => match String::from_utf8(t.into_bytes().to_vec()) {
+                Ok(f) => Remote::ToPeer { peer: peer_id.to_string(), frame: Some(f), close: None },
+                Err(_) => return false,
+            },
+            Outbound::Close(code, reason) => {
+                Remote::ToPeer { peer: peer_id.to_string(), frame: None, close: Some((code, reason)) }
+            }
+            // Moves go through `rebind`, which knows the new session.
+            Outbound::Rebind { .. } => return false,
+        };
+        self.publish(m);
+        true
+    }
+
+    fn send_here(&self, peer_id: &str, msg: Outbound) -> bool {
         self.lock().peers.get(peer_id).is_some_and(|c| c.tx.push(msg))
     }
 
@@ -163,13 +283,24 @@ impl Hub {
     /// once and its bytes shared: a join in a meeting of n peers costs one serialisation and
     /// n pointer copies, not n of each.
     pub fn broadcast(&self, session_id: &str, except: Option<&str>, event: ServerEvent) {
-        let frame = match serde_json::to_string(&event) {
-            Ok(text) => SharedText::from(text),
+        let text = match serde_json::to_string(&event) {
+            Ok(text) => text,
             Err(e) => {
                 tracing::error!(error = %e, "an event could not be serialised");
                 return;
             }
         };
+        if self.is_shared() {
+            self.publish(Remote::Broadcast {
+                session: session_id.to_string(),
+                except: except.map(str::to_string),
+                frame: text.clone(),
+            });
+        }
+        self.broadcast_here(session_id, except, SharedText::from(text));
+    }
+
+    fn broadcast_here(&self, session_id: &str, except: Option<&str>, frame: SharedText) {
         let mut g = self.lock();
         if let Some(peers) = g.sessions.get(session_id) {
             for p in peers {
@@ -200,16 +331,40 @@ impl Hub {
 
     /// The session has ended: its observers get `event` and their streams end.
     pub fn session_over(&self, session_id: &str, event: &ServerEvent) {
+        let Ok(text) = serde_json::to_string(event) else { return };
+        if self.is_shared() {
+            self.publish(Remote::SessionOver { session: session_id.to_string(), frame: text.clone() });
+        }
+        self.session_over_here(session_id, SharedText::from(text));
+    }
+
+    fn session_over_here(&self, session_id: &str, frame: SharedText) {
         if let Some(w) = self.lock().watchers.remove(session_id) {
-            if let Ok(text) = serde_json::to_string(event) {
-                let _ = w.send(SharedText::from(text));
-            }
+            let _ = w.send(frame);
         }
     }
 
-    /// Moves `old_peer`'s connection to `new_peer` in `new_session` (a move between meetings)
-    /// and tells the connection. False if `old_peer` is not connected here.
-    pub fn rebind(&self, old_peer: &str, new_peer: &str, new_session: &str) -> bool {
+    /// Moves `old_peer`'s connection to `new_peer` in `new_session` (a move between meetings),
+    /// tells the connection, then sends it `event`, wherever it is connected. False if
+    /// `old_peer` is not connected here and no other node can be told.
+    pub fn rebind(&self, old_peer: &str, new_peer: &str, new_session: &str, event: &ServerEvent) -> bool {
+        let Ok(text) = serde_json::to_string(event) else { return false };
+        if self.rebind_here(old_peer, new_peer, new_session) {
+            return self.send_here(new_peer, Outbound::Frame(SharedText::from(text)));
+        }
+        if !self.is_shared() {
+            return false;
+        }
+        self.publish(Remote::Rebind {
+            old: old_peer.to_string(),
+            new: new_peer.to_string(),
+            session: new_session.to_string(),
+            frame: text,
+        });
+        true
+    }
+
+    fn rebind_here(&self, old_peer: &str, new_peer: &str, new_session: &str) -> bool {
         let mut g = self.lock();
         let Some(c) = g.peers.remove(old_peer) else { return false };
         if let Some(s) = g.sessions.get_mut(&c.session_id) {
@@ -227,6 +382,12 @@ impl Hub {
         for c in self.lock().peers.values() {
             c.tx.push(Outbound::Close(code, reason.to_string()));
         }
+    }
+
+    /// Tells every connection on every node to close (a reset emptied the store).
+    pub fn close_everywhere(&self, code: u16, reason: &str) {
+        self.publish(Remote::CloseAll { code, reason: reason.to_string() });
+        self.close_all(code, reason);
     }
 
     /// The peers connected to this node.

@@ -5,6 +5,7 @@
 //! through the [`Hub`].
 
 pub mod hub;
+mod lease;
 mod rooms;
 
 use std::time::Duration;
@@ -12,7 +13,8 @@ use std::time::Duration;
 use rtk_api::gateway::{close, PeerInfo, ServerEvent};
 use serde_json::Value;
 
-pub use hub::{Hub, Outbound, Outlet, SharedText};
+pub use hub::{Hub, Outbound, Outlet, Remote, RemoteTx, SharedText};
+pub use lease::DEFAULT_LEASE;
 pub use rooms::{move_target, MoveRefused, MoveTarget};
 
 use crate::clock::{rfc3339, Clock, Millis, SharedClock};
@@ -36,6 +38,8 @@ pub enum EngineError {
     ChatFull(i64),
     #[error("the session has stored its {0} transcript segments")]
     TranscriptFull(i64),
+    #[error("this node lost its lease (its database did not answer in time) and takes no joins; try again or another node")]
+    NodeFenced,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,6 +72,8 @@ pub struct Engine {
     /// Last message times not yet written: heartbeats are batched (one transaction per
     /// `tick`) and written at once when a connection drops.
     beats: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Millis>>>,
+    /// This node's lease (none until `register_node`).
+    lease: std::sync::Arc<std::sync::Mutex<lease::Lease>>,
     /// Joins hold it shared; a reset holds it alone.
     joins: std::sync::Arc<tokio::sync::RwLock<()>>,
     /// The recorder, once the server has made it (it needs the public URL, known after bind).
@@ -104,6 +110,7 @@ impl Engine {
             heartbeat_timeout_ms: heartbeat_timeout.as_millis() as i64,
             node_id: None,
             beats: Default::default(),
+            lease: Default::default(),
             joins: Default::default(),
             recorder: Default::default(),
             summaries: Default::default(),
@@ -248,6 +255,9 @@ impl Engine {
             return Err(EngineError::MeetingInactive(meeting.id));
         }
         let now = self.now();
+        if !self.lease_holds(now) {
+            return Err(EngineError::NodeFenced);
+        }
         // A breakout room's session records the session of its parent meeting.
         let parent_session_id = match &meeting.parent_meeting_id {
             Some(parent) => self.store.live_session(parent, now).await?.map(|s| s.id),
@@ -426,7 +436,7 @@ impl Engine {
             return Err(EngineError::PeerGone(peer_id.into()));
         }
         if let Some(o) = outlet {
-            self.hub.register(peer_id, &peer.session_id, o.clone());
+            self.hub.register_resumed(peer_id, &peer.session_id, o.clone());
         }
         self.beats_lock().remove(peer_id);
         let now = self.now();
@@ -454,7 +464,9 @@ impl Engine {
         let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         metrics::gauge!("rtk_reaper_last_tick_timestamp_seconds").set(wall.as_secs_f64());
         let mut report = TickReport::default();
+        self.renew_lease().await?;
         self.flush_beats().await?;
+        report.timed_out += self.reap_nodes().await?;
         let cutoff = now - self.heartbeat_timeout_ms;
         for p in self.store.silent_peers(cutoff).await? {
             // Re-checked in the leave's own transaction: a resume or a beat since this read
@@ -515,7 +527,7 @@ impl Engine {
     pub async fn reset(&self) -> EngineResult<()> {
         // No join runs meanwhile: one that read its meeting before would insert after.
         let _quiet = self.joins.write().await;
-        self.hub.close_all(close::SESSION_ENDED, "the server was reset");
+        self.hub.close_everywhere(close::SESSION_ENDED, "the server was reset");
         self.beats_lock().clear();
         self.store.reset_keeping_credentials().await?;
         Ok(())
@@ -743,17 +755,13 @@ impl Engine {
             return Ok(None);
         };
         let parent = self.store.meeting(&part.app_id, to_meeting_id).await?.and_then(|m| m.parent_meeting_id);
-        if self.hub.rebind(&p.id, &joined.peer.id, &joined.session.id) {
-            self.hub.send(
-                &joined.peer.id,
-                Outbound::event(ServerEvent::Moved {
-                    meeting_id: to_meeting_id.to_string(),
-                    session_id: joined.session.id.clone(),
-                    peer_id: joined.peer.id.clone(),
-                    parent_meeting_id: parent,
-                }),
-            );
-        }
+        let moved = ServerEvent::Moved {
+            meeting_id: to_meeting_id.to_string(),
+            session_id: joined.session.id.clone(),
+            peer_id: joined.peer.id.clone(),
+            parent_meeting_id: parent,
+        };
+        self.hub.rebind(&p.id, &joined.peer.id, &joined.session.id, &moved);
         Ok(Some((left, joined)))
     }
 

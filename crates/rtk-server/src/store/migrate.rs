@@ -40,9 +40,13 @@ const SHARED: &[Migration] = &[
     migration!(9, "transcripts", "0009_transcripts.sql"),
     migration!(10, "livestreams", "0010_livestreams.sql"),
     migration!(11, "livestream recordings", "0011_livestream_recordings.sql"),
+    migration!(12, "nodes", "0012_nodes.sql"),
 ];
 
-const POSTGRES: &[Migration] = &[migration!(5, "typed columns", "postgres/0005_typed_columns.sql")];
+const POSTGRES: &[Migration] = &[
+    migration!(5, "typed columns", "postgres/0005_typed_columns.sql"),
+    migration!(13, "bus spill", "postgres/0013_bus_spill.sql"),
+];
 
 /// The migrations of `backend`, in order.
 pub fn migrations(backend: Backend) -> Vec<Migration> {

@@ -20,6 +20,7 @@ mod import;
 pub(crate) mod livestreams;
 mod meetings;
 mod migrate;
+mod nodes;
 mod participants;
 mod peers;
 mod presets;

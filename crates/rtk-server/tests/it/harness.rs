@@ -207,6 +207,50 @@ impl TestServer {
         })
     }
 
+    /// Another node on this server's database (PostgreSQL), as a second `rtk serve` would be:
+    /// its own data directory (so its own node id), the same key file, the same manual clock;
+    /// the same credentials work on it. Its reaper is driven by the test, like this one's.
+    pub async fn another_node(&self) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(self.db.url.clone()),
+            auth_cache_ttl: Duration::ZERO,
+            reaper_interval: None,
+            signing_key_file: Some(self.db.dir.path().join(rtk_server::secrets::KEY_FILE_NAME)),
+            ..Config::default()
+        };
+        let server = Server::start(config, Arc::new(self.clock.clone())).await.expect("another node starts");
+        assert!(server.bootstrap.is_none(), "the second node finds the first one's credentials");
+        let root = format!("http://{}", server.local_addr());
+        let (store, engine, state) =
+            (server.state().store.clone(), server.state().engine.clone(), server.state().clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
+        });
+        TestServer {
+            root,
+            account: self.account.clone(),
+            token: self.token.clone(),
+            clock: self.clock.clone(),
+            http: reqwest::Client::new(),
+            store,
+            engine,
+            state,
+            // The database belongs to the first node: this handle does not drop it.
+            db: TestDb { url: self.db.url.clone(), dir, pg_name: None },
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
     /// `{root}/client/v4/accounts/{account}/realtime/kit`.
     pub fn kit(&self) -> String {
         format!("{}/client/v4/accounts/{}/realtime/kit", self.root, self.account)

@@ -14,6 +14,7 @@ mod gateway;
 mod hot;
 mod limits;
 mod livestreams;
+mod nodes;
 mod openapi;
 mod peer_pages;
 mod property;
