@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,35 @@ class Joined:
     def leave(self):
         self.proc.send_signal(signal.SIGTERM)
         assert self.proc.wait(timeout=DEADLINE_S) == 0
+
+
+class RawPeer:
+    """A participant on a raw WebSocket, whose connection can be lost without a leave."""
+
+    def __init__(self, origin: str, token: str, resume: "str | None" = None):
+        url = origin.replace("http", "ws", 1) + "/gateway/v1?token=" + token
+        self._conn = connect(url)
+        self.ws = self._conn.__enter__()
+        assert json.loads(self.ws.recv(timeout=DEADLINE_S))["type"] == "hello"
+        self.ws.send(json.dumps({"type": "resume", "peer_id": resume} if resume else {"type": "join"}))
+        want = "resumed" if resume else "joined"
+        while True:
+            ev = json.loads(self.ws.recv(timeout=DEADLINE_S))
+            if ev["type"] == want:
+                self.peer_id = ev["peer_id"]
+                return
+            assert ev["type"] not in ("error", "resume_failed"), ev
+
+    def lose(self):
+        """The connection goes away with no close frame (as a network cut would)."""
+        self.ws.socket.shutdown(socket.SHUT_RDWR)
+        self.ws.socket.close()
+
+    def leave(self):
+        self.ws.send(json.dumps({"type": "leave"}))
+        while json.loads(self.ws.recv(timeout=DEADLINE_S))["type"] != "left":
+            pass
+        self.ws.close()
 
 
 class Browser:
@@ -154,7 +184,7 @@ def main() -> int:
             tokens = [
                 api.post(f"/{app}/meetings/{meeting}/participants",
                          {"custom_participant_id": who, "preset_name": "host", "name": who.title()})["token"]
-                for who in ("ada", "bob")
+                for who in ("ada", "bob", "cy")
             ]  # fmt: skip
 
             browser = Browser(Path(tmp) / "chromium")
@@ -184,8 +214,20 @@ def main() -> int:
             browser.until("back to one", "document.getElementById('live-count')?.textContent === '1'")
             browser.until("the leave in the event log", "document.getElementById('events')?.textContent.includes('peer_left')")
             assert browser.eval("document.getElementById('max-count').textContent") == "2"
-            assert browser.eval("document.querySelectorAll('#timeline rect').length") == 2
+            assert browser.eval("document.querySelectorAll('#timeline rect.bar').length") == 2
             browser.screenshot(out / "5-live-one-again.png")
+
+            # A third peer whose connection is lost and comes back: the timeline shows the gap.
+            cy = RawPeer(origin, tokens[2])
+            browser.until("cy in", "document.getElementById('live-count')?.textContent === '2'")
+            cy.lose()
+            browser.until("the drop on the timeline", "document.querySelectorAll('#timeline rect.gap:not(.resumed)').length === 1")
+            cy = RawPeer(origin, tokens[2], resume=cy.peer_id)
+            browser.until("the resume on the timeline", "document.querySelectorAll('#timeline rect.gap.resumed').length === 1")
+            browser.until("the drop and resume in the event log", "document.getElementById('events')?.textContent.includes('peer_resumed')")
+            browser.screenshot(out / "5b-drop-and-resume.png")
+            cy.leave()
+            browser.until("cy gone", "document.getElementById('live-count')?.textContent === '1'")
             assert browser.eval("performance.getEntriesByType('navigation').length") == navigations, "the page was reloaded"
 
             browser.eval("location.hash = '#/api'; true")

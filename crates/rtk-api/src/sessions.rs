@@ -178,6 +178,18 @@ impl<'de> Deserialize<'de> for SessionDetails {
     }
 }
 
+/// rtk: a peer's lost connection (`GET /_rtk/…/sessions/{session_id}/peer-gaps`, the
+/// dashboard's peer timeline): when it dropped and, if it came back, when it resumed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PeerGap {
+    pub peer_id: String,
+    #[schema(format = DateTime)]
+    pub dropped_at: String,
+    /// `null` while (or if) it did not come back.
+    #[schema(format = DateTime)]
+    pub resumed_at: Option<String>,
+}
+
 /// A join or leave of a peer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(default)]

@@ -124,6 +124,9 @@ pub enum Remote {
     Rebind { old: String, new: String, session: String, frame: String },
     /// The peer resumed on another node: a connection still bound to it here must close.
     Replaced { peer: String },
+    /// For a session's watchers only (the dashboard's stream), on every node: what the
+    /// gateway protocol does not tell peers (drops, resumes).
+    Watchers { session: String, frame: String },
     /// The session ended: its watchers hear `frame` and their streams end.
     SessionOver { session: String, frame: String },
     /// Every connection closes (a reset emptied the store).
@@ -193,6 +196,7 @@ impl Hub {
                     }
                 }
             }
+            Remote::Watchers { session, frame } => self.watchers_here(&session, SharedText::from(frame)),
             Remote::SessionOver { session, frame } => {
                 self.session_over_here(&session, SharedText::from(frame))
             }
@@ -314,6 +318,24 @@ impl Hub {
         if let Some(w) = g.watchers.get(session_id) {
             if w.send(frame).is_err() {
                 // Nobody watches any more.
+                g.watchers.remove(session_id);
+            }
+        }
+    }
+
+    /// Tells `session_id`'s watchers (not its peers) `event`, on every node.
+    pub fn tell_watchers(&self, session_id: &str, event: &serde_json::Value) {
+        let text = event.to_string();
+        if self.is_shared() {
+            self.publish(Remote::Watchers { session: session_id.to_string(), frame: text.clone() });
+        }
+        self.watchers_here(session_id, SharedText::from(text));
+    }
+
+    fn watchers_here(&self, session_id: &str, frame: SharedText) {
+        let mut g = self.lock();
+        if let Some(w) = g.watchers.get(session_id) {
+            if w.send(frame).is_err() {
                 g.watchers.remove(session_id);
             }
         }

@@ -6,7 +6,10 @@
 //! message, as the single-node heartbeat rule would, only sooner: the ghost time after a
 //! node's death is at most the lease plus a tick. A node that finds its lease taken over closes
 //! its connections (their peers may have been ended: their clients resume or join again) and
-//! registers anew; one whose renewals fail refuses joins once its lease has run out.
+//! registers anew; one whose renewals fail refuses joins once its lease has run out. A node
+//! takes no lease over before it has held its own for a whole lease (since its start, or since
+//! its own lease last ran out): after an outage of the database, every node gets that long to
+//! renew before any is taken for dead.
 
 use rtk_api::gateway::{close, ServerEvent};
 
@@ -26,6 +29,11 @@ pub(super) struct Lease {
     pub renewed_at: Millis,
     /// The last renewal failed (the store did not answer).
     pub failing: bool,
+    /// Since when this node's lease has held without a break (its start, or the first renewal
+    /// after its lease had run out). It takes no other node's lease over before holding its
+    /// own for a whole lease: after an outage of the database every node gets that long to
+    /// renew before any is taken for dead.
+    pub holding_since: Millis,
 }
 
 impl Engine {
@@ -41,7 +49,8 @@ impl Engine {
         let ms = length.as_millis() as Millis;
         let now = self.now();
         let epoch = self.store.register_node(&node, now, ms).await?;
-        *self.lease_lock() = Lease { ms, epoch, until: now + ms, renewed_at: now, failing: false };
+        *self.lease_lock() =
+            Lease { ms, epoch, until: now + ms, renewed_at: now, failing: false, holding_since: now };
         tracing::info!(node_id = %node, epoch, lease = ?length, "node lease registered");
         Ok(epoch)
     }
@@ -69,6 +78,10 @@ impl Engine {
             Ok(true) => {
                 {
                     let mut l = self.lease_lock();
+                    if now > l.until {
+                        // Its own lease had run out (an outage, or a pause): start again.
+                        l.holding_since = now;
+                    }
                     l.until = now + ms;
                     l.renewed_at = now;
                     l.failing = false;
@@ -104,11 +117,14 @@ impl Engine {
     /// last recorded message; how many peers left.
     pub(super) async fn reap_nodes(&self) -> EngineResult<usize> {
         let Some(me) = self.node_id.clone() else { return Ok(0) };
-        let held = self.lease_lock().ms > 0;
-        if !held {
+        let now = self.now();
+        let settled = {
+            let l = self.lease_lock();
+            l.ms > 0 && !l.failing && now - l.holding_since >= l.ms
+        };
+        if !settled {
             return Ok(0);
         }
-        let now = self.now();
         let mut ended = 0;
         for node in self.store.expired_nodes(&me, now).await? {
             if !self.store.take_over_node(&node, now).await? {

@@ -374,11 +374,13 @@ impl Engine {
     pub async fn drop_peer(&self, peer_id: &str) -> EngineResult<bool> {
         let last = self.beats_lock().remove(peer_id).unwrap_or(0);
         let dropped = self.store.drop_peer(peer_id, self.now(), last, self.node_id.as_deref()).await?;
-        if dropped {
+        if let Some(crate::store::Dropped::Now { session_id }) = &dropped {
             metrics::counter!("rtk_peer_drops_total").increment(1);
             tracing::info!(%peer_id, "peer dropped (its connection was lost; it may resume until its heartbeat timeout)");
+            self.hub
+                .tell_watchers(session_id, &serde_json::json!({"type": "peer_dropped", "peer_id": peer_id}));
         }
-        Ok(dropped)
+        Ok(dropped.is_some())
     }
 
     /// A connected peer sent nothing for its heartbeat timeout (the gateway's timer): it leaves
@@ -451,6 +453,10 @@ impl Engine {
         }
         metrics::counter!("rtk_peer_resumes_total").increment(1);
         tracing::info!(%peer_id, session_id = %peer.session_id, "peer resumed");
+        self.hub.tell_watchers(
+            &peer.session_id,
+            &serde_json::json!({"type": "peer_resumed", "peer_id": peer_id}),
+        );
         Ok(peer)
     }
 

@@ -25,6 +25,8 @@ const STYLE: &str = include_str!("dashboard/app.css");
 
 pub const EVENTS_PATH: &str = "/_rtk/accounts/{account_id}/apps/{app_id}/sessions/{session_id}/events";
 
+pub const GAPS_PATH: &str = "/_rtk/accounts/{account_id}/apps/{app_id}/sessions/{session_id}/peer-gaps";
+
 pub fn routes() -> axum::Router<AppState> {
     let page = |body: &'static str, kind: &'static str| {
         move || async move {
@@ -48,10 +50,34 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/dashboard/app.js", axum::routing::get(page(SCRIPT, "text/javascript; charset=utf-8")))
         .route("/dashboard/app.css", axum::routing::get(page(STYLE, "text/css; charset=utf-8")))
         .route(EVENTS_PATH, axum::routing::get(events))
+        .route(GAPS_PATH, axum::routing::get(gaps))
 }
 
-/// The session's events on this node as they happen: `hello` first, then each gateway event
-/// its peers get (`peer_joined`, `peer_left`, `chat`, `poll_created`, …) under its `type`,
+/// The session's peers' lost connections, in time order (at most 10,000): what RealtimeKit's
+/// peer events (joins and leaves) do not show.
+async fn gaps(State(s): State<AppState>, scope: AppScope, Path(p): Path<SessionPath>) -> ApiResult<Response> {
+    let session = s
+        .store
+        .session(&scope.app.id, &p.session_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No session found with id {}", p.session_id)))?;
+    let gaps: Vec<rtk_api::sessions::PeerGap> = s
+        .store
+        .peer_gaps(&session.id)
+        .await?
+        .into_iter()
+        .map(|g| rtk_api::sessions::PeerGap {
+            peer_id: g.peer_id,
+            dropped_at: crate::clock::rfc3339(g.dropped_at),
+            resumed_at: g.resumed_at.map(crate::clock::rfc3339),
+        })
+        .collect();
+    Ok(super::ok(gaps))
+}
+
+/// The session's events as they happen (on every node: the bus carries them): `hello` first,
+/// then each gateway event its peers get (`peer_joined`, `peer_left`, `chat`, `poll_created`,
+/// …) under its `type`, `peer_dropped` and `peer_resumed` (which peers are not told),
 /// `lagged` when this stream fell behind (read the session again), and `session_ended` last.
 /// An ended session answers `session_ended` at once.
 async fn events(

@@ -565,9 +565,32 @@ pub fn document_other_routes(doc: &mut OpenApi, config: &crate::config::Config) 
             super::dashboard::EVENTS_PATH,
             HttpMethod::Get,
             op(
-                "rtk: a live session's events as they happen on this node, as server-sent events (the dashboard's live view): `hello`, then each gateway event its peers get under its `type` (`peer_joined`, `peer_left`, `chat`, …), `lagged` when the stream fell behind, and `session_ended` last. An ended session answers `hello` and `session_ended` at once",
+                "rtk: a live session's events as they happen on every node, as server-sent events (the dashboard's live view): `hello`, then each gateway event its peers get under its `type` (`peer_joined`, `peer_left`, `chat`, …), `peer_dropped` and `peer_resumed` {peer_id}, `lagged` when the stream fell behind, and `session_ended` last. An ended session answers `hello` and `session_ended` at once",
                 "rtk dashboard",
                 ("200", text("The event stream", "text/event-stream")),
+                &["400", "401", "404"],
+            )
+            .parameter(p("account_id", "The account; another account's path answers 404."))
+            .parameter(p("app_id", "The app, of the account."))
+            .parameter(p("session_id", "A session of the app.")),
+        );
+        add(
+            super::dashboard::GAPS_PATH,
+            HttpMethod::Get,
+            op(
+                "rtk: the lost connections of a session's peers (when each dropped and, if it came back, resumed), in time order, at most 10,000 (the dashboard's peer timeline)",
+                "rtk dashboard",
+                (
+                    "200",
+                    json_response(
+                        "The gaps",
+                        envelope_of(
+                            utoipa::openapi::schema::ArrayBuilder::new()
+                                .items(rtk_api::sessions::PeerGap::schema())
+                                .into(),
+                        ),
+                    ),
+                ),
                 &["400", "401", "404"],
             )
             .parameter(p("account_id", "The account; another account's path answers 404."))

@@ -41,6 +41,7 @@ const SHARED: &[Migration] = &[
     migration!(10, "livestreams", "0010_livestreams.sql"),
     migration!(11, "livestream recordings", "0011_livestream_recordings.sql"),
     migration!(12, "nodes", "0012_nodes.sql"),
+    migration!(14, "peer gaps", "0014_peer_gaps.sql"),
 ];
 
 const POSTGRES: &[Migration] = &[

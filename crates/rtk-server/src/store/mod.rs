@@ -37,7 +37,7 @@ pub use import::Dump;
 pub use livestreams::{LivestreamFilter, LivestreamRow, LivestreamSessionRow, NewLivestream};
 pub use meetings::{MeetingFilter, MeetingRow};
 pub use participants::ParticipantRow;
-pub use peers::{JoinSpec, Joined, PeerOrder, PeerRow};
+pub use peers::{Dropped, JoinSpec, Joined, PeerGap, PeerOrder, PeerRow};
 pub use presets::PresetRow;
 pub use recordings::{Action as RecordingAction, NewRecording, RecordingFilter, RecordingRow};
 pub use sessions::{SessionFilter, SessionRow, SessionState};
@@ -419,6 +419,7 @@ pub fn new_id() -> String {
 
 /// Every table that holds what apps made, children first: a reset empties them all.
 const APP_TABLES: &[&str] = &[
+    "peer_gaps",
     "livestream_sessions",
     "livestreams",
     "summaries",

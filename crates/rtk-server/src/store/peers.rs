@@ -4,7 +4,7 @@
 
 use super::db::{params, FromRow, Param, Row};
 use super::sessions::{next_seqs, placeholders, SessionRow, SESSION_COLS};
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, WriteTx};
 use crate::clock::Millis;
 
 pub const PEER_COLS: &str = "id, session_id, meeting_id, participant_id, custom_participant_id, display_name, \
@@ -474,14 +474,14 @@ impl Store {
     /// may resume) but its presence stops counting at `at`; `last` is its last message if
     /// that is later than the one recorded. With `node_id`, only if the peer is held by that
     /// node (a connection on a node the peer has since resumed elsewhere is not its own any
-    /// more). True if the peer is live (dropped now or before).
+    /// more). `None` if the peer is not live; else whether this dropped it.
     pub async fn drop_peer(
         &self,
         peer_id: &str,
         at: Millis,
         last: Millis,
         node_id: Option<&str>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<Dropped>> {
         let mut w = self.write().await?;
         lock_peer_session(self, &mut w, peer_id).await?;
         let peer: Option<PeerRow> = w
@@ -497,12 +497,14 @@ impl Store {
             .await?;
         let Some(peer) = peer else {
             drop(w);
-            return Ok(self.peer(peer_id).await?.is_some_and(|p| p.left_at.is_none()));
+            let live = self.peer(peer_id).await?.is_some_and(|p| p.left_at.is_none());
+            return Ok(live.then_some(Dropped::Before));
         };
+        gap_in(&mut w, &peer, at).await?;
         let session =
             close_presence_in(&mut w, &peer.session_id, 1, at - peer.joined_at, peer.joined_at).await?;
         w.commit_then(|| self.cache_sessions([&session])).await?;
-        Ok(true)
+        Ok(Some(Dropped::Now { session_id: peer.session_id }))
     }
 
     /// A live peer's connection is open again at `at` (a resume, on `node_id`). A dropped
@@ -537,6 +539,11 @@ impl Store {
             return Ok(true);
         };
         w.execute("UPDATE peers SET dropped_at = NULL WHERE id = $1", params![peer_id]).await?;
+        w.execute(
+            "UPDATE peer_gaps SET resumed_at = $1 WHERE peer_id = $2 AND dropped_at = $3",
+            params![at, peer_id, dropped_at],
+        )
+        .await?;
         let session =
             close_presence_in(&mut w, &peer.session_id, -1, -(dropped_at - peer.joined_at), -peer.joined_at)
                 .await?;
@@ -568,6 +575,9 @@ impl Store {
                 params![node_id],
             )
             .await?;
+        for p in &peers {
+            gap_in(&mut w, p, p.last_seen_at).await?;
+        }
         // Per session: (peers dropped, presence closed, joined_at to take out).
         let mut per: std::collections::BTreeMap<&str, (i64, i64, i64)> = Default::default();
         for p in &peers {
@@ -582,6 +592,18 @@ impl Store {
         }
         w.commit_then(|| self.cache_sessions(&sessions)).await?;
         Ok(peers.len() as u64)
+    }
+
+    /// The lost connections of `session_id`'s peers, in time order: (peer id, dropped at,
+    /// resumed at — `None` if it did not come back).
+    pub async fn peer_gaps(&self, session_id: &str) -> StoreResult<Vec<PeerGap>> {
+        self.db()
+            .rows(
+                "SELECT peer_id, dropped_at, resumed_at FROM peer_gaps WHERE session_id = $1 \
+                 ORDER BY dropped_at, peer_id LIMIT 10000",
+                params![session_id],
+            )
+            .await
     }
 
     /// A live peer whose heartbeat timeout ran out leaves: a dropped one at its drop, a
@@ -783,4 +805,38 @@ impl Store {
         }
         w.commit().await
     }
+}
+
+/// What a drop did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dropped {
+    /// The peer's connection was marked lost now.
+    Now { session_id: String },
+    /// It was dropped before (or is held by another node): nothing changed.
+    Before,
+}
+
+/// One lost connection of a peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerGap {
+    pub peer_id: String,
+    pub dropped_at: Millis,
+    pub resumed_at: Option<Millis>,
+}
+
+impl FromRow for PeerGap {
+    fn from_row(r: &Row<'_>) -> StoreResult<Self> {
+        Ok(Self { peer_id: r.get(0)?, dropped_at: r.get(1)?, resumed_at: r.get(2)? })
+    }
+}
+
+/// Records that `peer` dropped at `at` (a drop at the moment of an earlier one reopens it).
+async fn gap_in(w: &mut WriteTx, peer: &PeerRow, at: Millis) -> StoreResult<()> {
+    w.execute(
+        "INSERT INTO peer_gaps (peer_id, session_id, dropped_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (peer_id, dropped_at) DO UPDATE SET resumed_at = NULL",
+        params![&peer.id, &peer.session_id, at],
+    )
+    .await?;
+    Ok(())
 }

@@ -90,3 +90,59 @@ async fn page_and_events(s: &TestServer) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 both!(the_page_and_a_live_sessions_events, super::page_and_events);
+
+/// Drops and resumes, which peers are not told: the stream says `peer_dropped` and
+/// `peer_resumed`, and the peer gaps (the timeline's grey) keep them with their exact times,
+/// after the session has ended too.
+async fn drops_and_resumes(s: &TestServer) {
+    use rtk_api::gateway::{ClientMessage, ServerEvent};
+    let r = s.room(json!({"title": "Gaps"})).await;
+    let host = s.joined(&r, "host").await;
+    let p = s.participant(&r.app, &r.meeting, "wobbly", "host").await;
+    let token = p["token"].as_str().unwrap();
+    let mut w = s.connect(token).await;
+    w.join().await;
+    let (sid, peer) = (w.session_id.clone().unwrap(), w.peer_id.clone().unwrap());
+    let app_base = format!("{}/_rtk/accounts/{}/apps/{}", s.root, s.account, r.app);
+    let mut stream =
+        s.http.get(format!("{app_base}/sessions/{sid}/events")).bearer_auth(&s.token).send().await.unwrap();
+    let mut buf = String::new();
+    assert_eq!(next_event(&mut stream, &mut buf).await.unwrap().0, "hello");
+    // Lost at +4 s, back at +9 s; lost again at +12 s for good.
+    s.clock.advance(4_000);
+    w.vanish();
+    let (kind, ev) = next_event(&mut stream, &mut buf).await.unwrap();
+    assert_eq!((kind.as_str(), ev["peer_id"].as_str()), ("peer_dropped", Some(peer.as_str())), "{ev}");
+    s.clock.advance(5_000);
+    let mut w = s.connect(token).await;
+    w.send(&ClientMessage::Resume { peer_id: peer.clone() }).await;
+    w.wait_for(|e| matches!(e, ServerEvent::Resumed { .. })).await;
+    let (kind, ev) = next_event(&mut stream, &mut buf).await.unwrap();
+    assert_eq!((kind.as_str(), ev["peer_id"].as_str()), ("peer_resumed", Some(peer.as_str())), "{ev}");
+    s.clock.advance(3_000);
+    w.vanish();
+    assert_eq!(next_event(&mut stream, &mut buf).await.unwrap().0, "peer_dropped");
+    let gaps_url = format!("{app_base}/sessions/{sid}/peer-gaps");
+    let (st, _) = s.http.get(&gaps_url).send().await.map(|r| (r.status(), ())).unwrap();
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the gaps need the API token");
+    let (st, v) = s.get(&gaps_url).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["data"],
+        json!([
+            {"peer_id": peer, "dropped_at": crate::harness::at(4_000), "resumed_at": crate::harness::at(9_000)},
+            {"peer_id": peer, "dropped_at": crate::harness::at(12_000), "resumed_at": null},
+        ])
+    );
+    // The session ends; the gaps stay. Another app's session id is unknown here.
+    host.leave().await;
+    s.advance(30_000).await; // the dropped peer's heartbeat timeout: it leaves at its drop
+    s.advance(120_000).await; // past the keep-alive
+    let (_, d) = s.get(&format!("{}/{}/sessions/{sid}", s.kit(), r.app)).await;
+    assert_eq!(d["data"]["status"], "ENDED", "{d}");
+    let (_, v) = s.get(&gaps_url).await;
+    assert_eq!(v["data"].as_array().map(Vec::len), Some(2), "{v}");
+    let (st, _) = s.get(&format!("{app_base}/sessions/nope/peer-gaps")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+both!(drops_and_resumes_are_shown, super::drops_and_resumes);

@@ -224,6 +224,46 @@ async fn a_silent_nodes_peers_leave_at_their_last_heartbeat(a: &TestServer, b: &
     assert!((d["minutes_consumed"].as_f64().unwrap() - expect).abs() < 1e-9, "{d}");
 }
 
+/// The database away for longer than a lease (no node could renew): when it is back, no node
+/// takes the others for dead at once; each gets a whole lease to renew. A node that then stays
+/// silent is taken over as usual.
+async fn an_outage_of_the_database_is_no_death(a: &TestServer, b: &TestServer) {
+    let room = Room::new(a, json!({})).await;
+    let (_, t1) = room.person(a, "one").await;
+    let (_, t2) = room.person(a, "two").await;
+    let mut one = a.connect(&t1).await;
+    one.join().await;
+    let mut two = b.connect(&t2).await;
+    two.join().await;
+    let sid = one.session_id.clone().unwrap();
+    let lease = rtk_server::engine::DEFAULT_LEASE.as_millis() as i64;
+    // 2.5 leases with no tick anywhere (within the heartbeat timeout); a comes back first.
+    a.clock.advance(lease * 5 / 2);
+    one.ping().await;
+    two.ping().await;
+    a.tick().await;
+    assert_eq!(room.details(a, &sid).await["live_participants"], 2, "b was not taken for dead");
+    b.tick().await;
+    assert!(!three_closed_yet(&mut two).await, "b kept its lease and its connection");
+    // From here b stays silent (a ticks on): once b's lease has run out and a has held its
+    // own for a whole lease again, b is taken over.
+    for step in [lease / 2, lease / 2, 1_000] {
+        a.clock.advance(step);
+        one.ping().await;
+        a.tick().await;
+    }
+    assert_eq!(room.details(a, &sid).await["live_participants"], 1);
+    let (_, peers) = a.get(&format!("{}/participants", room.session_url(a, &sid))).await;
+    let gone = peers["data"]["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["custom_participant_id"] == "two")
+        .cloned()
+        .unwrap();
+    assert_eq!(gone["left_at"], at(lease * 5 / 2), "at its last heartbeat: {gone}");
+}
+
 /// True if `c`'s connection has closed; a ping answered proves it is open.
 async fn three_closed_yet(c: &mut crate::ws::Client) -> bool {
     c.send(&ClientMessage::Ping { ts: Some(9) }).await;
@@ -257,4 +297,5 @@ mod postgres {
     on_two_nodes!(actions_reach_peers_on_every_node);
     on_two_nodes!(a_silent_nodes_peers_leave_at_their_last_heartbeat);
     on_two_nodes!(breakout_moves_reach_peers_on_every_node);
+    on_two_nodes!(an_outage_of_the_database_is_no_death);
 }

@@ -15,8 +15,17 @@ const num = (x) => (Number.isInteger(x) ? String(x) : Number(x ?? 0).toFixed(2))
 const time = (t) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 19) : '—');
 
 async function api(path) {
+  return get(`/client/v4/accounts/${encodeURIComponent(creds().account)}/realtime/kit${path}`);
+}
+
+// rtk's own extensions, under /_rtk/accounts/{account_id}/apps/{app_id}.
+async function rtk(appId, path) {
+  return get(`/_rtk/accounts/${encodeURIComponent(creds().account)}/apps/${encodeURIComponent(appId)}${path}`);
+}
+
+async function get(url) {
   const c = creds();
-  const r = await fetch(`/client/v4/accounts/${encodeURIComponent(c.account)}/realtime/kit${path}`, {
+  const r = await fetch(url, {
     headers: { Authorization: `Bearer ${c.token}` },
   });
   const body = await r.json().catch(() => ({}));
@@ -112,8 +121,9 @@ function chart(peers, start, end) {
     <text x="2" y="${y(max) + 4}">${max}</text></svg>`;
 }
 
-// One bar per peer from its join to its leave (or now).
-function timeline(peers, start, end) {
+// One bar per peer from its join to its leave (or now); its lost connections drawn over it,
+// from the drop to the resume (or to its leave, or now, if it did not come back).
+function timeline(peers, start, end, gaps) {
   const t0 = Date.parse(start);
   const t1 = Math.max(end ? Date.parse(end) : Date.now(), t0 + 1000);
   const W = 640, row = 18, pad = 150;
@@ -122,8 +132,13 @@ function timeline(peers, start, end) {
   const bars = peers.map((p, i) => {
     const a = x(Date.parse(p.joined_at));
     const b = x(p.left_at ? Date.parse(p.left_at) : t1);
+    const holes = gaps.filter((g) => g.peer_id === p.id).map((g) => {
+      const ga = x(Date.parse(g.dropped_at));
+      const gb = x(g.resumed_at ? Date.parse(g.resumed_at) : (p.left_at ? Date.parse(p.left_at) : t1));
+      return `<rect class="gap${g.resumed_at ? ' resumed' : ''}" x="${ga.toFixed(1)}" y="${i * row + 6}" width="${Math.max(gb - ga, 2).toFixed(1)}" height="12"><title>${esc(`dropped ${time(g.dropped_at)} → ${g.resumed_at ? `resumed ${time(g.resumed_at)}` : 'did not come back'}`)}</title></rect>`;
+    });
     return `<text x="4" y="${i * row + 16}">${esc(p.display_name || p.custom_participant_id)}</text>
-      <rect class="bar" x="${a.toFixed(1)}" y="${i * row + 6}" width="${Math.max(b - a, 2).toFixed(1)}" height="12"><title>${esc(`${time(p.joined_at)} → ${p.left_at ? time(p.left_at) : 'still in'}`)}</title></rect>`;
+      <rect class="bar" x="${a.toFixed(1)}" y="${i * row + 6}" width="${Math.max(b - a, 2).toFixed(1)}" height="12"><title>${esc(`${time(p.joined_at)} → ${p.left_at ? time(p.left_at) : 'still in'}`)}</title></rect>${holes.join('')}`;
   });
   return `<svg id="timeline" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${bars.join('')}</svg>`;
 }
@@ -132,9 +147,10 @@ async function session(appId, id, meetingDoc) {
   if (stopStream) stopStream();
   const names = new Map(); // peer id → name, for the event log
   const render = async () => {
-    const [d, p] = await Promise.all([
+    const [d, p, g] = await Promise.all([
       api(`/${appId}/sessions/${id}?include_breakout_rooms=true`),
       api(`/${appId}/sessions/${id}/participants?per_page=100&sort_by=joinedAt&sort_order=ASC`),
+      rtk(appId, `/sessions/${id}/peer-gaps`),
     ]);
     const s = d.data.session || d.data;
     const peers = p.data.participants;
@@ -150,7 +166,7 @@ async function session(appId, id, meetingDoc) {
       <div class="card"><div class="n">${s.ended_at ? time(s.ended_at).slice(11) : '—'}</div><div class="l">ended</div></div>
     </div>
     <h2>Participants over time</h2>${chart(peers, s.started_at, s.ended_at)}
-    <h2>Peer timeline</h2>${timeline(peers, s.started_at, s.ended_at)}
+    <h2>Peer timeline <small>(lost connections in grey, outlined in red if the peer did not come back)</small></h2>${timeline(peers, s.started_at, s.ended_at, g.data)}
     <table id="peers"><tr><th>name</th><th>custom id</th><th>peer</th><th>joined</th><th>left</th><th>minutes</th></tr>
     ${peers.map((x) => `<tr><td>${esc(x.display_name)}</td><td>${esc(x.custom_participant_id)}</td><td><code>${esc(x.id)}</code></td><td>${time(x.joined_at)}</td><td>${x.left_at ? time(x.left_at) : '<span class="LIVE">in</span>'}</td><td>${num(x.duration)}</td></tr>`).join('')}</table>
     <h2>Breakout rooms</h2>${rooms.length ? sessionTable(appId, rooms) : '<p>None.</p>'}
