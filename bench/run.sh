@@ -63,7 +63,7 @@ cleanup() {
   for d in "${PG_DBS[@]:-}"; do
     [ -n "$d" ] && psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
   done
-  rm -rf "$WORK"
+  if [ -n "${RTK_BENCH_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -374,11 +374,18 @@ if want nodes && { echo "$DBS" | grep -q postgres || [ "$SMOKE" = 1 ]; } && psql
     serve "$URL" "$WORK/srv-nodes$k" --node-lease-secs "$NODES_LEASE" "${key[@]}"
     NODE_BASES+=(--base-url "$BASE")
   done
+  # PostgreSQL restarted during the joins, when it is this machine's own cluster.
+  RESTART=()
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && echo "$PG_ADMIN" | grep -q '@127.0.0.1:5432/'; then
+    CLUSTER=$(pg_lsclusters -h | awk '$3 == 5432 && $4 == "online" {print $1, $2; exit}')
+    [ -n "$CLUSTER" ] && RESTART=(--db-restart "pg_ctlcluster $CLUSTER restart")
+  fi
   "$BIN/rtk-bench" nodes "${NODE_BASES[@]}" --account "$(j "$WORK/seed-nodes.json" account)" \
     --token "$(j "$WORK/seed-nodes.json" token)" --app "$(j "$WORK/seed-nodes.json" app)" \
-    --peers "$NODES_PEERS" --meetings "$NODES_MEETINGS" --kill-pid "$SERVER_PID" --lease-secs "$NODES_LEASE" >"$WORK/nodes.json"
+    --peers "$NODES_PEERS" --meetings "$NODES_MEETINGS" --kill-pid "$SERVER_PID" --lease-secs "$NODES_LEASE" \
+    "${RESTART[@]}" >"$WORK/nodes.json"
   NODES=$(python3 -c "import json; n=json.load(open('$WORK/nodes.json'))
-print(f\"exact from every node; {n['actions']} cross-node deliveries (mute, poll, kick) p50 {n['action_ms_p50']:.1f} ms, p99 {n['action_ms_p99']:.1f} ms, max {n['action_ms_max']:.1f} ms; kill -9 of a node with {n['killed_peers']} peers: all left {n['ghost_secs']:.1f} s after the kill (lease {n['lease_secs']:.0f} s), each at most {n['left_before_kill_ms_max']} ms before it\")")
+print(f\"{'PostgreSQL restarted during the joins (' + str(n['join_retries']) + ' join attempts failed and were retried); ' if n['db_restarted'] else ''}exact from every node; {n['actions']} cross-node deliveries (mute, poll, kick) p50 {n['action_ms_p50']:.1f} ms, p99 {n['action_ms_p99']:.1f} ms, max {n['action_ms_max']:.1f} ms; kill -9 of a node with {n['killed_peers']} peers: all left {n['ghost_secs']:.1f} s after the kill (lease {n['lease_secs']:.0f} s), each at most {n['left_before_kill_ms_max']} ms before it\")")
   ROWS+=("| nodes: $NODES_PEERS peers of $NODES_MEETINGS meetings over 3 nodes on one PostgreSQL | | | | | | $NODES |")
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 fi

@@ -148,6 +148,9 @@ enum Cmd {
         /// The nodes' lease (`--node-lease-secs`).
         #[arg(long, default_value_t = 10)]
         lease_secs: u64,
+        /// A shell command that restarts the database, run once a third of the peers joined.
+        #[arg(long)]
+        db_restart: Option<String>,
     },
     /// One RTMP ingest (this process publishing MEDIA, an FLV file, in real time) to N HTTP-FLV
     /// viewers: server CPU and RSS, latency from send to viewer, dropped viewers.
@@ -175,7 +178,8 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Livestream { target: t, media, viewers, secs, server_pid } => {
             live::run(&t.base_url, &t.account, &t.token, &t.app, &media, viewers, secs, server_pid).await
         }
-        Cmd::Nodes { bases, account, token, app, peers, meetings, kill_pid, lease_secs } => {
+        Cmd::Nodes { bases, account, token, app, peers, meetings, kill_pid, lease_secs, db_restart } => {
+            let lease = Duration::from_secs(lease_secs);
             nodes::run(
                 &bases,
                 &account,
@@ -184,7 +188,8 @@ async fn main() -> anyhow::Result<()> {
                 peers,
                 meetings,
                 kill_pid,
-                Duration::from_secs(lease_secs),
+                lease,
+                db_restart.as_deref(),
             )
             .await
         }

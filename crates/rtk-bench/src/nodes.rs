@@ -4,6 +4,8 @@
 //! 1. P peers of M meetings join spread over the nodes (each meeting's over all of them): every meeting's
 //!    numbers, read from every node, are exact, and every peer has heard every other peer of
 //!    its meeting, wherever that one joined.
+//!    With `--db-restart CMD`, CMD (say, `pg_ctlcluster 15 main restart`) runs once a third of
+//!    the peers have joined; joins that fail meanwhile are retried, and the same checks hold.
 //! 2. To each node: a mute, a poll and a kick for peers connected to the other nodes: every
 //!    target hears it (send-to-hear latency reported).
 //! 3. `kill -9` of the last node: within the lease bound every one of its peers has left, at
@@ -75,6 +77,7 @@ pub async fn run(
     meetings: usize,
     kill_pid: u32,
     lease: Duration,
+    db_restart: Option<&str>,
 ) -> anyhow::Result<()> {
     let n = bases.len();
     if n < 2 {
@@ -90,12 +93,33 @@ pub async fn run(
     // peer records what it hears.
     let mut all: Vec<Peer> = Vec::with_capacity(peers);
     let mut clients = Vec::with_capacity(peers);
+    let mut restart: Option<std::process::Child> = None;
+    let mut retried = 0usize;
     for (i, tok) in tokens.iter().enumerate() {
         let node = (i / meetings) % n;
-        let mut p = Participant::connect(&bases[node], tok)
-            .await
-            .with_context(|| format!("peer {i} connects to node {node}"))?;
-        let j = p.join(None).await.with_context(|| format!("peer {i} joins on node {node}"))?;
+        if let (Some(cmd), true) = (db_restart, i == peers / 3) {
+            // The database goes away mid-storm; the joins carry on, retrying what failed.
+            restart = Some(std::process::Command::new("sh").args(["-c", cmd]).spawn()?);
+        }
+        let began = Instant::now();
+        let (mut p, j) = loop {
+            let tried = async {
+                let mut p = Participant::connect(&bases[node], tok).await?;
+                let j = p.join(None).await?;
+                Ok::<_, rtk_client::participant::ParticipantError>((p, j))
+            };
+            match tried.await {
+                Ok(ok) => break ok,
+                Err(e) if db_restart.is_some() && began.elapsed() < PATIENCE * 2 => {
+                    retried += 1;
+                    if retried % 20 == 1 {
+                        eprintln!("peer {i} on node {node}: {e}; retrying");
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("peer {i} joins on node {node}")),
+            }
+        };
         let heard = Arc::new(Mutex::new(Heard::default()));
         {
             let mut h = heard.lock().unwrap();
@@ -126,6 +150,12 @@ pub async fn run(
                 }
             }
         }));
+    }
+    if let Some(mut r) = restart {
+        let st = r.wait()?;
+        if !st.success() {
+            bail!("the database restart command failed: {st}");
+        }
     }
     // Participant ids by custom id (u{i}), for the actions.
     for (m, mid) in mids.iter().enumerate() {
@@ -159,7 +189,28 @@ pub async fn run(
                 .all(|o| known.contains(o.peer_id.as_str()))
         })
     };
-    until("every peer hears every other peer of its meeting", || heard_all(&all)).await?;
+    if let Err(e) = until("every peer hears every other peer of its meeting", || heard_all(&all)).await {
+        for p in &all {
+            let h = p.heard.lock().unwrap();
+            let known: HashSet<&str> = h
+                .events
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    ServerEvent::PeerJoined { peer } => Some(peer.peer_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for o in all.iter().filter(|o| o.meeting == p.meeting && o.peer_id != p.peer_id) {
+                if !known.contains(o.peer_id.as_str()) {
+                    eprintln!(
+                        "peer {} (node {}, joined at {}) never heard peer {} (node {}, joined at {})",
+                        p.peer_id, p.node, p.joined_ms, o.peer_id, o.node, o.joined_ms
+                    );
+                }
+            }
+        }
+        return Err(e);
+    }
     // Exact numbers, from every node.
     for (k, api) in apis.iter().enumerate() {
         for (m, mid) in mids.iter().enumerate() {
@@ -309,6 +360,7 @@ pub async fn run(
     println!(
         "{}",
         json!({"nodes": n, "peers": peers, "meetings": meetings, "exact": true,
+               "db_restarted": db_restart.is_some(), "join_retries": retried,
                "actions": latencies.len(), "action_ms_p50": pct(0.5), "action_ms_p99": pct(0.99), "action_ms_max": pct(1.0),
                "killed_peers": doomed.len(), "ghost_secs": ghost.as_secs_f64(), "lease_secs": lease.as_secs_f64(),
                "left_before_kill_ms_max": max_lag})

@@ -1,25 +1,29 @@
 //! The bus between nodes sharing one PostgreSQL database: PostgreSQL `LISTEN/NOTIFY` on one
-//! channel, no other component (docs/deployment.md).
+//! channel and a log table beside it, no other component (docs/deployment.md).
 //!
 //! Each node publishes what its [`Hub`] could not deliver itself ([`Remote`]: broadcasts to a
 //! session, messages for peers held elsewhere, moves, resumes, session ends) and applies what
-//! the others publish. The store stays the truth: nothing acknowledged depends on a message
-//! arriving. A node that may have missed messages (its listening connection was lost) checks
-//! its connected peers against the store ([`crate::engine::Engine::resync`]); one that missed a
-//! leave also learns it at its peer's next heartbeat flush.
+//! the others publish. A batch of messages is one transaction: the messages go into `bus_log`
+//! and out as notifications, in order. A publish that fails (the database is away) is retried
+//! until it goes through. A node whose listening connection was lost connects again, reads from
+//! `bus_log` what was published meanwhile and applies what it had not seen (every message
+//! carries its sender's instance and number, so nothing is applied twice), then checks its
+//! connected peers against the store ([`crate::engine::Engine::resync`]). The store stays the
+//! truth: nothing acknowledged depends on a message.
 //!
-//! Limits: a NOTIFY payload is at most 8,000 bytes, so a larger message is stored in
-//! `bus_spill` and the notification carries its id; one node's messages arrive in the order
-//! it published them (one publishing connection), messages of different nodes in the order
-//! their notifications committed.
+//! Limits: a NOTIFY payload is at most 8,000 bytes, so a larger message's notification carries
+//! its `bus_log` id instead; one node's messages arrive in the order it published them (one
+//! publishing connection), messages of different nodes in the order their transactions
+//! committed; the log keeps five minutes.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::mpsc;
 
-use crate::engine::{Engine, Hub, Remote};
+use crate::engine::{Engine, Remote};
 
 /// The channel every node listens on.
 pub const CHANNEL: &str = "rtk_bus";
@@ -27,22 +31,26 @@ pub const CHANNEL: &str = "rtk_bus";
 /// Messages the publisher may hold for the database before it drops (and counts) new ones.
 pub const QUEUE: usize = 65_536;
 
-/// Payloads above this many bytes go through `bus_spill` (NOTIFY's limit is 8,000).
+/// Payloads above this many bytes are read from `bus_log` (NOTIFY's limit is 8,000).
 const INLINE_MAX: usize = 7_000;
 
-/// How long a spilled message is kept for the nodes to read it.
-const SPILL_TTL_SECS: i64 = 300;
+/// How long the log keeps a message, in ms.
+const LOG_TTL_MS: i64 = 300_000;
 
-/// Messages sent in one round trip.
+/// How far before a lost connection was noticed the catch-up reads, in ms.
+const CATCH_UP_MARGIN_MS: u128 = 10_000;
+
+/// Messages sent in one transaction.
 const BATCH: usize = 256;
 
-/// One message on the wire: who sent it, its number at that node (so two equal messages in one
-/// transaction are not folded into one by PostgreSQL), and what it says.
+/// `now()` of the database, in ms (so the nodes' clocks do not matter to the log).
+const DB_NOW_MS: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+
+/// One message on the wire: its sender (the node's id and this run's instance), its number
+/// there (in publishing order), and what it says.
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
-    /// The sending node.
     o: String,
-    /// Its sequence number there.
     n: u64,
     #[serde(flatten)]
     m: Remote,
@@ -55,153 +63,206 @@ pub async fn start(
     node_id: String,
     engine: Engine,
 ) -> anyhow::Result<(tokio::task::JoinHandle<()>, tokio::task::JoinHandle<()>)> {
-    let mut listener = PgListener::connect_with(&pool)
-        .await
-        .map_err(|e| anyhow::anyhow!("the bus cannot open its listening connection: {e}"))?;
-    listener.listen(CHANNEL).await.map_err(|e| anyhow::anyhow!("the bus cannot LISTEN on {CHANNEL}: {e}"))?;
+    let listener = subscribe(&pool).await?;
+    let origin = format!("{node_id}:{}", uuid::Uuid::new_v4().simple());
     let (tx, rx) = mpsc::channel(QUEUE);
     engine.hub().set_remote(tx);
-    let publisher = tokio::spawn(publish(pool.clone(), node_id.clone(), rx));
-    let listening = tokio::spawn(listen(pool, listener, node_id, engine));
+    let publisher = tokio::spawn(publish(pool.clone(), origin.clone(), rx));
+    let listening = tokio::spawn(Listening { pool, origin, engine, seen: HashMap::new() }.run(listener));
     Ok((publisher, listening))
 }
 
-async fn publish(pool: PgPool, node_id: String, mut rx: mpsc::Receiver<Remote>) {
+async fn subscribe(pool: &PgPool) -> anyhow::Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("the bus cannot open its listening connection: {e}"))?;
+    listener.listen(CHANNEL).await.map_err(|e| anyhow::anyhow!("the bus cannot LISTEN on {CHANNEL}: {e}"))?;
+    Ok(listener)
+}
+
+async fn publish(pool: PgPool, origin: String, mut rx: mpsc::Receiver<Remote>) {
     let mut n: u64 = 0;
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let mut payloads = Vec::with_capacity(batch.len());
+        let mut msgs = Vec::with_capacity(batch.len());
         for m in batch.drain(..) {
             n += 1;
-            match serde_json::to_string(&Envelope { o: node_id.clone(), n, m }) {
-                Ok(p) => payloads.push(p),
+            match serde_json::to_string(&Envelope { o: origin.clone(), n, m }) {
+                Ok(p) => msgs.push((n as i64, p)),
                 Err(e) => tracing::error!(error = %e, "a bus message could not be serialised"),
             }
         }
-        metrics::counter!("rtk_bus_published_total").increment(payloads.len() as u64);
-        // A database that does not answer is retried a few times; after that the messages are
-        // dropped (the store has every change; peers catch up from it).
+        // Until the database takes them (meanwhile new messages wait in the queue, which drops
+        // what does not fit).
         let mut wait = Duration::from_millis(50);
-        for attempt in 1..=5 {
-            match send(&pool, &payloads).await {
-                Ok(()) => break,
-                Err(e) if attempt < 5 => {
-                    tracing::debug!(error = %e, attempt, "bus: publishing failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-                Err(e) => {
-                    metrics::counter!("rtk_bus_dropped_total").increment(payloads.len() as u64);
-                    tracing::warn!(error = %e, messages = payloads.len(), "bus: messages for other nodes were dropped (the database did not take them; peers catch up from the store)");
-                }
+        let mut said = false;
+        while let Err(e) = send(&pool, &origin, &msgs).await {
+            if !said {
+                tracing::warn!(error = %e, messages = msgs.len(), "bus: publishing failed; retrying until the database takes them");
+                said = true;
             }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(2));
         }
+        if said {
+            tracing::info!(messages = msgs.len(), "bus: published after a retry");
+        }
+        metrics::counter!("rtk_bus_published_total").increment(msgs.len() as u64);
     }
 }
 
-/// Sends `payloads` in order in one transaction (one round trip); large ones through
-/// `bus_spill`.
-async fn send(pool: &PgPool, payloads: &[String]) -> Result<(), sqlx::Error> {
-    let mut wire = Vec::with_capacity(payloads.len());
-    for p in payloads {
-        if p.len() <= INLINE_MAX {
-            wire.push(p.clone());
-        } else {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO bus_spill (body, created_at) VALUES ($1, EXTRACT(EPOCH FROM now())::BIGINT) RETURNING id",
-            )
-            .bind(p)
-            .fetch_one(pool)
-            .await?;
-            wire.push(format!("@{id}"));
-        }
-    }
+/// Logs `msgs` and notifies them, in order, in one transaction.
+async fn send(pool: &PgPool, origin: &str, msgs: &[(i64, String)]) -> Result<(), sqlx::Error> {
+    let ns: Vec<i64> = msgs.iter().map(|(n, _)| *n).collect();
+    let bodies: Vec<&str> = msgs.iter().map(|(_, b)| b.as_str()).collect();
+    let mut tx = pool.begin().await?;
+    let ids: Vec<i64> = sqlx::query_scalar(&format!(
+        "INSERT INTO bus_log (origin, n, body, created_at) \
+         SELECT $1, n, body, {DB_NOW_MS} FROM unnest($2::bigint[], $3::text[]) WITH ORDINALITY AS t(n, body, i) \
+         ORDER BY i RETURNING id"
+    ))
+    .bind(origin)
+    .bind(&ns)
+    .bind(&bodies)
+    .fetch_all(&mut *tx)
+    .await?;
+    // RETURNING follows the insert order; ids are assigned in it.
+    let mut ids = ids;
+    ids.sort_unstable();
+    let wire: Vec<String> = msgs
+        .iter()
+        .zip(&ids)
+        .map(|((_, body), id)| if body.len() <= INLINE_MAX { body.clone() } else { format!("@{id}") })
+        .collect();
     sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, i) ORDER BY i")
         .bind(CHANNEL)
         .bind(&wire)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await
 }
 
-async fn listen(pool: PgPool, mut listener: PgListener, node_id: String, engine: Engine) {
-    let hub: Hub = engine.hub().clone();
-    let mut wait = Duration::from_millis(100);
-    loop {
-        match listener.try_recv().await {
-            Ok(Some(n)) => {
-                wait = Duration::from_millis(100);
-                if let Some(m) = decode(&pool, &node_id, n.payload()).await {
-                    metrics::counter!("rtk_bus_received_total").increment(1);
-                    hub.apply(m);
+struct Listening {
+    pool: PgPool,
+    origin: String,
+    engine: Engine,
+    /// The last message number applied, per sender.
+    seen: HashMap<String, u64>,
+}
+
+impl Listening {
+    async fn run(mut self, mut listener: PgListener) {
+        loop {
+            let cut = match listener.try_recv().await {
+                Ok(Some(n)) => {
+                    self.take(n.payload()).await;
+                    continue;
                 }
-            }
-            Ok(None) => {
-                // The connection was lost (and is re-opened by the next call): what was
-                // published meanwhile never arrives here. Catch up from the store.
-                tracing::warn!("bus: the listening connection was lost; reconnecting and checking this node's peers against the store");
-                metrics::counter!("rtk_bus_gaps_total").increment(1);
-                resync(&engine).await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?wait, "bus: cannot listen; retrying");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-                // Reconnected or not, messages may have been missed.
-                resync(&engine).await;
-            }
-        }
-    }
-}
-
-async fn resync(engine: &Engine) {
-    if let Err(e) = engine.resync().await {
-        tracing::warn!(error = %e, "bus: could not check this node's peers against the store; the next heartbeat flush does");
-    }
-}
-
-/// The message in `payload`, or `None` if this node sent it (it has applied it already) or it
-/// cannot be read (logged).
-async fn decode(pool: &PgPool, node_id: &str, payload: &str) -> Option<Remote> {
-    let text = match payload.strip_prefix('@') {
-        Some(id) => {
-            let id: i64 = id.parse().ok()?;
-            match sqlx::query_scalar::<_, String>("SELECT body FROM bus_spill WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-            {
-                Ok(Some(b)) => b,
-                Ok(None) => {
-                    tracing::warn!(id, "bus: a spilled message is gone before it was read");
-                    return None;
+                Ok(None) => "the listening connection was lost".to_string(),
+                Err(e) => format!("cannot listen: {e}"),
+            };
+            let since = Instant::now();
+            tracing::warn!(cause = %cut, "bus: reconnecting, then reading what was published meanwhile");
+            metrics::counter!("rtk_bus_gaps_total").increment(1);
+            drop(listener);
+            let mut wait = Duration::from_millis(100);
+            listener = loop {
+                match subscribe(&self.pool).await {
+                    Ok(l) => break l,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "bus: cannot listen yet");
+                        tokio::time::sleep(wait).await;
+                        wait = (wait * 2).min(Duration::from_secs(2));
+                    }
                 }
+            };
+            // Listening again: what was published before now is in the log.
+            let back = since.elapsed().as_millis() + CATCH_UP_MARGIN_MS;
+            match self.catch_up(back as i64).await {
+                Ok(n) => tracing::info!(applied = n, "bus: listening again; caught up from the log"),
                 Err(e) => {
-                    tracing::warn!(id, error = %e, "bus: a spilled message could not be read");
-                    return None;
+                    tracing::warn!(error = %e, "bus: could not read the log; checking this node's peers against the store")
                 }
             }
+            if let Err(e) = self.engine.resync().await {
+                tracing::warn!(error = %e, "bus: could not check this node's peers against the store; the next heartbeat flush does");
+            }
         }
-        None => payload.to_string(),
-    };
-    match serde_json::from_str::<Envelope>(&text) {
-        Ok(e) if e.o == node_id => None,
-        Ok(e) => Some(e.m),
-        Err(e) => {
-            tracing::warn!(error = %e, "bus: a message could not be read");
-            None
+    }
+
+    /// Applies the logged messages of the last `back_ms` this node had not applied; how many.
+    async fn catch_up(&mut self, back_ms: i64) -> Result<usize, sqlx::Error> {
+        let rows: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT body FROM bus_log WHERE created_at >= {DB_NOW_MS} - $1 ORDER BY id"
+        ))
+        .bind(back_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut applied = 0;
+        for body in rows {
+            if self.apply(&body) {
+                applied += 1;
+            }
         }
+        Ok(applied)
+    }
+
+    /// A notification: the message, or `@id` of a logged one.
+    async fn take(&mut self, payload: &str) {
+        let body = match payload.strip_prefix('@').and_then(|id| id.parse::<i64>().ok()) {
+            Some(id) => {
+                match sqlx::query_scalar::<_, String>("SELECT body FROM bus_log WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                {
+                    Ok(Some(b)) => b,
+                    Ok(None) => {
+                        tracing::warn!(id, "bus: a logged message is gone before it was read");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(id, error = %e, "bus: a logged message could not be read");
+                        return;
+                    }
+                }
+            }
+            None => payload.to_string(),
+        };
+        self.apply(&body);
+    }
+
+    /// Applies one message unless this node sent it or has applied it already; true if applied.
+    fn apply(&mut self, body: &str) -> bool {
+        let e = match serde_json::from_str::<Envelope>(body) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "bus: a message could not be read");
+                return false;
+            }
+        };
+        if e.o == self.origin {
+            return false;
+        }
+        let last = self.seen.entry(e.o).or_insert(0);
+        if e.n <= *last {
+            return false;
+        }
+        *last = e.n;
+        metrics::counter!("rtk_bus_received_total").increment(1);
+        self.engine.hub().apply(e.m);
+        true
     }
 }
 
-/// Deletes spilled messages older than their time to live (run from the lease renewal).
+/// Deletes logged messages older than the log keeps them (run from the lease renewal).
 pub async fn prune(pool: &PgPool) {
-    let r = sqlx::query("DELETE FROM bus_spill WHERE created_at < EXTRACT(EPOCH FROM now())::BIGINT - $1")
-        .bind(SPILL_TTL_SECS)
+    let r = sqlx::query(&format!("DELETE FROM bus_log WHERE created_at < {DB_NOW_MS} - $1"))
+        .bind(LOG_TTL_MS)
         .execute(pool)
         .await;
     if let Err(e) = r {
-        tracing::debug!(error = %e, "bus: pruning spilled messages failed");
+        tracing::debug!(error = %e, "bus: pruning the log failed");
     }
 }
 

@@ -46,6 +46,8 @@ impl Connection {
     }
 
     async fn join(&mut self, device: Option<&serde_json::Value>) -> Handled {
+        /// How long a join's peer list is asked for before `joined` goes out without it.
+        const PEER_LIST_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
         if self.peer.is_some() {
             return Err(GatewayError::AlreadyJoined);
         }
@@ -59,12 +61,24 @@ impl Connection {
         self.s.engine.hub().register(&j.peer.id, &j.session.id, self.tx.clone());
         self.peer = Some(j.peer.id.clone());
         self.bound = Some(j.peer.id.clone());
-        let peers: Vec<_> = match self.s.store.live_peers(&j.session.id).await {
-            Ok(ps) => ps.iter().filter(|p| p.id != j.peer.id).map(peer_info).collect(),
-            Err(e) => {
-                // The join stands; the newcomer hears of the others as they act.
-                tracing::warn!(error = %e, session = %j.session.id, "gateway: peer list for joined not read");
-                vec![]
+        // The join stands, so its peer list must come: a store that fails now (a database
+        // restart) is asked again for a while, or the newcomer would never hear of the peers
+        // that are already there and quiet.
+        let began = std::time::Instant::now();
+        let mut wait = std::time::Duration::from_millis(50);
+        let peers: Vec<_> = loop {
+            match self.s.store.live_peers(&j.session.id).await {
+                Ok(ps) => break ps.iter().filter(|p| p.id != j.peer.id).map(peer_info).collect(),
+                Err(e) if began.elapsed() < PEER_LIST_PATIENCE => {
+                    tracing::debug!(error = %e, session = %j.session.id, "gateway: peer list for joined not read yet; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(std::time::Duration::from_secs(1));
+                }
+                Err(e) => {
+                    // The newcomer hears of the others as they act.
+                    tracing::warn!(error = %e, session = %j.session.id, "gateway: peer list for joined not read");
+                    break vec![];
+                }
             }
         };
         // The peer list in pages, so no frame grows with the meeting.

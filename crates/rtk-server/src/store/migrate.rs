@@ -46,7 +46,7 @@ const SHARED: &[Migration] = &[
 
 const POSTGRES: &[Migration] = &[
     migration!(5, "typed columns", "postgres/0005_typed_columns.sql"),
-    migration!(13, "bus spill", "postgres/0013_bus_spill.sql"),
+    migration!(13, "bus log", "postgres/0013_bus_log.sql"),
 ];
 
 /// The migrations of `backend`, in order.
