@@ -418,54 +418,19 @@ impl Store {
     /// Records an attempt on a leased row. False (and nothing written) when the lease was
     /// lost meanwhile: another node has the row, and its outcome counts.
     pub async fn record_attempt(&self, c: &Claimed, a: &AttemptRecord) -> StoreResult<bool> {
+        Ok(self.record_attempts(&[(c, a)]).await?[0])
+    }
+
+    /// [`Store::record_attempt`] for several attempts in one transaction (one commit: the
+    /// delivery worker's group commit); for each, whether it was recorded.
+    pub async fn record_attempts(&self, batch: &[(&Claimed, &AttemptRecord)]) -> StoreResult<Vec<bool>> {
         let mut w = self.write().await?;
-        let (state, next, done_at) = match a.outcome {
-            Outcome::Delivered => ("delivered", a.at, Some(a.at)),
-            Outcome::Retry(t) => ("pending", t, None),
-            Outcome::Failed => ("failed", a.at, Some(a.at)),
-        };
-        let status = a.status.map(i64::from);
-        let done = w
-            .execute(
-                "UPDATE webhook_outbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
-                 done_at = $3, last_status = $4, last_error = $5, lease_owner = NULL, lease_until = NULL \
-                 WHERE id = $6 AND lease_owner = $7 AND state = 'pending'",
-                params![state, next, done_at, status, &a.error, &c.id, &c.lease],
-            )
-            .await?;
-        if done == 0 {
-            w.rollback().await?;
-            return Ok(false);
+        let mut out = Vec::with_capacity(batch.len());
+        for (c, a) in batch {
+            out.push(record_in(&mut w, c, a).await?);
         }
-        let attempt_id = new_id();
-        w.execute(
-            "INSERT INTO webhook_attempts (id, outbox_id, at, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
-            params![attempt_id.as_str(), &c.id, a.at, status, a.latency_ms, &a.error],
-        )
-        .await?;
-        match (&a.outcome, a.throttle_until) {
-            (Outcome::Retry(_), Some(until)) => {
-                w.execute(
-                    "UPDATE webhooks SET failures = failures + 1, throttled_until = $1 WHERE id = $2",
-                    params![until, &c.webhook_id],
-                )
-                .await?
-            }
-            (Outcome::Retry(_), None) => {
-                w.execute("UPDATE webhooks SET failures = failures + 1 WHERE id = $1", params![&c.webhook_id])
-                    .await?
-            }
-            // Any answer from the receiver (delivered, or refused with a 4xx) shows it is up.
-            _ => {
-                w.execute(
-                    "UPDATE webhooks SET failures = 0, throttled_until = 0 WHERE id = $1",
-                    params![&c.webhook_id],
-                )
-                .await?
-            }
-        };
         w.commit().await?;
-        Ok(true)
+        Ok(out)
     }
 
     /// Consecutive retryable failures of the webhook (for throttling).
@@ -924,4 +889,53 @@ async fn insert_row(
     .await?;
     w.wrote_events = true;
     Ok(())
+}
+
+/// One attempt's record in `w`; false (nothing written) if its lease was lost.
+async fn record_in(w: &mut WriteTx, c: &Claimed, a: &AttemptRecord) -> StoreResult<bool> {
+    let (state, next, done_at) = match a.outcome {
+        Outcome::Delivered => ("delivered", a.at, Some(a.at)),
+        Outcome::Retry(t) => ("pending", t, None),
+        Outcome::Failed => ("failed", a.at, Some(a.at)),
+    };
+    let status = a.status.map(i64::from);
+    let done = w
+        .execute(
+            "UPDATE webhook_outbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, \
+                 done_at = $3, last_status = $4, last_error = $5, lease_owner = NULL, lease_until = NULL \
+                 WHERE id = $6 AND lease_owner = $7 AND state = 'pending'",
+            params![state, next, done_at, status, &a.error, &c.id, &c.lease],
+        )
+        .await?;
+    if done == 0 {
+        return Ok(false);
+    }
+    let attempt_id = new_id();
+    w.execute(
+            "INSERT INTO webhook_attempts (id, outbox_id, at, status, latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
+            params![attempt_id.as_str(), &c.id, a.at, status, a.latency_ms, &a.error],
+        )
+        .await?;
+    match (&a.outcome, a.throttle_until) {
+        (Outcome::Retry(_), Some(until)) => {
+            w.execute(
+                "UPDATE webhooks SET failures = failures + 1, throttled_until = $1 WHERE id = $2",
+                params![until, &c.webhook_id],
+            )
+            .await?
+        }
+        (Outcome::Retry(_), None) => {
+            w.execute("UPDATE webhooks SET failures = failures + 1 WHERE id = $1", params![&c.webhook_id])
+                .await?
+        }
+        // Any answer from the receiver (delivered, or refused with a 4xx) shows it is up.
+        _ => {
+            w.execute(
+                "UPDATE webhooks SET failures = 0, throttled_until = 0 WHERE id = $1",
+                params![&c.webhook_id],
+            )
+            .await?
+        }
+    };
+    Ok(true)
 }

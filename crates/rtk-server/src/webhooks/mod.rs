@@ -113,7 +113,14 @@ struct Inner {
     in_flight: Tracker,
     permits: Arc<tokio::sync::Semaphore>,
     wake: tokio::sync::Notify,
+    /// Outcomes waiting to be recorded, each with whom to tell; written together by whoever
+    /// holds `recording` next (a group commit: one transaction for every outcome that came in
+    /// while the last one was being written).
+    outcomes: std::sync::Mutex<Vec<Waiting>>,
+    recording: tokio::sync::Mutex<()>,
 }
+
+type Waiting = (Claimed, AttemptRecord, tokio::sync::oneshot::Sender<Result<bool, String>>);
 
 impl std::fmt::Debug for Hooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -154,6 +161,8 @@ impl Hooks {
             in_flight: Tracker::default(),
             permits,
             wake: Default::default(),
+            outcomes: Default::default(),
+            recording: Default::default(),
         })))
     }
 
@@ -332,16 +341,48 @@ impl Hooks {
             Outcome::Delivered => {}
         }
         let rec = AttemptRecord { at, status, latency_ms, error, outcome, throttle_until };
-        match self.0.store.record_attempt(&row, &rec).await {
+        let id = row.id.clone();
+        match self.record(row, rec).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(
-                rtk_uuid = %row.id,
+                rtk_uuid = %id,
                 "a webhook delivery's lease ran out before its outcome was recorded; another node retries it"
             ),
             Err(e) => {
-                tracing::warn!(rtk_uuid = %row.id, error = %e, "cannot record a webhook attempt; it is retried when its lease runs out")
+                tracing::warn!(rtk_uuid = %id, error = %e, "cannot record a webhook attempt; it is retried when its lease runs out")
             }
         }
+    }
+
+    /// Records an attempt together with every other that ends meanwhile (one transaction);
+    /// whether it was recorded (false: its lease was lost).
+    async fn record(&self, row: Claimed, rec: AttemptRecord) -> Result<bool, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.0.outcomes.lock().unwrap_or_else(|e| e.into_inner()).push((row, rec, tx));
+        {
+            let _writing = self.0.recording.lock().await;
+            let batch = std::mem::take(&mut *self.0.outcomes.lock().unwrap_or_else(|e| e.into_inner()));
+            if !batch.is_empty() {
+                let refs: Vec<(&Claimed, &AttemptRecord)> = batch.iter().map(|(c, a, _)| (c, a)).collect();
+                let written = self.0.store.record_attempts(&refs).await;
+                metrics::histogram!("webhook_record_batch_size").record(batch.len() as f64);
+                match written {
+                    Ok(done) => {
+                        for ((_, _, tx), ok) in batch.into_iter().zip(done) {
+                            let _ = tx.send(Ok(ok));
+                        }
+                    }
+                    Err(e) => {
+                        let e = e.to_string();
+                        for (_, _, tx) in batch {
+                            let _ = tx.send(Err(e.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        // Written by this holder or an earlier one.
+        rx.await.unwrap_or_else(|_| Err("the recorder went away".into()))
     }
 
     /// POSTs the row's body: the receiver's status, or why there is none.
