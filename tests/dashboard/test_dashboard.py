@@ -226,8 +226,11 @@ def main() -> int:
             browser.until("the resume on the timeline", "document.querySelectorAll('#timeline rect.gap.resumed').length === 1")
             browser.until("the drop and resume in the event log", "document.getElementById('events')?.textContent.includes('peer_resumed')")
             browser.screenshot(out / "5b-drop-and-resume.png")
+            cy.ws.send(json.dumps({"type": "chat", "message": "hello from cy"}))
+            browser.until("the chat in the session's chat", "document.getElementById('chat')?.textContent.includes('hello from cy')")
             cy.leave()
             browser.until("cy gone", "document.getElementById('live-count')?.textContent === '1'")
+            assert "hello from cy" in browser.eval("document.getElementById('chat').textContent"), "the chat stays listed"
             assert browser.eval("performance.getEntriesByType('navigation').length") == navigations, "the page was reloaded"
 
             browser.eval("location.hash = '#/api'; true")

@@ -147,11 +147,14 @@ async function session(appId, id, meetingDoc) {
   if (stopStream) stopStream();
   const names = new Map(); // peer id → name, for the event log
   const render = async () => {
-    const [d, p, g] = await Promise.all([
+    const [d, p, g, c] = await Promise.all([
       api(`/${appId}/sessions/${id}?include_breakout_rooms=true`),
       api(`/${appId}/sessions/${id}/participants?per_page=100&sort_by=joinedAt&sort_order=ASC`),
       rtk(appId, `/sessions/${id}/peer-gaps`),
+      api(`/${appId}/sessions/${id}/chat?per_page=100`),
     ]);
+    const chat = c.data.messages || [];
+    const chatTotal = c.paging?.total_count ?? chat.length;
     const s = d.data.session || d.data;
     const peers = p.data.participants;
     for (const x of peers) names.set(x.id, x.display_name || x.custom_participant_id);
@@ -170,6 +173,8 @@ async function session(appId, id, meetingDoc) {
     <table id="peers"><tr><th>name</th><th>custom id</th><th>peer</th><th>joined</th><th>left</th><th>minutes</th></tr>
     ${peers.map((x) => `<tr><td>${esc(x.display_name)}</td><td>${esc(x.custom_participant_id)}</td><td><code>${esc(x.id)}</code></td><td>${time(x.joined_at)}</td><td>${x.left_at ? time(x.left_at) : '<span class="LIVE">in</span>'}</td><td>${num(x.duration)}</td></tr>`).join('')}</table>
     <h2>Breakout rooms</h2>${rooms.length ? sessionTable(appId, rooms) : '<p>None.</p>'}
+    <h2>Chat <small>(${chatTotal} message${chatTotal === 1 ? '' : 's'}${chatTotal > chat.length ? `, the first ${chat.length} shown` : ''}; <a href="${esc(c.data.chat_download_url)}">all as CSV</a>)</small></h2>
+    ${chat.length ? `<table id="chat"><tr><th>sent</th><th>from</th><th>message</th></tr>${chat.map((m) => `<tr><td>${time(m.sent_at)}</td><td>${esc(m.display_name || names.get(m.peer_id) || m.peer_id)}</td><td>${esc(m.message)}</td></tr>`).join('')}</table>` : '<p id="chat">None.</p>'}
     <h2>Events and chat <small>(as they happen, while this page is open)</small></h2><div id="events">${log}</div>`);
     return s.status;
   };
