@@ -289,6 +289,9 @@ struct WebhookArgs {
     /// Delivery attempts in flight at most on this node.
     #[arg(long, env = "RTK_WEBHOOK_CONCURRENCY", default_value_t = 64, value_parser = positive())]
     webhook_concurrency: u64,
+    /// Days a finished delivery (and its attempts) stays in the delivery log.
+    #[arg(long, env = "RTK_WEBHOOK_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    webhook_retention_days: u64,
 }
 
 impl WebhookArgs {
@@ -303,6 +306,7 @@ impl WebhookArgs {
             backoff_cap: Duration::from_secs(self.webhook_backoff_cap_secs),
             deny_private: self.webhook_deny_private,
             concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(usize::MAX),
+            retention: Duration::from_secs(self.webhook_retention_days * 24 * 3600),
             ..Default::default()
         }
     }

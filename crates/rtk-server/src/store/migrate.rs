@@ -42,6 +42,7 @@ const SHARED: &[Migration] = &[
     migration!(11, "livestream recordings", "0011_livestream_recordings.sql"),
     migration!(12, "nodes", "0012_nodes.sql"),
     migration!(14, "peer gaps", "0014_peer_gaps.sql"),
+    migration!(15, "webhook retention", "0015_webhook_retention.sql"),
 ];
 
 const POSTGRES: &[Migration] = &[

@@ -433,6 +433,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Deletes up to `limit` finished deliveries (delivered, failed or cancelled before
+    /// `before`) with their attempts, in one transaction; how many. Pending ones are kept
+    /// however old.
+    pub async fn prune_deliveries(&self, before: Millis, limit: i64) -> StoreResult<u64> {
+        let mut w = self.write().await?;
+        let ids: Vec<String> = w
+            .rows(
+                &format!(
+                    "SELECT id FROM webhook_outbox WHERE done_at IS NOT NULL AND done_at < $1 \
+                     AND state <> 'pending' ORDER BY done_at LIMIT {limit}"
+                ),
+                params![before],
+            )
+            .await?;
+        if ids.is_empty() {
+            w.rollback().await?;
+            return Ok(0);
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let ps: Vec<Param<'_>> = ids.iter().map(Param::from).collect();
+        let list = marks.join(", ");
+        w.execute(&format!("DELETE FROM webhook_attempts WHERE outbox_id IN ({list})"), &ps).await?;
+        let n = w
+            .execute(&format!("DELETE FROM webhook_outbox WHERE id IN ({list}) AND state <> 'pending'"), &ps)
+            .await?;
+        w.commit().await?;
+        Ok(n)
+    }
+
     /// Consecutive retryable failures of the webhook (for throttling).
     pub async fn webhook_failures(&self, webhook_id: &str) -> StoreResult<i64> {
         let n: Option<i64> =

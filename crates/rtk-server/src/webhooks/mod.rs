@@ -54,6 +54,9 @@ pub struct HookConfig {
     /// How often an idle worker looks for rows other nodes wrote or that fell due (real time);
     /// `None`: no background worker (deliveries only through [`Hooks::deliver_due`]).
     pub poll_interval: Option<Duration>,
+    /// Finished deliveries (and their attempts) are deleted from the log this long after they
+    /// finished; pending ones are kept until they finish.
+    pub retention: Duration,
 }
 
 impl Default for HookConfig {
@@ -68,6 +71,7 @@ impl Default for HookConfig {
             deny_private: false,
             concurrency: 64,
             poll_interval: Some(Duration::from_millis(500)),
+            retention: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -93,6 +97,9 @@ impl HookConfig {
         half + rand::thread_rng().gen_range(0..=(max - half))
     }
 }
+
+/// How often the worker sweeps the delivery log for deliveries past their retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(300);
 
 /// The webhook subsystem of one node; cheap to clone.
 #[derive(Clone)]
@@ -194,6 +201,7 @@ impl Hooks {
             }
         }
         let mut last_stats = Instant::now() - Duration::from_secs(60);
+        let mut last_prune = Instant::now() - PRUNE_EVERY;
         loop {
             let claimed = {
                 let _c = self.0.claiming.lock().await;
@@ -202,6 +210,12 @@ impl Hooks {
             if last_stats.elapsed() >= Duration::from_secs(5) {
                 last_stats = Instant::now();
                 self.record_stats().await;
+            }
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = Instant::now();
+                if let Err(e) = self.prune().await {
+                    tracing::warn!(error = %e, "webhook delivery log: the retention sweep failed; the next one retries");
+                }
             }
             if claimed == 0 {
                 tokio::select! {
@@ -278,6 +292,28 @@ impl Hooks {
                 }
             }
         }
+    }
+
+    /// Deletes the deliveries that finished longer than the retention ago (in batches, so the
+    /// store's writer is never held long); how many.
+    pub async fn prune(&self) -> StoreResult<u64> {
+        const BATCH: i64 = 1_000;
+        let before = self.0.clock.now() - self.0.config.retention.as_millis() as Millis;
+        let mut all = 0;
+        loop {
+            let n = self.0.store.prune_deliveries(before, BATCH).await?;
+            all += n;
+            if n < BATCH as u64 {
+                break;
+            }
+        }
+        if all > 0 {
+            tracing::info!(
+                deleted = all,
+                "webhook delivery log: finished deliveries past their retention deleted"
+            );
+        }
+        Ok(all)
     }
 
     async fn record_stats(&self) {

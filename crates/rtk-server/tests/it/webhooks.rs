@@ -855,3 +855,40 @@ async fn deny_private_refuses_loopback() {
     assert!(rx.got().is_empty(), "nothing reached the receiver");
     s.stop().await;
 }
+
+/// The delivery log's retention: a finished delivery goes (with its attempts) once it is older
+/// than the retention; a newer one and a pending one, however old, stay.
+async fn retention_sweeps_finished_deliveries(s: &TestServer) {
+    let app = s.app("a").await;
+    let rx = Receiver::start(&[], 200).await;
+    let hook = subscribe(s, &app, &rx.url, &["meeting.started"]).await;
+    let dead = subscribe(s, &app, &dead_url().await, &["meeting.started"]).await;
+    event(s, &app, "old", 1).await;
+    s.state.hooks.deliver_due().await;
+    let day = 24 * 3600 * 1000;
+    advance(s, 20 * day).await;
+    event(s, &app, "new", 1).await;
+    s.state.hooks.deliver_due().await;
+    let log = |h: &str| format!("{}/_rtk/accounts/{}/apps/{app}/webhooks/{h}/deliveries", s.root, s.account);
+    let (_, v) = s.get(&log(&hook)).await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 2, "{v}");
+    let old_id = v["data"][1]["id"].as_str().unwrap().to_string();
+    // 30 days (the default) after the first finished: it goes; the second (20 days younger) stays.
+    advance(s, 10 * day + 1).await;
+    let before = s.db.count("webhook_attempts").await;
+    assert!(s.state.hooks.prune().await.unwrap() >= 1);
+    let (_, v) = s.get(&log(&hook)).await;
+    let left: Vec<&str> = v["data"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(left.len(), 1, "{v}");
+    assert_ne!(left[0], old_id);
+    let (st, _) = s.get(&format!("{}/{old_id}", log(&hook))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(s.db.count("webhook_attempts").await < before, "its attempts went with it");
+    // Retention counts from when a delivery finished: the dead receiver's first event kept
+    // being retried until its horizon passed (it failed at day 20, when the clock got there),
+    // so it stays like the second.
+    let (_, v) = s.get(&log(&dead)).await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(s.state.hooks.prune().await.unwrap(), 0, "nothing more to sweep");
+}
+both!(webhook_retention, super::retention_sweeps_finished_deliveries);
