@@ -35,6 +35,19 @@ struct Heard {
     closed: Option<(Duration, u16)>,
 }
 
+impl Heard {
+    /// The peers it heard join (or found there when it joined).
+    fn joined(&self) -> HashSet<&str> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                ServerEvent::PeerJoined { peer } => Some(peer.peer_id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 struct Peer {
     participant_id: String,
     peer_id: String,
@@ -176,14 +189,7 @@ pub async fn run(
     let heard_all = |all: &[Peer]| {
         all.iter().all(|p| {
             let h = p.heard.lock().unwrap();
-            let known: HashSet<&str> = h
-                .events
-                .iter()
-                .filter_map(|(_, e)| match e {
-                    ServerEvent::PeerJoined { peer } => Some(peer.peer_id.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let known = h.joined();
             all.iter()
                 .filter(|o| o.meeting == p.meeting && o.peer_id != p.peer_id)
                 .all(|o| known.contains(o.peer_id.as_str()))
@@ -192,14 +198,7 @@ pub async fn run(
     if let Err(e) = until("every peer hears every other peer of its meeting", || heard_all(&all)).await {
         for p in &all {
             let h = p.heard.lock().unwrap();
-            let known: HashSet<&str> = h
-                .events
-                .iter()
-                .filter_map(|(_, e)| match e {
-                    ServerEvent::PeerJoined { peer } => Some(peer.peer_id.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let known = h.joined();
             for o in all.iter().filter(|o| o.meeting == p.meeting && o.peer_id != p.peer_id) {
                 if !known.contains(o.peer_id.as_str()) {
                     eprintln!(

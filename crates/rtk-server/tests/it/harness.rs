@@ -183,15 +183,7 @@ impl TestServer {
         let store = server.state().store.clone();
         let engine = server.state().engine.clone();
         let state = server.state().clone();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .run(async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("server runs");
-        });
+        let (tx, task) = run_in_background(server);
         Some(TestServer {
             root,
             account: boot.account_id,
@@ -226,15 +218,7 @@ impl TestServer {
         let root = format!("http://{}", server.local_addr());
         let (store, engine, state) =
             (server.state().store.clone(), server.state().engine.clone(), server.state().clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .run(async {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("server runs");
-        });
+        let (tx, task) = run_in_background(server);
         TestServer {
             root,
             account: self.account.clone(),
@@ -376,6 +360,20 @@ impl TestServer {
             let _ = t.await;
         }
     }
+}
+
+/// Runs `server` on a task until the sender is used (or dropped).
+fn run_in_background(server: Server) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        server
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+    });
+    (tx, task)
 }
 
 /// An app and a meeting of it (`TestServer::room`).

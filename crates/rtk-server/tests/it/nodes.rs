@@ -151,14 +151,7 @@ async fn breakout_moves_reach_peers_on_every_node(a: &TestServer, b: &TestServer
 /// its session's other peers hear it, and when the node comes back it finds its lease taken
 /// over, closes those connections and does not bring the peers back.
 async fn a_silent_nodes_peers_leave_at_their_last_heartbeat(a: &TestServer, b: &TestServer) {
-    let room = Room::new(a, json!({})).await;
-    let (_, t1) = room.person(a, "one").await;
-    let (_, t2) = room.person(a, "two").await;
-    let mut one = a.connect(&t1).await;
-    one.join().await;
-    let mut two = b.connect(&t2).await;
-    two.join().await;
-    let sid = one.session_id.clone().unwrap();
+    let (room, mut one, mut two, sid) = one_on_each(a, b).await;
     // Both nodes live for 3 s; b's peer's last heartbeat is at 3 s, recorded by b's tick.
     a.clock.advance(3_000);
     one.ping().await;
@@ -179,28 +172,14 @@ async fn a_silent_nodes_peers_leave_at_their_last_heartbeat(a: &TestServer, b: &
         if Some(peer_id) == two.peer_id.as_ref() && reason == "heartbeat_timeout"));
     let d = room.details(a, &sid).await;
     assert_eq!(d["live_participants"], 1, "{d}");
-    let (_, peers) = a.get(&format!("{}/participants", room.session_url(a, &sid))).await;
-    let gone = peers["data"]["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["custom_participant_id"] == "two")
-        .cloned()
-        .unwrap();
+    let gone = session_peer(a, &room, &sid, "two").await;
     assert_eq!(gone["left_at"], at(3_000), "left at its last heartbeat: {gone}");
     // b still listens on the bus here, so it closed the connection as told (4009). Cut from
     // the database it would not hear that: it finds its lease taken over at its next tick and
     // closes every connection it holds then (1001: connect again).
     assert_eq!(two.closed().await, close::TIMEOUT);
     b.tick().await;
-    let (_, peers) = b.get(&format!("{}/participants", room.session_url(b, &sid))).await;
-    let still = peers["data"]["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["custom_participant_id"] == "two")
-        .cloned()
-        .unwrap();
+    let still = session_peer(b, &room, &sid, "two").await;
     assert_eq!(still["left_at"], at(3_000), "{still}");
     // b takes joins again under its new lease, and its peers are heard on a.
     let (_, t3) = room.person(a, "three").await;
@@ -228,14 +207,7 @@ async fn a_silent_nodes_peers_leave_at_their_last_heartbeat(a: &TestServer, b: &
 /// takes the others for dead at once; each gets a whole lease to renew. A node that then stays
 /// silent is taken over as usual.
 async fn an_outage_of_the_database_is_no_death(a: &TestServer, b: &TestServer) {
-    let room = Room::new(a, json!({})).await;
-    let (_, t1) = room.person(a, "one").await;
-    let (_, t2) = room.person(a, "two").await;
-    let mut one = a.connect(&t1).await;
-    one.join().await;
-    let mut two = b.connect(&t2).await;
-    two.join().await;
-    let sid = one.session_id.clone().unwrap();
+    let (room, mut one, mut two, sid) = one_on_each(a, b).await;
     let lease = rtk_server::engine::DEFAULT_LEASE.as_millis() as i64;
     // 2.5 leases with no tick anywhere (within the heartbeat timeout); a comes back first.
     a.clock.advance(lease * 5 / 2);
@@ -253,15 +225,29 @@ async fn an_outage_of_the_database_is_no_death(a: &TestServer, b: &TestServer) {
         a.tick().await;
     }
     assert_eq!(room.details(a, &sid).await["live_participants"], 1);
-    let (_, peers) = a.get(&format!("{}/participants", room.session_url(a, &sid))).await;
-    let gone = peers["data"]["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["custom_participant_id"] == "two")
-        .cloned()
-        .unwrap();
+    let gone = session_peer(a, &room, &sid, "two").await;
     assert_eq!(gone["left_at"], at(lease * 5 / 2), "at its last heartbeat: {gone}");
+}
+
+/// A room with peer "one" joined on `a` and "two" on `b`; the session's id.
+async fn one_on_each(a: &TestServer, b: &TestServer) -> (Room, crate::ws::Client, crate::ws::Client, String) {
+    let room = Room::new(a, json!({})).await;
+    let (_, t1) = room.person(a, "one").await;
+    let (_, t2) = room.person(a, "two").await;
+    let mut one = a.connect(&t1).await;
+    one.join().await;
+    let mut two = b.connect(&t2).await;
+    two.join().await;
+    let sid = one.session_id.clone().unwrap();
+    (room, one, two, sid)
+}
+
+/// The session participant (peer) of custom participant id `cpid`, read through `s`.
+async fn session_peer(s: &TestServer, room: &Room, sid: &str, cpid: &str) -> serde_json::Value {
+    let (_, peers) = s.get(&format!("{}/participants", room.session_url(s, sid))).await;
+    let found =
+        peers["data"]["participants"].as_array().unwrap().iter().find(|p| p["custom_participant_id"] == cpid);
+    found.cloned().unwrap_or_else(|| panic!("no peer {cpid} in {peers}"))
 }
 
 /// True if `c`'s connection has closed; a ping answered proves it is open.
