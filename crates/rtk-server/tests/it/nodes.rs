@@ -229,6 +229,32 @@ async fn an_outage_of_the_database_is_no_death(a: &TestServer, b: &TestServer) {
     assert_eq!(gone["left_at"], at(lease * 5 / 2), "at its last heartbeat: {gone}");
 }
 
+/// A node whose lease renewals fail (here: its table is gone for a while) refuses joins once
+/// its lease has run out, since another node may be ending its peers; renewed again, it takes
+/// them.
+async fn a_node_that_cannot_renew_refuses_joins(a: &TestServer, b: &TestServer) {
+    let (room, _one, _two, _sid) = one_on_each(a, b).await;
+    let lease = rtk_server::engine::DEFAULT_LEASE.as_millis() as i64;
+    a.db.exec(&["ALTER TABLE nodes RENAME TO nodes_away".to_string()]).await;
+    a.clock.advance(lease / 2);
+    assert!(b.engine.tick().await.is_err(), "the renewal fails");
+    // Within its lease it still takes joins.
+    let (_, t3) = room.person(a, "three").await;
+    let mut three = b.connect(&t3).await;
+    three.join().await;
+    a.clock.advance(lease / 2 + 1);
+    let (_, t4) = room.person(a, "four").await;
+    let mut four = b.connect(&t4).await;
+    four.send(&ClientMessage::Join { device: None }).await;
+    let e = four.wait_for(|e| matches!(e, ServerEvent::Error { .. })).await;
+    assert!(matches!(e, ServerEvent::Error { ref code, .. } if code == "join_failed"), "{e:?}");
+    // The table is back: the next tick renews (the lease was not taken over) and joins work.
+    a.db.exec(&["ALTER TABLE nodes_away RENAME TO nodes".to_string()]).await;
+    b.tick().await;
+    let mut four = b.connect(&t4).await;
+    four.join().await;
+}
+
 /// A room with peer "one" joined on `a` and "two" on `b`; the session's id.
 async fn one_on_each(a: &TestServer, b: &TestServer) -> (Room, crate::ws::Client, crate::ws::Client, String) {
     let room = Room::new(a, json!({})).await;
@@ -284,4 +310,5 @@ mod postgres {
     on_two_nodes!(a_silent_nodes_peers_leave_at_their_last_heartbeat);
     on_two_nodes!(breakout_moves_reach_peers_on_every_node);
     on_two_nodes!(an_outage_of_the_database_is_no_death);
+    on_two_nodes!(a_node_that_cannot_renew_refuses_joins);
 }
