@@ -255,6 +255,30 @@ async fn a_node_that_cannot_renew_refuses_joins(a: &TestServer, b: &TestServer) 
     four.join().await;
 }
 
+/// A session whose only peer was on a node that died ends, after its keep-alive, at that
+/// peer's last heartbeat, as seen from the surviving node.
+async fn a_dead_nodes_last_peer_ends_its_session(a: &TestServer, b: &TestServer) {
+    let room = Room::new(a, json!({})).await;
+    let (_, t) = room.person(a, "only").await;
+    let mut only = b.connect(&t).await;
+    only.join().await;
+    let sid = only.session_id.clone().unwrap();
+    a.clock.advance(4_000);
+    only.ping().await;
+    b.tick().await;
+    // b goes silent; a ticks on, second by second, until the lease and then the keep-alive
+    // (60 s by default) have passed.
+    for _ in 0..80 {
+        a.clock.advance(1_000);
+        a.tick().await;
+    }
+    let d = room.details(a, &sid).await;
+    assert_eq!((d["status"].as_str(), d["live_participants"].as_i64()), (Some("ENDED"), Some(0)), "{d}");
+    assert_eq!(d["ended_at"], at(4_000), "ended at its last peer's last heartbeat: {d}");
+    assert!((d["minutes_consumed"].as_f64().unwrap() - 4.0 / 60.0).abs() < 1e-9, "{d}");
+    assert_eq!(room.details(b, &sid).await["status"], "ENDED", "the same from the silent node");
+}
+
 /// A room with peer "one" joined on `a` and "two" on `b`; the session's id.
 async fn one_on_each(a: &TestServer, b: &TestServer) -> (Room, crate::ws::Client, crate::ws::Client, String) {
     let room = Room::new(a, json!({})).await;
@@ -311,4 +335,5 @@ mod postgres {
     on_two_nodes!(breakout_moves_reach_peers_on_every_node);
     on_two_nodes!(an_outage_of_the_database_is_no_death);
     on_two_nodes!(a_node_that_cannot_renew_refuses_joins);
+    on_two_nodes!(a_dead_nodes_last_peer_ends_its_session);
 }
