@@ -64,10 +64,6 @@ fn wall_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn rfc_ms(s: &str) -> Option<i64> {
-    rtk_server::clock::parse_rfc3339(s)
-}
-
 /// Waits until `f` holds, polling every 20 ms (what is awaited happens in other processes).
 async fn until(what: &str, mut f: impl FnMut() -> bool) -> anyhow::Result<Duration> {
     let t = Instant::now();
@@ -97,7 +93,7 @@ pub async fn run(
         bail!("nodes: give at least two --base-url");
     }
     let apis: Vec<Api> = bases.iter().map(|b| Api::new(b, account, token)).collect();
-    let kit = |k: usize| apis[k].kit.clone();
+    let kit0 = &apis[0].kit;
     let meetings = meetings.clamp(1, peers.max(1));
     let (mids, tokens) = apis[0].people(app, peers, meetings, json!({})).await?;
     let t0 = Instant::now();
@@ -172,7 +168,7 @@ pub async fn run(
     }
     // Participant ids by custom id (u{i}), for the actions.
     for (m, mid) in mids.iter().enumerate() {
-        let v = apis[0].get(format!("{}/{app}/meetings/{mid}/participants?per_page=100", kit(0))).await?;
+        let v = apis[0].get(format!("{}/{app}/meetings/{mid}/participants?per_page=100", kit0)).await?;
         for p in v["data"].as_array().context("participants")? {
             let cpid = p["custom_participant_id"].as_str().unwrap_or_default();
             if let Some(i) = cpid.strip_prefix('u').and_then(|s| s.parse::<usize>().ok()) {
@@ -293,14 +289,14 @@ pub async fn run(
         left_at.clear();
         let mut live_survivors = 0usize;
         for mid in &mids {
-            let v = apis[0].get(format!("{}/{app}/meetings/{mid}/active-session", kit(0))).await;
+            let v = apis[0].get(format!("{}/{app}/meetings/{mid}/active-session", kit0)).await;
             let Ok(v) = v else { continue };
             let Some(sid) = v["data"]["id"].as_str() else { continue };
-            let ps =
-                apis[0].get(format!("{}/{app}/sessions/{sid}/participants?per_page=100", kit(0))).await?;
+            let ps = apis[0].get(format!("{}/{app}/sessions/{sid}/participants?per_page=100", kit0)).await?;
             for p in ps["data"]["participants"].as_array().context("session participants")? {
-                let pid = p["peer_id"].as_str().or_else(|| p["id"].as_str()).unwrap_or_default();
-                let gone = p["left_at"].as_str().and_then(rfc_ms);
+                // A session participant's `id` is its peer id.
+                let pid = p["id"].as_str().unwrap_or_default();
+                let gone = p["left_at"].as_str().and_then(rtk_server::clock::parse_rfc3339);
                 if let Some(at) = gone {
                     left_at.insert(pid.to_string(), at);
                 } else if survivors.iter().any(|s| s.peer_id == pid) {

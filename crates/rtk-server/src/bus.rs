@@ -40,6 +40,9 @@ const LOG_TTL_MS: i64 = 300_000;
 /// How far before a lost connection was noticed the catch-up reads, in ms.
 const CATCH_UP_MARGIN_MS: u128 = 10_000;
 
+/// How often each node deletes the messages past the log's time.
+const PRUNE_EVERY: Duration = Duration::from_secs(30);
+
 /// Messages sent in one transaction.
 const BATCH: usize = 256;
 
@@ -83,7 +86,19 @@ async fn subscribe(pool: &PgPool) -> anyhow::Result<PgListener> {
 async fn publish(pool: PgPool, origin: String, mut rx: mpsc::Receiver<Remote>) {
     let mut n: u64 = 0;
     let mut batch = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
+    let mut sweep = tokio::time::interval(PRUNE_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let got = tokio::select! {
+            got = rx.recv_many(&mut batch, BATCH) => got,
+            _ = sweep.tick() => {
+                prune(&pool).await;
+                continue;
+            }
+        };
+        if got == 0 {
+            return;
+        }
         let mut msgs = Vec::with_capacity(batch.len());
         for m in batch.drain(..) {
             n += 1;
@@ -255,8 +270,9 @@ impl Listening {
     }
 }
 
-/// Deletes logged messages older than the log keeps them (run from the lease renewal).
-pub async fn prune(pool: &PgPool) {
+/// Deletes logged messages older than the log keeps them (every [`PRUNE_EVERY`], from the
+/// publisher's loop).
+async fn prune(pool: &PgPool) {
     let r = sqlx::query(&format!("DELETE FROM bus_log WHERE created_at < {DB_NOW_MS} - $1"))
         .bind(LOG_TTL_MS)
         .execute(pool)

@@ -44,6 +44,11 @@ impl SharedText {
     pub fn into_bytes(self) -> bytes::Bytes {
         self.0
     }
+
+    /// The text (made only from a `String`, so always UTF-8).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 impl From<String> for SharedText {
@@ -105,6 +110,17 @@ struct Inner {
     sessions: HashMap<String, HashSet<String>>,
     /// Observers of a session's events that are no peers (the dashboard's event stream).
     watchers: HashMap<String, tokio::sync::broadcast::Sender<SharedText>>,
+}
+
+impl Inner {
+    /// `old`, `peer_id`'s connection until now, was replaced by a resume (here or on another
+    /// node): it is told to close and leaves its session's set.
+    fn replaced(&mut self, peer_id: &str, old: Conn) {
+        old.tx.push(Outbound::Close(1000, "replaced by a resumed connection".into()));
+        if let Some(s) = self.sessions.get_mut(&old.session_id) {
+            s.remove(peer_id);
+        }
+    }
 }
 
 /// Events an observer may fall behind before it is told it lagged (it then reads the session
@@ -190,10 +206,7 @@ impl Hub {
             Remote::Replaced { peer } => {
                 let mut g = self.lock();
                 if let Some(old) = g.peers.remove(&peer) {
-                    old.tx.push(Outbound::Close(1000, "replaced by a resumed connection".into()));
-                    if let Some(s) = g.sessions.get_mut(&old.session_id) {
-                        s.remove(&peer);
-                    }
+                    g.replaced(&peer, old);
                 }
             }
             Remote::Watchers { session, frame } => self.watchers_here(&session, SharedText::from(frame)),
@@ -211,10 +224,7 @@ impl Hub {
         if let Some(old) =
             g.peers.insert(peer_id.to_string(), Conn { session_id: session_id.to_string(), tx })
         {
-            old.tx.push(Outbound::Close(1000, "replaced by a resumed connection".into()));
-            if let Some(s) = g.sessions.get_mut(&old.session_id) {
-                s.remove(peer_id);
-            }
+            g.replaced(peer_id, old);
         }
         g.sessions.entry(session_id.to_string()).or_default().insert(peer_id.to_string());
     }
@@ -254,8 +264,8 @@ impl Hub {
     /// Sends to one peer, here if it is connected here, else through the bus to the node that
     /// holds it; false if it is not connected here and no other node can be told.
     pub fn send(&self, peer_id: &str, msg: Outbound) -> bool {
-        if self.lock().peers.contains_key(peer_id) {
-            return self.send_here(peer_id, msg);
+        if let Some(c) = self.lock().peers.get(peer_id) {
+            return c.tx.push(msg);
         }
         if !self.is_shared() {
             return false;
@@ -265,10 +275,9 @@ impl Hub {
                 Ok(f) => Remote::ToPeer { peer: peer_id.to_string(), frame: Some(f), close: None },
                 Err(_) => return false,
             },
-            Outbound::Frame(t) => match String::from_utf8(t.into_bytes().to_vec()) {
-                Ok(f) => Remote::ToPeer { peer: peer_id.to_string(), frame: Some(f), close: None },
-                Err(_) => return false,
-            },
+            Outbound::Frame(t) => {
+                Remote::ToPeer { peer: peer_id.to_string(), frame: Some(t.as_str().to_string()), close: None }
+            }
             Outbound::Close(code, reason) => {
                 Remote::ToPeer { peer: peer_id.to_string(), frame: None, close: Some((code, reason)) }
             }

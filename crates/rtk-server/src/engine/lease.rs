@@ -11,9 +11,9 @@
 //! its own lease last ran out): after an outage of the database, every node gets that long to
 //! renew before any is taken for dead.
 
-use rtk_api::gateway::{close, ServerEvent};
+use rtk_api::gateway::close;
 
-use super::{left, Engine, EngineError, EngineResult, Outbound};
+use super::{Engine, EngineError, EngineResult, Outbound};
 use crate::clock::Millis;
 
 /// Default lease: a node silent this long is taken for dead.
@@ -24,8 +24,7 @@ pub(super) struct Lease {
     /// Length of a lease (ms); 0: this node holds no lease (none registered yet).
     pub ms: Millis,
     pub epoch: i64,
-    /// Until when the last successful renewal holds.
-    pub until: Millis,
+    /// The last successful renewal (or the registration): the lease holds until a lease after.
     pub renewed_at: Millis,
     /// The last renewal failed (the store did not answer).
     pub failing: bool,
@@ -49,8 +48,7 @@ impl Engine {
         let ms = length.as_millis() as Millis;
         let now = self.now();
         let epoch = self.store.register_node(&node, now, ms).await?;
-        *self.lease_lock() =
-            Lease { ms, epoch, until: now + ms, renewed_at: now, failing: false, holding_since: now };
+        *self.lease_lock() = Lease { ms, epoch, renewed_at: now, failing: false, holding_since: now };
         tracing::info!(node_id = %node, epoch, lease = ?length, "node lease registered");
         Ok(epoch)
     }
@@ -59,7 +57,7 @@ impl Engine {
     /// (other nodes may be ending its peers).
     pub(super) fn lease_holds(&self, now: Millis) -> bool {
         let l = self.lease_lock();
-        l.ms == 0 || !l.failing || now <= l.until
+        l.ms == 0 || !l.failing || now <= l.renewed_at + l.ms
     }
 
     /// Renews this node's lease when a fifth of it has passed; on a takeover, closes this node's
@@ -76,21 +74,13 @@ impl Engine {
         }
         match self.store.renew_node(&node, epoch, now, ms).await {
             Ok(true) => {
-                {
-                    let mut l = self.lease_lock();
-                    if now > l.until {
-                        // Its own lease had run out (an outage, or a pause): start again.
-                        l.holding_since = now;
-                    }
-                    l.until = now + ms;
-                    l.renewed_at = now;
-                    l.failing = false;
+                let mut l = self.lease_lock();
+                if now > l.renewed_at + ms {
+                    // Its own lease had run out (an outage, or a pause): start again.
+                    l.holding_since = now;
                 }
-                if let crate::store::Backend::Postgres = self.store.backend() {
-                    if let crate::store::db::Db::Pg(pool) = self.store.db() {
-                        crate::bus::prune(pool).await;
-                    }
-                }
+                l.renewed_at = now;
+                l.failing = false;
                 Ok(())
             }
             Ok(false) => {
@@ -137,13 +127,7 @@ impl Engine {
             for p in peers {
                 // At its last recorded message (or its drop); a message recorded since this
                 // read (the node is alive after all, or the peer resumed) keeps it.
-                if let Some((s, p)) = self.store.time_out_peer(&p.id, 0, p.last_seen_at, now).await? {
-                    left(&s, &p, "heartbeat_timeout");
-                    self.hub.broadcast(
-                        &s.id,
-                        Some(&p.id),
-                        ServerEvent::PeerLeft { peer_id: p.id.clone(), reason: "heartbeat_timeout".into() },
-                    );
+                if self.timed_out(&p.id, 0, p.last_seen_at).await?.is_some() {
                     self.hub.send(&p.id, Outbound::Close(close::TIMEOUT, "its node stopped".into()));
                     here += 1;
                 }

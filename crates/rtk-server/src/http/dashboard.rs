@@ -113,7 +113,7 @@ async fn events(
         let mut rx = rx?;
         match rx.recv().await {
             Ok(text) => {
-                let text = String::from_utf8_lossy(&text.into_bytes()).into_owned();
+                let text = text.as_str().to_string();
                 let kind = serde_json::from_str::<serde_json::Value>(&text)
                     .ok()
                     .and_then(|v| v["type"].as_str().map(str::to_string))

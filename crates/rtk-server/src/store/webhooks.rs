@@ -373,7 +373,6 @@ impl Store {
             w.rollback().await?;
             return Ok(vec![]);
         }
-        let marks: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
         let mut ps: Vec<Param<'_>> = vec![Param::from(&lease)];
         ps.extend(ids.iter().map(Param::from));
         let rows: Vec<ClaimedRow> = w
@@ -382,7 +381,7 @@ impl Store {
                     "SELECT o.id, o.webhook_id, h.url, o.event, o.body, o.attempts, o.created_at \
                      FROM webhook_outbox o JOIN webhooks h ON h.id = o.webhook_id \
                      WHERE o.lease_owner = $1 AND o.id IN ({}) ORDER BY o.next_attempt_at, o.seq",
-                    marks.join(", ")
+                    marks(2, ids.len())
                 ),
                 &ps,
             )
@@ -451,9 +450,8 @@ impl Store {
             w.rollback().await?;
             return Ok(0);
         }
-        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
         let ps: Vec<Param<'_>> = ids.iter().map(Param::from).collect();
-        let list = marks.join(", ");
+        let list = marks(1, ids.len());
         w.execute(&format!("DELETE FROM webhook_attempts WHERE outbox_id IN ({list})"), &ps).await?;
         let n = w
             .execute(&format!("DELETE FROM webhook_outbox WHERE id IN ({list}) AND state <> 'pending'"), &ps)
@@ -502,11 +500,10 @@ impl Store {
         if outbox_ids.is_empty() {
             return Ok(vec![]);
         }
-        let marks: Vec<String> = (1..=outbox_ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT outbox_id, at, status, latency_ms, error FROM webhook_attempts \
              WHERE outbox_id IN ({}) ORDER BY at, id",
-            marks.join(", ")
+            marks(1, outbox_ids.len())
         );
         let ps: Vec<Param<'_>> = outbox_ids.iter().map(Param::from).collect();
         self.db().rows(&sql, &ps).await
@@ -918,6 +915,11 @@ async fn insert_row(
     .await?;
     w.wrote_events = true;
     Ok(())
+}
+
+/// `$first, $first+1, …` for `n` parameters (an `IN (…)` list).
+fn marks(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// One attempt's record in `w`; false (nothing written) if its lease was lost.

@@ -192,7 +192,7 @@ async fn a_silent_nodes_peers_leave_at_their_last_heartbeat(a: &TestServer, b: &
     let b_node = std::fs::read_to_string(b.db.dir.path().join("node-id")).unwrap();
     a.db.exec(&[format!("UPDATE nodes SET epoch = epoch + 1 WHERE id = '{}'", b_node.trim())]).await;
     b.tick().await;
-    assert!(!three_closed_yet(&mut three).await, "a lease is renewed every fifth of it, not at every tick");
+    assert!(!closed_yet(&mut three).await, "a lease is renewed every fifth of it, not at every tick");
     a.clock.advance(lease / 5);
     b.tick().await;
     assert_eq!(three.closed().await, close::GOING_AWAY);
@@ -216,7 +216,7 @@ async fn an_outage_of_the_database_is_no_death(a: &TestServer, b: &TestServer) {
     a.tick().await;
     assert_eq!(room.details(a, &sid).await["live_participants"], 2, "b was not taken for dead");
     b.tick().await;
-    assert!(!three_closed_yet(&mut two).await, "b kept its lease and its connection");
+    assert!(!closed_yet(&mut two).await, "b kept its lease and its connection");
     // From here b stays silent (a ticks on): once b's lease has run out and a has held its
     // own for a whole lease again, b is taken over.
     for step in [lease / 2, lease / 2, 1_000] {
@@ -301,7 +301,7 @@ async fn session_peer(s: &TestServer, room: &Room, sid: &str, cpid: &str) -> ser
 }
 
 /// True if `c`'s connection has closed; a ping answered proves it is open.
-async fn three_closed_yet(c: &mut crate::ws::Client) -> bool {
+async fn closed_yet(c: &mut crate::ws::Client) -> bool {
     c.send(&ClientMessage::Ping { ts: Some(9) }).await;
     loop {
         match c.next().await {
